@@ -1,0 +1,1 @@
+"""The merchant's evidence library: product photos, packing videos, fingerprints."""

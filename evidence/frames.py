@@ -1,0 +1,158 @@
+"""Probe packing videos and extract their keyframes with PyAV. Pure: no Django.
+
+Only key frames are decoded (the decoder skips every other frame), then thinned to a
+minimum spacing and a cap per minute, so a long 1080p video costs a small fraction of
+its duration.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+import av
+import av.error
+from PIL import Image
+
+from evidence.errors import MediaRejected
+
+# Demuxer names FFmpeg reports for the containers we accept.
+VIDEO_CONTAINERS: dict[str, tuple[str, str]] = {
+    "mov,mp4,m4a,3gp,3g2,mj2": ("video/mp4", "mp4"),
+    "matroska,webm": ("video/x-matroska", "mkv"),
+}
+KEYFRAME_SIDE = 1280
+
+logging.getLogger("libav").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the content of a video file says it is."""
+
+    container: str
+    mime: str
+    extension: str
+    codec: str
+    width: int
+    height: int
+    duration_seconds: float
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """A still taken from a video at ``t_seconds``."""
+
+    t_seconds: float
+    image: Image.Image
+
+
+_AV_ERRORS: tuple[type[BaseException], ...] = (av.error.FFmpegError, OSError, ValueError, EOFError)
+
+
+def _open_container(source: str | BinaryIO) -> av.container.InputContainer:
+    if not isinstance(source, str):
+        source.seek(0)
+    try:
+        return av.open(source, mode="r", metadata_errors="ignore")
+    except _AV_ERRORS:
+        raise MediaRejected(
+            "This file is not a video we can read (MP4, MOV, WebM or MKV are accepted)."
+        ) from None
+
+
+def probe_video(source: str | BinaryIO, *, max_seconds: float) -> VideoInfo:
+    """Identify a video by content and decode its first frame to prove it is playable."""
+    container = _open_container(source)
+    try:
+        format_name = container.format.name
+        if format_name not in VIDEO_CONTAINERS:
+            raise MediaRejected(
+                f"Video container '{format_name}' is not accepted (MP4, MOV, WebM or MKV)."
+            )
+        if not container.streams.video:
+            raise MediaRejected("The file has no video track.")
+        stream = container.streams.video[0]
+        codec = stream.codec_context.name
+        duration = _duration_seconds(container, stream)
+        if duration <= 0:
+            raise MediaRejected("The video has no duration; it may be damaged.")
+        if duration > max_seconds:
+            raise MediaRejected(
+                f"The video lasts {duration / 60:.0f} minutes; the limit is "
+                f"{max_seconds / 60:.0f} minutes."
+            )
+        try:
+            first = next(container.decode(stream), None)
+        except _AV_ERRORS as exc:
+            raise MediaRejected(f"The video could not be decoded ({exc}).") from None
+        if first is None:
+            raise MediaRejected("No picture could be decoded from the video.")
+        mime, extension = VIDEO_CONTAINERS[format_name]
+        if format_name == "matroska,webm" and codec in {"vp8", "vp9", "av1"}:
+            mime, extension = "video/webm", "webm"
+        return VideoInfo(
+            container=format_name,
+            mime=mime,
+            extension=extension,
+            codec=codec,
+            width=first.width,
+            height=first.height,
+            duration_seconds=round(duration, 3),
+        )
+    finally:
+        container.close()
+
+
+def _duration_seconds(container: av.container.InputContainer, stream: av.VideoStream) -> float:
+    if stream.duration is not None and stream.time_base is not None:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return float(container.duration / av.time_base)
+    return 0.0
+
+
+def extract_keyframes(
+    source: str | BinaryIO,
+    *,
+    per_minute: int,
+    min_spacing_seconds: float,
+    max_side: int = KEYFRAME_SIDE,
+) -> Iterator[Keyframe]:
+    """Yield stills at key frames, at least ``min_spacing_seconds`` apart and at most
+    ``per_minute`` in any minute of the video. Raises ``MediaRejected`` on bad input."""
+    container = _open_container(source)
+    try:
+        if not container.streams.video:
+            raise MediaRejected("The file has no video track.")
+        stream = container.streams.video[0]
+        stream.codec_context.skip_frame = "NONKEY"
+        stream.thread_type = "AUTO"
+        last_kept: float | None = None
+        per_bucket: dict[int, int] = {}
+        produced = 0
+        try:
+            for frame in container.decode(stream):
+                if frame.time is None:
+                    continue
+                t = max(0.0, float(frame.time))
+                if last_kept is not None and t - last_kept < min_spacing_seconds:
+                    continue
+                bucket = int(t // 60)
+                if per_bucket.get(bucket, 0) >= per_minute:
+                    continue
+                image = frame.to_image()
+                if max(image.size) > max_side:
+                    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+                last_kept = t
+                per_bucket[bucket] = per_bucket.get(bucket, 0) + 1
+                produced += 1
+                yield Keyframe(t_seconds=round(t, 3), image=image)
+        except _AV_ERRORS as exc:
+            raise MediaRejected(f"The video could not be decoded ({exc}).") from None
+        if produced == 0:
+            raise MediaRejected("No key frame could be decoded from the video.")
+    finally:
+        container.close()
