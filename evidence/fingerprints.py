@@ -148,7 +148,9 @@ def _orientation_swaps_axes(image: Image.Image) -> bool:
         return False
 
 
-def load_analysis_image(source: BinaryIO, *, max_pixels: int, side: int = ANALYSIS_SIDE) -> Image.Image:
+def load_analysis_image(
+    source: BinaryIO, *, max_pixels: int, side: int = ANALYSIS_SIDE
+) -> Image.Image:
     """Decode a photo for analysis: oriented, RGB, long side at most ``side`` pixels."""
     image = _open(source, max_pixels=max_pixels)
     return fit_for_analysis(_decode(image, side=side), side=side)
@@ -210,9 +212,7 @@ def orb_features(image: Image.Image, *, n_features: int = ORB_FEATURES) -> OrbFe
     orb = cv2.ORB_create(nfeatures=n_features)
     keypoints, descriptors = orb.detectAndCompute(gray, None)
     if descriptors is None or not keypoints:
-        return OrbFeatures(
-            np.zeros((0, 4), np.float32), np.zeros((0, 32), np.uint8), image.size
-        )
+        return OrbFeatures(np.zeros((0, 4), np.float32), np.zeros((0, 32), np.uint8), image.size)
     points = np.array([(k.pt[0], k.pt[1], k.size, k.angle) for k in keypoints], np.float32)
     return OrbFeatures(points, descriptors.astype(np.uint8), image.size)
 

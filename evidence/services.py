@@ -18,18 +18,20 @@ from evidence import storage
 from evidence.errors import MediaRejected
 from evidence.fingerprints import (
     ALGORITHM_VERSIONS,
-    Fingerprint as FingerprintValue,
     fingerprint_image,
     fit_for_analysis,
     library_versions,
     load_analysis_image,
     thumbnail_jpeg,
 )
+from evidence.fingerprints import (
+    Fingerprint as FingerprintValue,
+)
 from evidence.frames import extract_keyframes
 from evidence.models import (
     Fingerprint,
-    Merchant,
     Membership,
+    Merchant,
     PackingVideo,
     Product,
     ReferencePhoto,
@@ -68,7 +70,9 @@ def product_create(*, merchant: Merchant, sku: str, title: str) -> Product:
     if not sku:
         raise ValidationError({"sku": _("A SKU is required.")})
     if Product.objects.filter(merchant=merchant, sku=sku).exists():
-        raise ValidationError({"sku": _("A product with SKU “%(sku)s” already exists.") % {"sku": sku}})
+        raise ValidationError(
+            {"sku": _("A product with SKU “%(sku)s” already exists.") % {"sku": sku}}
+        )
     return Product.objects.create(merchant=merchant, sku=sku, title=title.strip() or sku)
 
 

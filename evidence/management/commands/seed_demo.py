@@ -1,0 +1,78 @@
+"""Load a small demo: two merchants, their users, products with photos and a packing
+video. Safe to run again (same bytes are recognised, users are not duplicated)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from evidence import demo, services
+from evidence.models import Membership, Merchant
+
+DEMO_PASSWORD = "refundguard-demo"  # noqa: S105 - printed for the local demo on purpose
+DEMO_USERS = (
+    # username, merchant slug, role
+    ("demo-owner", "demo-shop", Membership.Role.OWNER),
+    ("demo-agent", "demo-shop", Membership.Role.AGENT),
+    ("other-owner", "other-shop", Membership.Role.OWNER),
+)
+
+
+class Command(BaseCommand):
+    help = "Create the demo merchants, users, products, photos and packing video."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        User = get_user_model()
+        with transaction.atomic():
+            shops = {
+                "demo-shop": Merchant.objects.get_or_create(
+                    slug="demo-shop", defaults={"name": "Demo Tea & Gifts"}
+                )[0],
+                "other-shop": Merchant.objects.get_or_create(
+                    slug="other-shop", defaults={"name": "Other Shop Ltd"}
+                )[0],
+            }
+            for username, slug, role in DEMO_USERS:
+                user, created = User.objects.get_or_create(username=username)
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+                Membership.objects.get_or_create(
+                    user=user, merchant=shops[slug], defaults={"role": role}
+                )
+            admin, created = User.objects.get_or_create(
+                username="admin", defaults={"is_staff": True, "is_superuser": True}
+            )
+            if created:
+                admin.set_password(DEMO_PASSWORD)
+                admin.save()
+        owner = User.objects.get(username="demo-owner")
+        shop = shops["demo-shop"]
+        stored = 0
+        for item, filename, jpeg in demo.demo_photos():
+            product = services.product_get_or_create(merchant=shop, sku=item.sku, title=item.title)
+            outcome = services.photo_ingest(
+                product=product,
+                upload=ContentFile(jpeg, name=filename),
+                filename=filename,
+                uploader=owner,
+            )
+            stored += outcome.is_new
+        video = services.video_ingest(
+            merchant=shop,
+            order_ref="DEMO-1001",
+            upload=ContentFile(demo.packing_video_mp4(), name="DEMO-1001.mp4"),
+            filename="DEMO-1001.mp4",
+            uploader=owner,
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: {stored} new photo(s), packing video {video.status} "
+                f"(order DEMO-1001). Logins (password '{DEMO_PASSWORD}'): "
+                "demo-owner, demo-agent, other-owner; admin for /admin/."
+            )
+        )
