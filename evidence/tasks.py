@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import Task, shared_task
 from django.db import DatabaseError
 
 from evidence import services
+from evidence.models import PackingVideo, ReferencePhoto
+
+logger = logging.getLogger(__name__)
 
 # Transient: storage hiccups and database disconnects. Bad input never raises (the
 # services record it as a failure), so it is never retried.
@@ -47,10 +51,16 @@ class _VideoTask(_MarksFailure):
 @shared_task(base=_PhotoTask, name="evidence.photo_fingerprint", **RETRY_OPTIONS)
 def photo_fingerprint_task(photo_id: int) -> None:
     """Fingerprint one reference photo."""
-    services.photo_fingerprint(photo_id=photo_id)
+    try:
+        services.photo_fingerprint(photo_id=photo_id)
+    except ReferencePhoto.DoesNotExist:
+        logger.warning("reference photo %s no longer exists; nothing to do", photo_id)
 
 
 @shared_task(base=_VideoTask, name="evidence.video_process", **RETRY_OPTIONS)
 def video_process_task(video_id: int) -> None:
     """Extract and fingerprint one packing video's keyframes."""
-    services.video_process(video_id=video_id)
+    try:
+        services.video_process(video_id=video_id)
+    except PackingVideo.DoesNotExist:
+        logger.warning("packing video %s no longer exists; nothing to do", video_id)

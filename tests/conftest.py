@@ -1,0 +1,134 @@
+"""Shared fixtures: private media folder per test, eager Celery for unit tests, and the
+real Redis + Celery worker process the integration tests use."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from config import embedded_redis
+from config.celery import app as celery_app
+from tests.factories import MembershipFactory, ProductFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path: Path) -> Path:  # noqa: ANN001 - pytest-django fixture
+    """Every test writes its files into its own temporary folder."""
+    root = tmp_path / "media"
+    root.mkdir()
+    settings.MEDIA_ROOT = root  # the storage re-reads it on setting_changed
+    return root
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _eager_celery() -> Iterator[None]:
+    """Unit tests run tasks in-process; integration tests switch this off."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+
+
+def stored_files(root: Path) -> list[Path]:
+    """Every file under a media folder."""
+    return [p for p in root.rglob("*") if p.is_file()]
+
+
+@pytest.fixture
+def membership(db):  # noqa: ANN001, ANN201
+    """A merchant owner."""
+    return MembershipFactory()
+
+
+@pytest.fixture
+def product(membership):  # noqa: ANN001, ANN201
+    """A product of ``membership``'s merchant."""
+    return ProductFactory(merchant=membership.merchant)
+
+
+# --- Real processes ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Redis: ``REDIS_URL`` when set (CI), else the bundled one on a private socket."""
+    if os.environ.get("REDIS_URL"):
+        yield os.environ["REDIS_URL"]
+        return
+    folder = tmp_path_factory.mktemp("redis")
+    with embedded_redis.running(folder / "redis.sock", data_dir=folder) as url:
+        yield url
+
+
+def _database_url_for_worker() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, redis_url: str, media_root: Path) -> Iterator[str]:  # noqa: ANN001
+    """A real ``celery worker`` process on the test database, the test's media folder and
+    a real Redis; tasks sent from the test go through the broker to it."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url_for_worker(),
+        "REDIS_URL": redis_url,
+        "MEDIA_ROOT": str(media_root),
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+    }
+    log = media_root.parent / "worker.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+             "--loglevel", "INFO", "--without-heartbeat",
+             "--without-gossip", "--without-mingle"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    old = {
+        "broker_url": celery_app.conf.broker_url,
+        "task_always_eager": celery_app.conf.task_always_eager,
+    }
+    celery_app.conf.broker_url = redis_url
+    celery_app.conf.task_always_eager = False
+    celery_app.pool.force_close_all()
+    celery_app.control.purge()  # leftovers of an earlier, interrupted run
+    try:
+        yield redis_url
+    finally:
+        for key, value in old.items():
+            setattr(celery_app.conf, key, value)
+        celery_app.pool.force_close_all()
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if os.environ.get("RG_SHOW_WORKER_LOG"):
+            sys.stderr.write(log.read_text(errors="replace"))
+
+
+def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2) -> bool:  # noqa: ANN001
+    """Poll ``predicate`` until it is true or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+assert settings  # imported for type checkers; fixtures use pytest-django's `settings`
