@@ -123,6 +123,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Serve straight from the source folders when collectstatic has not run (local use).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Evidence files are private: they live under MEDIA_ROOT but are only ever served by
 # views that check the merchant, never from a public media URL.

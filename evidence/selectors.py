@@ -89,9 +89,11 @@ def photo_statuses(*, user: Any, photo_ids: list[int]) -> QuerySet[ReferencePhot
 
 def video_list(*, user: Any, merchant: Merchant, order_ref: str = "") -> QuerySet[PackingVideo]:
     """The merchant's packing videos, newest first, optionally for one order."""
-    videos = PackingVideo.objects.filter(
-        merchant=merchant, merchant__memberships__user=user
-    ).annotate(keyframe_count=Count("keyframes"))
+    videos = (
+        PackingVideo.objects.filter(merchant=merchant, merchant__memberships__user=user)
+        .annotate(keyframe_count=Count("keyframes"))
+        .order_by("-uploaded_at", "-id")
+    )
     if order_ref:
         videos = videos.filter(order_ref__icontains=order_ref.strip())
     return videos

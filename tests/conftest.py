@@ -104,14 +104,14 @@ def celery_worker_process(transactional_db, redis_url: str, media_root: Path) ->
     }
     celery_app.conf.broker_url = redis_url
     celery_app.conf.task_always_eager = False
-    celery_app.pool.force_close_all()
+    _reset_broker_connections()
     celery_app.control.purge()  # leftovers of an earlier, interrupted run
     try:
         yield redis_url
     finally:
         for key, value in old.items():
             setattr(celery_app.conf, key, value)
-        celery_app.pool.force_close_all()
+        _reset_broker_connections()
         process.terminate()
         try:
             process.wait(timeout=15)
@@ -119,6 +119,15 @@ def celery_worker_process(transactional_db, redis_url: str, media_root: Path) ->
             process.kill()
         if os.environ.get("RG_SHOW_WORKER_LOG"):
             sys.stderr.write(log.read_text(errors="replace"))
+
+
+def _reset_broker_connections() -> None:
+    """Drop cached broker connections so the next send uses the current broker_url."""
+    from kombu import pools
+
+    pools.reset()  # closes every cached connection and forgets the pools
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2) -> bool:  # noqa: ANN001

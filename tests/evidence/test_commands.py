@@ -1,0 +1,78 @@
+"""Management commands: bulk import and the demo loader."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from evidence.models import PackingVideo, Product, ReferencePhoto
+from tests.evidence.test_services import jpeg, mp4
+from tests.factories import MerchantFactory
+
+
+def run_import(folder, slug: str, *extra: str) -> str:  # noqa: ANN001
+    out = io.StringIO()
+    call_command(
+        "import_evidence", str(folder), "--merchant", slug, *extra, stdout=out, verbosity=0
+    )
+    return out.getvalue()
+
+
+@pytest.fixture
+def evidence_folder(tmp_path):  # noqa: ANN001, ANN201
+    root = tmp_path / "import"
+    (root / "MUG-1").mkdir(parents=True)
+    (root / "MUG-1" / "front.jpg").write_bytes(jpeg("coffee"))
+    (root / "MUG-1" / "side.jpg").write_bytes(jpeg("coffee", size=(300, 200)))
+    (root / "ROCKET").mkdir()
+    (root / "ROCKET" / "box.jpg").write_bytes(jpeg("rocket"))
+    (root / "ROCKET" / "notes.jpg").write_bytes(b"<html>not a photo</html>")
+    (root / "ORDER-77.mp4").write_bytes(mp4())
+    (root / "readme.txt").write_text("hello")
+    return root
+
+
+@pytest.mark.django_db
+def test_import_stores_photos_per_sku_and_videos_per_order(evidence_folder):
+    merchant = MerchantFactory()
+    output = run_import(evidence_folder, merchant.slug, "--now")
+    assert set(Product.objects.filter(merchant=merchant).values_list("sku", flat=True)) == {
+        "MUG-1",
+        "ROCKET",
+    }
+    assert ReferencePhoto.objects.filter(merchant=merchant).count() == 3
+    assert set(ReferencePhoto.objects.values_list("status", flat=True)) == {"fingerprinted"}
+    video = PackingVideo.objects.get(merchant=merchant)
+    assert (video.order_ref, video.status) == ("ORDER-77", "ready")
+    assert "rejected ROCKET/notes.jpg" in output
+    assert "skipped readme.txt" in output
+    assert "photos         3          0         1" in output
+
+
+@pytest.mark.django_db
+def test_import_is_safe_to_rerun(evidence_folder):
+    merchant = MerchantFactory()
+    run_import(evidence_folder, merchant.slug)
+    output = run_import(evidence_folder, merchant.slug)
+    assert ReferencePhoto.objects.count() == 3
+    assert PackingVideo.objects.count() == 1
+    assert "photos         0          3         1" in output
+    assert "videos         0          1         0" in output
+
+
+@pytest.mark.django_db
+def test_import_refuses_unknown_merchant_and_missing_folder(tmp_path):
+    with pytest.raises(CommandError, match="No merchant"):
+        run_import(tmp_path, "nobody")
+    with pytest.raises(CommandError, match="not a folder"):
+        run_import(tmp_path / "missing", MerchantFactory().slug)
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_repeatable():
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())
+    assert ReferencePhoto.objects.filter(merchant__slug="demo-shop").count() == 5
+    assert PackingVideo.objects.filter(order_ref="DEMO-1001").count() == 1
