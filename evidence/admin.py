@@ -32,14 +32,14 @@ ORIGINAL_FIELDS = (
 )
 
 
-class MembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MerchantAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -47,7 +47,7 @@ class MerchantAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class MembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "merchant", "role", "created_at"]
     list_filter = ["role", "merchant"]
     search_fields = ["user__username", "merchant__name"]
@@ -55,20 +55,20 @@ class MembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ProductAdmin(admin.ModelAdmin):
     list_display = ["sku", "title", "merchant", "created_at"]
     list_filter = ["merchant"]
     search_fields = ["sku", "title"]
     autocomplete_fields = ["merchant"]
 
 
-class FingerprintInline(admin.TabularInline):  # type: ignore[type-arg]
+class FingerprintInline(admin.TabularInline):
     model = Fingerprint
     fk_name = "reference_photo"
     extra = 0
     can_delete = False
-    fields = ["algorithm", "version", "hex", "bits", "library_versions", "created_at"]
-    readonly_fields = fields
+    fields = ("algorithm", "version", "hex", "bits", "library_versions", "created_at")
+    readonly_fields = ("algorithm", "version", "hex", "bits", "library_versions", "created_at")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -79,12 +79,12 @@ class KeyframeFingerprintInline(FingerprintInline):
 
 
 @admin.register(ReferencePhoto)
-class ReferencePhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReferencePhotoAdmin(admin.ModelAdmin):
     list_display = ["original_name", "product", "merchant", "status", "sha256", "uploaded_at"]
     list_filter = ["status", "merchant", "content_type"]
     search_fields = ["original_name", "sha256", "product__sku"]
     readonly_fields = (*ORIGINAL_FIELDS, "width", "height", "thumbnail")
-    fields = ("product", "status", *readonly_fields)
+    fields = ["product", "status", *readonly_fields]
     inlines = [FingerprintInline]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -92,7 +92,7 @@ class ReferencePhotoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(PackingVideo)
-class PackingVideoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PackingVideoAdmin(admin.ModelAdmin):
     list_display = [
         "order_ref",
         "original_name",
@@ -111,14 +111,14 @@ class PackingVideoAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "height",
         "duration_seconds",
     )
-    fields = ("order_ref", "status", *readonly_fields)
+    fields = ["order_ref", "status", *readonly_fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
 @admin.register(VideoKeyframe)
-class VideoKeyframeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class VideoKeyframeAdmin(admin.ModelAdmin):
     list_display = ["video", "t_seconds", "width", "height"]
     search_fields = ["video__order_ref"]
     readonly_fields = ["video", "t_seconds", "image", "width", "height", "source_sha256"]
@@ -129,7 +129,7 @@ class VideoKeyframeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Fingerprint)
-class FingerprintAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class FingerprintAdmin(admin.ModelAdmin):
     list_display = ["algorithm", "version", "hex", "reference_photo", "keyframe", "created_at"]
     list_filter = ["algorithm", "version"]
     readonly_fields = [

@@ -13,7 +13,7 @@ import io
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version as _dist_version
-from typing import BinaryIO
+from typing import IO
 
 import cv2
 import imagehash
@@ -77,7 +77,7 @@ def library_versions() -> dict[str, str]:
     return found
 
 
-def _open(source: BinaryIO, *, max_pixels: int) -> Image.Image:
+def _open(source: IO[bytes], *, max_pixels: int) -> Image.Image:
     source.seek(0)
     try:
         with warnings.catch_warnings():
@@ -122,7 +122,7 @@ def _decode(image: Image.Image, *, side: int | None) -> Image.Image:
     return oriented if oriented is not None else image
 
 
-def inspect_photo(source: BinaryIO, *, max_pixels: int) -> PhotoInfo:
+def inspect_photo(source: IO[bytes], *, max_pixels: int) -> PhotoInfo:
     """Identify a photo by content and decode it once to prove it is whole.
 
     Raises ``MediaRejected`` for anything outside the allow-list, over the pixel cap,
@@ -149,7 +149,7 @@ def _orientation_swaps_axes(image: Image.Image) -> bool:
 
 
 def load_analysis_image(
-    source: BinaryIO, *, max_pixels: int, side: int = ANALYSIS_SIDE
+    source: IO[bytes], *, max_pixels: int, side: int = ANALYSIS_SIDE
 ) -> Image.Image:
     """Decode a photo for analysis: oriented, RGB, long side at most ``side`` pixels."""
     image = _open(source, max_pixels=max_pixels)
@@ -209,7 +209,9 @@ class OrbFeatures:
 def orb_features(image: Image.Image, *, n_features: int = ORB_FEATURES) -> OrbFeatures:
     """ORB keypoints and binary descriptors of a decoded image."""
     gray = np.asarray(image.convert("L"))
-    orb = cv2.ORB_create(nfeatures=n_features)
+    orb = cv2.ORB_create(  # type: ignore[attr-defined]
+        nfeatures=n_features
+    )
     keypoints, descriptors = orb.detectAndCompute(gray, None)
     if descriptors is None or not keypoints:
         return OrbFeatures(np.zeros((0, 4), np.float32), np.zeros((0, 32), np.uint8), image.size)

@@ -38,7 +38,7 @@ class ProductForm(forms.Form):
 class PhotoUploadForm(forms.Form):
     """One or more reference photos for a product."""
 
-    files = MultipleFileField(
+    files = MultipleFileField(  # type: ignore[assignment]
         label=_("Photos"),
         widget=MultipleFileInput(
             attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO, Any
 
 import av
 import av.error
@@ -52,7 +52,7 @@ class Keyframe:
 _AV_ERRORS: tuple[type[BaseException], ...] = (av.error.FFmpegError, OSError, ValueError, EOFError)
 
 
-def _open_container(source: str | BinaryIO) -> av.container.InputContainer:
+def _open_container(source: str | IO[bytes] | Any) -> av.container.InputContainer:
     if not isinstance(source, str):
         source.seek(0)
     try:
@@ -63,7 +63,7 @@ def _open_container(source: str | BinaryIO) -> av.container.InputContainer:
         ) from None
 
 
-def probe_video(source: str | BinaryIO, *, max_seconds: float) -> VideoInfo:
+def probe_video(source: str | IO[bytes] | Any, *, max_seconds: float) -> VideoInfo:
     """Identify a video by content and decode its first frame to prove it is playable."""
     container = _open_container(source)
     try:
@@ -115,7 +115,7 @@ def _duration_seconds(container: av.container.InputContainer, stream: av.VideoSt
 
 
 def extract_keyframes(
-    source: str | BinaryIO,
+    source: str | IO[bytes] | Any,
     *,
     per_minute: int,
     min_spacing_seconds: float,

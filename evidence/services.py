@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -221,8 +221,8 @@ def photo_fingerprint(*, photo_id: int) -> ReferencePhoto:
         photo.status = ReferencePhoto.Status.PROCESSING
         photo.save(update_fields=["status"])
     try:
-        with default_storage.open(photo.file.name, "rb") as fh:
-            image = load_analysis_image(fh, max_pixels=settings.PHOTO_MAX_PIXELS)
+        with default_storage.open(photo.file.name or "", "rb") as fh:
+            image = load_analysis_image(cast(IO[bytes], fh), max_pixels=settings.PHOTO_MAX_PIXELS)
         values = fingerprint_image(image)
         thumb = thumbnail_jpeg(image)
     except MediaRejected as exc:
@@ -268,7 +268,7 @@ def video_process(*, video_id: int) -> PackingVideo:
         video.save(update_fields=["status"])
     stills: list[tuple[float, bytes, tuple[int, int], list[FingerprintValue]]] = []
     try:
-        with default_storage.open(video.file.name, "rb") as fh:
+        with default_storage.open(video.file.name or "", "rb") as fh:
             for keyframe in extract_keyframes(
                 fh,
                 per_minute=settings.KEYFRAMES_PER_MINUTE,

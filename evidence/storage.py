@@ -23,7 +23,7 @@ class WriteOnceStorage(FileSystemStorage):
     def _save(self, name: str, content: Any) -> str:
         if name.startswith(ORIGINALS_PREFIX) and self.exists(name):
             raise FileExistsError(f"refusing to overwrite original {name}")
-        return super()._save(name, content)
+        return super()._save(name, content)  # type: ignore[misc]
 
 
 def original_name(*, merchant_id: int, kind: str, extension: str) -> str:

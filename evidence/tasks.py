@@ -26,7 +26,7 @@ RETRY_OPTIONS: dict[str, Any] = {
 }
 
 
-class _MarksFailure(Task):  # type: ignore[type-arg]
+class _MarksFailure(Task):
     """Records the final failure on the row so nothing stays ``processing`` forever."""
 
     mark_failed: Any = None
@@ -38,13 +38,13 @@ class _MarksFailure(Task):  # type: ignore[type-arg]
 
 class _PhotoTask(_MarksFailure):
     @staticmethod
-    def mark_failed(photo_id: int, reason: str) -> None:  # type: ignore[override]
+    def mark_failed(photo_id: int, reason: str) -> None:
         services.photo_mark_failed(photo_id=photo_id, reason=reason)
 
 
 class _VideoTask(_MarksFailure):
     @staticmethod
-    def mark_failed(video_id: int, reason: str) -> None:  # type: ignore[override]
+    def mark_failed(video_id: int, reason: str) -> None:
         services.video_mark_failed(video_id=video_id, reason=reason)
 
 

@@ -267,7 +267,7 @@ def video_detail(request: HttpRequest, video_id: int) -> HttpResponse:
 
 
 def _file_response(
-    name: str, *, content_type: str, download_name: str, attachment: bool
+    name: str | None, *, content_type: str, download_name: str, attachment: bool
 ) -> FileResponse:
     if not name or not default_storage.exists(name):
         raise Http404("File not found.")

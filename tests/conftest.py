@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path: Path) -> Path:  # noqa: ANN001 - pytest-django fixture
+def media_root(settings, tmp_path: Path) -> Path:
     """Every test writes its files into its own temporary folder."""
     root = tmp_path / "media"
     root.mkdir()
@@ -44,13 +44,13 @@ def stored_files(root: Path) -> list[Path]:
 
 
 @pytest.fixture
-def membership(db):  # noqa: ANN001, ANN201
+def membership(db):
     """A merchant owner."""
     return MembershipFactory()
 
 
 @pytest.fixture
-def product(membership):  # noqa: ANN001, ANN201
+def product(membership):
     """A product of ``membership``'s merchant."""
     return ProductFactory(merchant=membership.merchant)
 
@@ -80,7 +80,7 @@ def _database_url_for_worker() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, redis_url: str, media_root: Path) -> Iterator[str]:  # noqa: ANN001
+def celery_worker_process(transactional_db, redis_url: str, media_root: Path) -> Iterator[str]:
     """A real ``celery worker`` process on the test database, the test's media folder and
     a real Redis; tasks sent from the test go through the broker to it."""
     env = {
@@ -130,7 +130,7 @@ def _reset_broker_connections() -> None:
     celery_app.amqp._producer_pool = None
 
 
-def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2) -> bool:  # noqa: ANN001
+def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2) -> bool:
     """Poll ``predicate`` until it is true or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -12,7 +12,7 @@ from tests.evidence.test_services import jpeg, mp4
 from tests.factories import MerchantFactory
 
 
-def run_import(folder, slug: str, *extra: str) -> str:  # noqa: ANN001
+def run_import(folder, slug: str, *extra: str) -> str:
     out = io.StringIO()
     call_command(
         "import_evidence", str(folder), "--merchant", slug, *extra, stdout=out, verbosity=0
@@ -21,7 +21,7 @@ def run_import(folder, slug: str, *extra: str) -> str:  # noqa: ANN001
 
 
 @pytest.fixture
-def evidence_folder(tmp_path):  # noqa: ANN001, ANN201
+def evidence_folder(tmp_path):
     root = tmp_path / "import"
     (root / "MUG-1").mkdir(parents=True)
     (root / "MUG-1" / "front.jpg").write_bytes(jpeg("coffee"))

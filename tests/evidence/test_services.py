@@ -28,7 +28,7 @@ def jpeg(name: str = "coffee", size: tuple[int, int] | None = None) -> bytes:
     return out.getvalue()
 
 
-def ingest(product, data: bytes, filename: str = "front.jpg"):  # noqa: ANN001, ANN201
+def ingest(product, data: bytes, filename: str = "front.jpg"):
     return services.photo_ingest(
         product=product, upload=ContentFile(data, name=filename), filename=filename, uploader=None
     )
@@ -114,7 +114,7 @@ def test_size_and_pixel_caps_come_from_settings(product, settings, media_root):
 
 @pytest.mark.django_db
 def test_storage_failure_leaves_no_row_and_no_file(product, media_root, monkeypatch):
-    def broken_create(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def broken_create(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(ReferencePhoto.objects, "create", broken_create)

@@ -14,13 +14,13 @@ from tests.factories import MembershipFactory, ProductFactory
 
 
 @pytest.fixture
-def owner_client(client, membership):  # noqa: ANN001, ANN201
+def owner_client(client, membership):
     client.force_login(membership.user)
     return client
 
 
 @pytest.fixture
-def evidence_of_a(membership, settings):  # noqa: ANN001, ANN201
+def evidence_of_a(membership, settings):
     """A product, a fingerprinted photo, and a processed video with keyframes."""
     settings.KEYFRAME_MIN_SPACING_SECONDS = 1.0
     product = ProductFactory(merchant=membership.merchant)

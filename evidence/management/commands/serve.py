@@ -98,7 +98,7 @@ class Command(BaseCommand):
             while not stop:
                 for child in children:
                     if child.poll() is not None:
-                        self.stderr.write(f"A process exited ({child.args[2:5]}…); stopping.")
+                        self.stderr.write(f"A process exited ({child.args!r}); stopping.")
                         return
                 time.sleep(0.5)
         except KeyboardInterrupt:
