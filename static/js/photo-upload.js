@@ -20,7 +20,7 @@
     const b = document.createElement("span"); b.className = "badge badge-pending"; b.textContent = t.uploading;
     const m = document.createElement("span"); m.className = "result-msg";
     li.append(n, " ", b, " ", m);
-    results.prepend(li);
+    results.append(li);
     return { li, badge: b, msg: m };
   }
 
@@ -65,6 +65,8 @@
     cap.append(fn, " ", st);
     fig.append(a, cap);
     grid.prepend(fig);
+    const count = document.getElementById("photo-count");
+    if (count) count.textContent = String(Number(count.textContent) + 1);
   }
 
   function refreshCard(photo) {

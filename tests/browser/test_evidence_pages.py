@@ -1,0 +1,85 @@
+"""The merchant's journey through the evidence pages in a real browser, with a real
+Celery worker fingerprinting what the browser uploads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+
+from evidence import services
+from evidence.models import ReferencePhoto
+from tests.browser.conftest import screenshot
+from tests.evidence.test_services import jpeg, mp4
+from tests.factories import PASSWORD, MembershipFactory, ProductFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+
+def login(page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(f"{live_server.url}/evidence/")
+
+
+def test_merchant_uploads_several_photos_and_sees_each_result(
+    page, live_server, celery_worker_process, tmp_path: Path
+):
+    membership = MembershipFactory(user__username="shopkeeper")
+    product = ProductFactory(merchant=membership.merchant, sku="MUG-1", title="Coffee mug")
+    files = {
+        "front.jpg": jpeg("coffee"),
+        "rocket.jpg": jpeg("rocket"),
+        "copy-of-front.jpg": jpeg("coffee"),
+        "invoice.jpg": b"%PDF-1.4 not an image",
+    }
+    paths = []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        paths.append(str(tmp_path / name))
+
+    login(page, live_server, "shopkeeper")
+    page.click("text=MUG-1")
+    page.set_input_files("#photo-files", paths)
+    results = page.locator("#upload-results li")
+    results.nth(3).wait_for()
+    page.wait_for_function("() => !document.querySelector('#upload-results .result-uploading')")
+    text = {results.nth(i).inner_text() for i in range(4)}
+    assert any("front.jpg" in t and "stored" in t for t in text)
+    assert any("copy-of-front.jpg" in t and "duplicate" in t for t in text)
+    assert any("invoice.jpg" in t and "rejected" in t and "not a JPEG" in t for t in text)
+    # The worker fingerprints both stored photos; the page shows their thumbnails.
+    page.wait_for_function(
+        "() => document.querySelectorAll('#photo-grid .photo img').length === 2", timeout=60_000
+    )
+    assert set(ReferencePhoto.objects.filter(product=product).values_list("status", flat=True)) == {
+        "fingerprinted"
+    }
+    screenshot(page, "evidence-product-upload")
+
+
+def test_packing_video_page_shows_keyframes_and_language_switch(
+    page, live_server, celery_worker_process, settings
+):
+    membership = MembershipFactory(user__username="packer")
+    services.video_ingest(
+        merchant=membership.merchant,
+        order_ref="ORDER-42",
+        upload=ContentFile(mp4(seconds=6), name="ORDER-42.mp4"),
+        filename="ORDER-42.mp4",
+        uploader=membership.user,
+    )
+    login(page, live_server, "packer")
+    page.click("text=Packing videos")
+    page.click("text=ORDER-42")
+    page.wait_for_selector(".keyframe-strip img", timeout=60_000)
+    assert page.locator(".timestamp").first.inner_text() == "0.0 s"
+    screenshot(page, "evidence-video-keyframes")
+    page.click("button[value=zh-hans]")
+    page.wait_for_selector("html[lang=zh-hans]")
+    assert "关键帧" in page.content()
+    page.set_viewport_size({"width": 390, "height": 844})
+    screenshot(page, "evidence-video-keyframes-zh-phone")
