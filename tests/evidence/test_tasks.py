@@ -13,7 +13,7 @@ from tests.evidence.test_services import jpeg
 
 
 @pytest.fixture
-def photo(product):  # noqa: ANN001, ANN201
+def photo(product):
     return services.photo_ingest(
         product=product, upload=ContentFile(jpeg(), name="a.jpg"), filename="a.jpg", uploader=None
     ).obj

@@ -62,7 +62,7 @@ class Command(BaseCommand):
                 uploader=owner,
             )
             stored += outcome.is_new
-        video = services.video_ingest(
+        services.video_ingest(
             merchant=shop,
             order_ref="DEMO-1001",
             upload=ContentFile(demo.packing_video_mp4(), name="DEMO-1001.mp4"),
@@ -71,8 +71,8 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo ready: {stored} new photo(s), packing video {video.status} "
-                f"(order DEMO-1001). Logins (password '{DEMO_PASSWORD}'): "
+                f"Demo ready: merchant 'demo-shop', {stored} new photo(s), packing video "
+                f"of order DEMO-1001. Logins (password '{DEMO_PASSWORD}'): "
                 "demo-owner, demo-agent, other-owner; admin for /admin/."
             )
         )
