@@ -34,9 +34,15 @@ PHOTO_FORMATS: dict[str, tuple[str, str]] = {
 }
 ANALYSIS_SIDE = 512
 ORB_FEATURES = 500
+# ORB needs room for its 31-pixel patches and some contrast: small images (a 128-pixel
+# catalog thumbnail) are upscaled to this long side before detection, and the FAST corner
+# threshold is lower than OpenCV's default 20 so smooth products (fruit, plain cartons)
+# still get keypoints. Points are always reported in analysis-image pixels.
+ORB_MIN_SIDE = 384
+ORB_FAST_THRESHOLD = 7
 
 # Bump an algorithm's version whenever its output for the same image would change.
-ALGORITHM_VERSIONS: dict[str, int] = {"phash": 1, "dhash": 1, "orb": 1}
+ALGORITHM_VERSIONS: dict[str, int] = {"phash": 1, "dhash": 1, "orb": 2}
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,7 @@ def _open(source: IO[bytes], *, max_pixels: int) -> Image.Image:
     if width * height > max_pixels:
         raise MediaRejected(
             f"The image is {width}×{height} pixels; the limit is "
-            f"{max_pixels / 1_000_000:.0f} megapixels."
+            f"{max_pixels / 1_000_000:g} megapixels."
         )
     return image
 
@@ -156,9 +162,18 @@ def load_analysis_image(
     return fit_for_analysis(_decode(image, side=side), side=side)
 
 
+def _to_8bit(image: Image.Image) -> Image.Image:
+    """Scale 16/32-bit greyscale down to 8 bits (Pillow's convert would clip it)."""
+    if not image.mode.startswith("I"):
+        return image
+    values = np.asarray(image).astype(np.float64)
+    peak = 65535.0 if values.max() > 255 else 255.0
+    return Image.fromarray(np.clip(values * (255.0 / peak), 0, 255).astype(np.uint8), "L")
+
+
 def fit_for_analysis(image: Image.Image, *, side: int = ANALYSIS_SIDE) -> Image.Image:
     """An RGB copy of a decoded image with its long side at most ``side`` pixels."""
-    fitted = image.convert("RGB")
+    fitted = _to_8bit(image).convert("RGB")
     if fitted is image:
         fitted = image.copy()
     if max(fitted.size) > side:
@@ -207,15 +222,31 @@ class OrbFeatures:
 
 
 def orb_features(image: Image.Image, *, n_features: int = ORB_FEATURES) -> OrbFeatures:
-    """ORB keypoints and binary descriptors of a decoded image."""
-    gray = np.asarray(image.convert("L"))
+    """ORB keypoints and binary descriptors of a decoded image.
+
+    Images whose long side is under ``ORB_MIN_SIDE`` are upscaled for detection; the
+    returned points are in the given image's pixels either way.
+    """
+    gray_image = image.convert("L")
+    factor = 1.0
+    if 0 < max(image.size) < ORB_MIN_SIDE:
+        factor = ORB_MIN_SIDE / max(image.size)
+        gray_image = gray_image.resize(
+            (max(1, round(image.width * factor)), max(1, round(image.height * factor))),
+            Image.Resampling.BICUBIC,
+        )
+    gray = np.asarray(gray_image)
     orb = cv2.ORB_create(  # type: ignore[attr-defined]
-        nfeatures=n_features
+        nfeatures=n_features, fastThreshold=ORB_FAST_THRESHOLD
     )
     keypoints, descriptors = orb.detectAndCompute(gray, None)
     if descriptors is None or not keypoints:
         return OrbFeatures(np.zeros((0, 4), np.float32), np.zeros((0, 32), np.uint8), image.size)
     points = np.array([(k.pt[0], k.pt[1], k.size, k.angle) for k in keypoints], np.float32)
+    if factor != 1.0:
+        # Pixel centres: upscaled coordinate u maps back to (u + 0.5) / factor - 0.5.
+        points[:, :2] = (points[:, :2] + 0.5) / factor - 0.5
+        points[:, 2] /= factor
     return OrbFeatures(points, descriptors.astype(np.uint8), image.size)
 
 

@@ -8,6 +8,7 @@ its duration.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -67,13 +68,7 @@ def probe_video(source: str | IO[bytes] | Any, *, max_seconds: float) -> VideoIn
     """Identify a video by content and decode its first frame to prove it is playable."""
     container = _open_container(source)
     try:
-        format_name = container.format.name
-        if format_name not in VIDEO_CONTAINERS:
-            raise MediaRejected(
-                f"Video container '{format_name}' is not accepted (MP4, MOV, WebM or MKV)."
-            )
-        if not container.streams.video:
-            raise MediaRejected("The file has no video track.")
+        format_name = _check_container(container)
         stream = container.streams.video[0]
         codec = stream.codec_context.name
         duration = _duration_seconds(container, stream)
@@ -81,8 +76,7 @@ def probe_video(source: str | IO[bytes] | Any, *, max_seconds: float) -> VideoIn
             raise MediaRejected("The video has no duration; it may be damaged.")
         if duration > max_seconds:
             raise MediaRejected(
-                f"The video lasts {duration / 60:.0f} minutes; the limit is "
-                f"{max_seconds / 60:.0f} minutes."
+                f"The video lasts {_clock(duration)}; the limit is {_clock(max_seconds)}."
             )
         try:
             first = next(container.decode(stream), None)
@@ -106,6 +100,23 @@ def probe_video(source: str | IO[bytes] | Any, *, max_seconds: float) -> VideoIn
         container.close()
 
 
+def _check_container(container: av.container.InputContainer) -> str:
+    """The container's format name, if it is on the allow-list and has a video track."""
+    format_name = container.format.name
+    if format_name not in VIDEO_CONTAINERS:
+        raise MediaRejected(
+            f"Video container '{format_name}' is not accepted (MP4, MOV, WebM or MKV)."
+        )
+    if not container.streams.video:
+        raise MediaRejected("The file has no video track.")
+    return format_name
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
 def _duration_seconds(container: av.container.InputContainer, stream: av.VideoStream) -> float:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
@@ -122,34 +133,58 @@ def extract_keyframes(
     max_side: int = KEYFRAME_SIDE,
 ) -> Iterator[Keyframe]:
     """Yield stills at key frames, at least ``min_spacing_seconds`` apart and at most
-    ``per_minute`` in any minute of the video. Raises ``MediaRejected`` on bad input."""
+    ``per_minute`` in any minute of the video. Raises ``MediaRejected`` on bad input.
+
+    Key-frame packets are chosen from the demuxer's flags before anything is decoded
+    (some decoders, VP9's among them, ignore ``skip_frame``), so only the chosen stills
+    are ever decoded.
+    """
     container = _open_container(source)
     try:
-        if not container.streams.video:
-            raise MediaRejected("The file has no video track.")
+        _check_container(container)
         stream = container.streams.video[0]
         stream.codec_context.skip_frame = "NONKEY"
-        stream.thread_type = "AUTO"
         last_kept: float | None = None
         per_bucket: dict[int, int] = {}
         produced = 0
+
+        def chosen(t: float) -> bool:
+            nonlocal last_kept
+            if last_kept is not None and t - last_kept < min_spacing_seconds:
+                return False
+            bucket = int(t // 60)
+            if per_bucket.get(bucket, 0) >= per_minute:
+                return False
+            last_kept = t
+            per_bucket[bucket] = per_bucket.get(bucket, 0) + 1
+            return True
+
+        def still(frame: av.VideoFrame, t: float) -> Keyframe:
+            image = frame.to_image()
+            if max(image.size) > max_side:
+                image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+            return Keyframe(t_seconds=round(t, 3), image=image)
+
+        # Each decoded key frame belongs to the next chosen packet, in order; the
+        # packet's own timestamp is used because a decoder that only sees key frames
+        # cannot reorder timestamps the way it would for the full stream.
+        times: deque[float] = deque()
         try:
-            for frame in container.decode(stream):
-                if frame.time is None:
+            for packet in container.demux(stream):
+                if packet.size == 0 or not packet.is_keyframe or packet.pts is None:
                     continue
-                t = max(0.0, float(frame.time))
-                if last_kept is not None and t - last_kept < min_spacing_seconds:
+                t = max(0.0, float(packet.pts * packet.time_base))
+                if not chosen(t):
                     continue
-                bucket = int(t // 60)
-                if per_bucket.get(bucket, 0) >= per_minute:
-                    continue
-                image = frame.to_image()
-                if max(image.size) > max_side:
-                    image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
-                last_kept = t
-                per_bucket[bucket] = per_bucket.get(bucket, 0) + 1
-                produced += 1
-                yield Keyframe(t_seconds=round(t, 3), image=image)
+                times.append(t)
+                for frame in stream.decode(packet):
+                    if times:
+                        produced += 1
+                        yield still(frame, times.popleft())
+            for frame in stream.decode(None):  # frames the decoder still holds
+                if times:
+                    produced += 1
+                    yield still(frame, times.popleft())
         except _AV_ERRORS as exc:
             raise MediaRejected(f"The video could not be decoded ({exc}).") from None
         if produced == 0:
