@@ -33,6 +33,7 @@ PHOTO_FORMATS: dict[str, tuple[str, str]] = {
     "HEIF": ("image/heic", "heic"),
 }
 ANALYSIS_SIDE = 512
+DRAFT_SLACK = 0.9
 ORB_FEATURES = 500
 # ORB needs room for its 31-pixel patches and some contrast: small images (a 128-pixel
 # catalog thumbnail) are upscaled to this long side before detection, and the FAST corner
@@ -42,7 +43,7 @@ ORB_MIN_SIDE = 384
 ORB_FAST_THRESHOLD = 7
 
 # Bump an algorithm's version whenever its output for the same image would change.
-ALGORITHM_VERSIONS: dict[str, int] = {"phash": 1, "dhash": 1, "orb": 2}
+ALGORITHM_VERSIONS: dict[str, int] = {"phash": 2, "dhash": 2, "orb": 3}
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,15 @@ def _open(source: IO[bytes], *, max_pixels: int) -> Image.Image:
 
 
 def _decode(image: Image.Image, *, side: int | None) -> Image.Image:
-    """Decode fully (so truncation is caught), in draft mode when ``side`` is given."""
+    """Decode fully (so truncation is caught), in draft mode when ``side`` is given.
+
+    libjpeg scales by 1/2, 1/4 or 1/8 while decoding; asking for ``DRAFT_SLACK`` of the
+    target lets a 4000-pixel photo decode at 1/8 (500 px) instead of 1/4 plus a costly
+    resample, which is what makes hashing a 12-megapixel photo ~5x cheaper.
+    """
     if side is not None and image.format == "JPEG":
         w, h = image.size
-        scale = side / max(w, h)
+        scale = side * DRAFT_SLACK / max(w, h)
         if scale < 1:
             image.draft("RGB", (max(1, int(w * scale)), max(1, int(h * scale))))
     try:

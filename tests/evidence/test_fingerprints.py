@@ -275,10 +275,12 @@ def test_load_analysis_image_uses_draft_mode_for_big_jpeg(big_jpeg, monkeypatch)
 
     image = analysis(content)
 
-    assert image.size == (512, 384)
-    # libjpeg scaled the DCT: the decoder never produced the 4000x3000 bitmap.
+    # libjpeg scaled the DCT by 1/8: the decoder never produced the 4000x3000 bitmap,
+    # and the 500x375 result needs no resample (it is within DRAFT_SLACK of the side).
+    assert image.size == (500, 375)
     (decoded,) = decoded_sizes
-    assert fp.ANALYSIS_SIDE <= max(decoded) <= 4000 // 2
+    assert decoded == (500, 375)
+    assert fp.ANALYSIS_SIDE * fp.DRAFT_SLACK <= max(image.size) <= fp.ANALYSIS_SIDE
     assert imagehash.phash(image) - imagehash.phash(full) <= 2
     assert imagehash.dhash(image) - imagehash.dhash(full) <= 4
 
@@ -297,8 +299,9 @@ def test_load_analysis_image_draft_mode_with_orientation(big_jpeg):
 
     image = analysis(content)
 
-    assert image.size == (384, 512)
-    expected = fp.fit_for_analysis(full.transpose(Image.Transpose.ROTATE_270))
+    # 2000x1500 decodes at 1/4 (500x375), then the EXIF rotation makes it portrait.
+    assert image.size == (375, 500)
+    expected = fp.fit_for_analysis(full.transpose(Image.Transpose.ROTATE_270)).resize(image.size)
     assert imagehash.phash(image) - imagehash.phash(expected) <= 2
 
 

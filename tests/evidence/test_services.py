@@ -131,8 +131,9 @@ def test_fingerprinting_stores_one_row_per_algorithm_and_is_idempotent(product, 
     assert done.status == ReferencePhoto.Status.FINGERPRINTED
     rows = {(f.algorithm, f.version): f for f in done.fingerprints.all()}
     assert set(rows) == set(ALGORITHM_VERSIONS.items())
-    assert rows[("phash", 1)].bits == 64 and len(rows[("phash", 1)].hex) == 16
-    assert rows[("phash", 1)].library_versions["pillow"]
+    phash = rows[("phash", ALGORITHM_VERSIONS["phash"])]
+    assert phash.bits == 64 and len(phash.hex) == 16
+    assert phash.library_versions["pillow"]
     assert (media_root / done.thumbnail.name).exists()
     assert done.thumbnail.name.split("/")[2] == photo.sha256  # derived → original's hash
     ids_before = sorted(Fingerprint.objects.values_list("pk", flat=True))
