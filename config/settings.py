@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "evidence",
+    "disputes",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +149,9 @@ VIDEO_MAX_SECONDS = _env_int("REFUNDGUARD_VIDEO_MAX_SECONDS", 2 * 60 * 60)
 # Keyframes: decode key frames only, at most this many per minute, this far apart.
 KEYFRAMES_PER_MINUTE = _env_int("REFUNDGUARD_KEYFRAMES_PER_MINUTE", 20)
 KEYFRAME_MIN_SPACING_SECONDS = float(os.environ.get("REFUNDGUARD_KEYFRAME_MIN_SPACING", "2.0"))
+
+# New evidence re-scores open claims after this delay (one pass per bulk upload).
+REANALYSE_DELAY_SECONDS = _env_int("REFUNDGUARD_REANALYSE_DELAY", 20)
 
 # --- Celery --------------------------------------------------------------------------
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "run" / "redis.sock"

@@ -30,6 +30,7 @@ import json
 import logging
 import re
 import struct
+import warnings
 import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -76,7 +77,6 @@ TC260_KEYS = (
     "PropagateID",
     "ReservedCode2",
 )
-_TC260_KEYS_LOWER = {k.lower(): k for k in TC260_KEYS}
 
 
 @dataclass(frozen=True)
@@ -123,21 +123,24 @@ _APPS: tuple[tuple[re.Pattern[str], str, bool], ...] = tuple(
         (r"\bfooocus\b", "Fooocus", True),
         (r"\bleonardo\.?ai\b", "Leonardo.Ai", True),
         (r"\bideogram\b", "Ideogram", True),
-        (r"\bbing image creator\b|\bimage creator from (microsoft )?designer\b", "Bing Image Creator", True),
+        (
+            r"\bbing image creator\b|\bimage creator from (microsoft )?designer\b",
+            "Bing Image Creator",
+            True,
+        ),
         (r"\bopenai\b|\bchatgpt\b|\bgpt-?4o\b", "OpenAI", True),
-        (r"\bimagen\b|\bgemini\b|\bnano[\s-]?banana\b", "Google Imagen/Gemini", True),
         (r"\bflux(\.1)?[\s-](dev|pro|schnell|kontext)\b|\bblack forest labs\b", "FLUX", True),
         (r"\bkling\b|可灵", "Kling", True),
         (r"即梦|\bjimeng\b|\bdreamina\b", "Jimeng/Dreamina", True),
         (r"豆包|\bdoubao\b", "Doubao", True),
         (r"通义万相|\bwanx\b|\btongyi\b", "Tongyi Wanxiang", True),
         (r"文心一格|\bernie[\s-]?vilg\b", "ERNIE-ViLG", True),
-        (r"\bremini\b", "Remini", True),
-        (r"\blensa\b", "Lensa", True),
         # editing applications
         (r"\blightroom\b", "Adobe Lightroom", False),
-        (r"\bphotoshop\b", "Adobe Photoshop", False),
+        (r"\bphotoshop\b|\bimageready\b", "Adobe Photoshop", False),
         (r"\bgimp\b", "GIMP", False),
+        (r"\bremini\b", "Remini", False),
+        (r"\blensa\b", "Lensa", False),
         (r"美图|\bmeitu\b|\bmtxx\b|\bbeautycam\b|美颜相机", "Meitu", False),
         (r"醒图|\bhypic\b|\bxingtu\b", "Xingtu (Hypic)", False),
         (r"\bwink\b", "Wink", False),
@@ -288,11 +291,12 @@ def _png_text(ctype: bytes, body: bytes) -> tuple[str, str] | None:
     if not sep or not keyword:
         return None
     key = keyword[:79].decode("latin-1")
+    # tEXt/zTXt are Latin-1 by the spec, but generators often write UTF-8 there.
     if ctype == b"tEXt":
-        return key, rest[:TEXT_CHUNK_MAX].decode("latin-1")
+        return key, _decode_text(rest[:TEXT_CHUNK_MAX])
     if ctype == b"zTXt":
         inflated = _bounded_inflate(rest[1:])
-        return None if inflated is None else (key, inflated.decode("latin-1"))
+        return None if inflated is None else (key, _decode_text(inflated))
     # iTXt: compression flag, method, language\0, translated keyword\0, text
     if len(rest) < 2:
         return None
@@ -351,15 +355,18 @@ _XMP_END = re.compile(rb"</x:x[am]pmeta\s*>")
 
 def _scan_xmp(data: bytes) -> Iterator[str]:
     """Uncompressed XMP packets anywhere in the bytes (TIFF, HEIF, GIF, odd writers)."""
-    pos = 0
-    for _ in range(XMP_PACKETS_MAX):
-        start_match = _XMP_START.search(data, pos)
-        if start_match is None:
+    pos, found = 0, 0
+    while found < XMP_PACKETS_MAX:
+        start = data.find(b"<x:x", pos)  # memchr-fast pre-filter, then the exact match
+        if start < 0:
             return
-        start = start_match.start()
+        if not _XMP_START.match(data, start):
+            pos = start + 4
+            continue
         end_match = _XMP_END.search(data, start, start + XMP_PACKET_MAX)
         end = end_match.end() if end_match else min(len(data), start + 64 * 1024)
         yield _decode_text(data[start:end])
+        found += 1
         pos = end
 
 
@@ -372,10 +379,14 @@ def _collect(data: bytes, mime: str) -> _Blocks:
             walker(data, blocks)
         except Exception:  # a malformed container: keep what was collected
             logger.debug("provenance: container walk failed", exc_info=True)
-    try:
-        blocks.xmp.extend(_scan_xmp(data))
-    except Exception:
-        logger.debug("provenance: XMP scan failed", exc_info=True)
+    if not blocks.xmp:
+        # No packet where the container keeps it (or a format we do not walk): look for
+        # an uncompressed packet anywhere. Not done otherwise: in a JPEG, an extended XMP
+        # packet is split by segment headers and the scan would read it garbled.
+        try:
+            blocks.xmp.extend(_scan_xmp(data))
+        except Exception:
+            logger.debug("provenance: XMP scan failed", exc_info=True)
     # De-duplicate packets (the same packet is found by the walk and the scan).
     seen: set[str] = set()
     unique: list[str] = []
@@ -393,9 +404,8 @@ def _collect(data: bytes, mime: str) -> _Blocks:
 
 
 _AIGC_PAIR = re.compile(
-    r'"?\b(Label|ContentProducer|ProduceID|ReservedCode1|ContentPropagator|PropagateID|'
-    r'ReservedCode2)\b"?\s*[:=]\s*(?:"([^"]*)"?|([^,}\s"]+))',
-    re.IGNORECASE,
+    r'"(Label|ContentProducer|ProduceID|ReservedCode1|ContentPropagator|PropagateID|'
+    r'ReservedCode2)"\s*:\s*(?:"([^"]*)"?|([^,}\s"]+))'
 )
 
 
@@ -410,14 +420,14 @@ def _aigc_details(obj: dict[str, Any]) -> dict[str, Any] | None:
             break
     details: dict[str, Any] = {}
     for key, value in list(obj.items())[:64]:
-        canonical = _TC260_KEYS_LOWER.get(str(key).lower())
-        if canonical is None:
+        canonical = str(key)
+        if canonical not in TC260_KEYS:
             continue
         if isinstance(value, bool) or value is None:
             continue
         if isinstance(value, int | float | str):
             details[canonical] = _clip(str(value), DETAIL_MAX)
-    if not details:
+    if not details.keys() & {"Label", "ContentProducer", "ProduceID"}:
         return None
     return details
 
@@ -449,10 +459,10 @@ def parse_aigc(text: str) -> dict[str, Any] | None:
         # Broken JSON: read the known keys one by one.
         pairs: dict[str, Any] = {}
         for match in _AIGC_PAIR.finditer(html.unescape(candidate)[:JSON_MAX]):
-            canonical = _TC260_KEYS_LOWER[match.group(1).lower()]
+            canonical = match.group(1)
             value = match.group(2) if match.group(2) is not None else match.group(3)
             pairs.setdefault(canonical, _clip(value or "", DETAIL_MAX))
-        if not pairs:
+        if not pairs.keys() & {"Label", "ContentProducer", "ProduceID"}:
             return None
         details = {**pairs, "parse_error": True}
     label = details.get("Label")
@@ -468,17 +478,25 @@ _NAME = r"(?:([\w.-]+):)?"
 _ATTR_VALUE = r"\s*=\s*(?:\"([^\"]*)\"|'([^']*)')"
 
 
+XMP_FIELDS_MAX = 32  # occurrences of one field read per packet
+
+
 def _xmp_fields(packet: str, local: str) -> Iterator[tuple[str, str]]:
-    """(qualified name, unescaped value) of every attribute or element named ``local``."""
+    """(qualified name, unescaped value) of every attribute or element named ``local``.
+
+    At most ``XMP_FIELDS_MAX`` of each form, so a hostile packet stays linear-time.
+    """
     attr = re.compile(r"(?<![<\w/.:-])" + _NAME + local + r"\b" + _ATTR_VALUE)
-    for match in attr.finditer(packet):
+    for count, match in enumerate(attr.finditer(packet)):
+        if count >= XMP_FIELDS_MAX:
+            break
         prefix = match.group(1)
         value = match.group(2) if match.group(2) is not None else match.group(3)
         yield (f"{prefix}:{local}" if prefix else local), html.unescape(value)
-    element = re.compile(
-        r"<" + _NAME + local + r"\b([^>]*?)(/?)>",
-    )
-    for match in element.finditer(packet):
+    element = re.compile(r"<" + _NAME + local + r"\b([^>]*?)(/?)>")
+    for count, match in enumerate(element.finditer(packet)):
+        if count >= XMP_FIELDS_MAX:
+            break
         prefix, attrs, self_closing = match.group(1), match.group(2), match.group(3)
         name = f"{prefix}:{local}" if prefix else local
         resource = re.search(r"\brdf:resource" + _ATTR_VALUE, attrs)
@@ -488,21 +506,27 @@ def _xmp_fields(packet: str, local: str) -> Iterator[tuple[str, str]]:
             continue
         if self_closing:
             continue
-        close = re.compile(r"</" + re.escape(name) + r"\s*>")
-        end = close.search(packet, match.end(), match.end() + XMP_PACKET_MAX)
-        body = packet[match.end() : end.start() if end else match.end() + 4096]
+        end = packet.find(f"</{name}", match.end(), match.end() + XMP_PACKET_MAX)
+        body = packet[match.end() : end if end >= 0 else match.end() + 4096]
         # Structured values (rdf:Alt/Seq of rdf:li) carry the text in their items.
         items = re.findall(r"<rdf:li\b[^>]*>([^<]*)</rdf:li>", body)
         if items:
             body = items[0]
-        body = re.sub(r"<!\[CDATA\[(.*?)\]\]>", r"\1", body, flags=re.DOTALL)
+        body = body.replace("<![CDATA[", "").replace("]]>", "")
         if "<" in body:
             continue
         yield name, html.unescape(body).strip()
 
 
+_IPTC_VALUE = re.compile(r"(?:[a-z]+://[\w.-]+(?:/[\w.-]+)*/)?([A-Za-z]+)/?")
+
+
 def _iptc_term(value: str) -> str:
-    return value.strip().rstrip("/").rsplit("/", 1)[-1]
+    """The IPTC digital-source-type term of a URI (or bare term); "" if not one."""
+    if len(value) > 500:
+        return ""
+    match = _IPTC_VALUE.fullmatch(value.strip())
+    return match.group(1) if match else ""
 
 
 def _labels_from_xmp(packet: str) -> Iterator[ProvenanceLabel]:
@@ -550,7 +574,16 @@ def _software_label(source: str, field: str, value: str, app: tuple[str, bool]) 
 # Stable Diffusion WebUI parameters and ComfyUI graphs
 
 _SD_SETTINGS = re.compile(r"(?:^|\n)(Steps:\s*\d+.*)$", re.DOTALL)
-_SD_KEEP = ("Steps", "Sampler", "CFG scale", "Seed", "Size", "Model", "Model hash", "Denoising strength")
+_SD_KEEP = (
+    "Steps",
+    "Sampler",
+    "CFG scale",
+    "Seed",
+    "Size",
+    "Model",
+    "Model hash",
+    "Denoising strength",
+)
 _SD_PAIR = re.compile(r"\s*([\w ./-]+?):\s*(\"(?:[^\"\\]|\\.)*\"|[^,]*)(?:,|$)")
 
 
@@ -571,7 +604,7 @@ def parse_sd_parameters(text: str) -> dict[str, Any]:
     if negative.strip():
         details["negative_prompt"] = _clip(negative, DETAIL_MAX)
     if settings_match:
-        line = settings_match.group(1).split("\n", 1)[0]
+        line = settings_match.group(1).split("\n", 1)[0][:2000]
         for match in _SD_PAIR.finditer(line):
             key, value = match.group(1).strip(), match.group(2).strip().strip('"')
             if key in _SD_KEEP and key not in details:
@@ -629,28 +662,55 @@ def _user_comment_text(raw: Any) -> str:
     return text.strip("\x00").strip()
 
 
+def _undo_latin1(text: str) -> str:
+    """Pillow reads EXIF ASCII as Latin-1; apps (美图秀秀, 醒图 …) write UTF-8 there."""
+    if text.isascii():
+        return text
+    try:
+        return text.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return text
+
+
+def _register_heif() -> None:
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    except Exception:
+        logger.debug("provenance: pillow-heif unavailable", exc_info=True)
+
+
 def _exif_values(blocks: _Blocks, data: bytes, mime: str) -> Iterator[tuple[Any, Any]]:
     """(Software, UserComment) of each EXIF block, via Pillow's EXIF parser."""
     exifs: list[Image.Exif] = []
     for raw in blocks.exif[:4]:
         exif = Image.Exif()
         try:
-            exif.load(raw)
+            with warnings.catch_warnings():  # "Corrupt EXIF data" and the like
+                warnings.simplefilter("ignore")
+                exif.load(raw)
         except Exception:
             logger.debug("provenance: unreadable EXIF block", exc_info=True)
             continue
         exifs.append(exif)
     if not blocks.exif and mime not in ("image/jpeg", "image/png", "image/webp", ""):
-        # TIFF, HEIF (when pillow-heif is registered), GIF …: Pillow reads the header only.
+        # TIFF, HEIF, GIF …: Pillow reads the header only, never the pixels.
+        if mime in ("image/heic", "image/avif"):
+            _register_heif()
         try:
-            with Image.open(io.BytesIO(data)) as image:
-                exifs.append(image.getexif())
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with Image.open(io.BytesIO(data)) as image:
+                    exifs.append(image.getexif())
         except Exception:
             logger.debug("provenance: Pillow could not open the file", exc_info=True)
     for exif in exifs:
         try:
-            software = exif.get(0x0131)
-            comment = exif.get_ifd(0x8769).get(0x9286)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                software = exif.get(0x0131)
+                comment = exif.get_ifd(0x8769).get(0x9286)
         except Exception:
             logger.debug("provenance: unreadable EXIF IFD", exc_info=True)
             continue
@@ -662,6 +722,7 @@ def _labels_from_exif(blocks: _Blocks, data: bytes, mime: str) -> Iterator[Prove
         if isinstance(software, bytes):
             software = _decode_text(software)
         if isinstance(software, str):
+            software = _undo_latin1(software)
             app = classify_software(software)
             if app is not None:
                 yield _software_label("EXIF Software", "Software", software, app)
@@ -778,9 +839,10 @@ def labels_from_c2pa_store(store: dict[str, Any]) -> list[ProvenanceLabel]:
         return []
     active = store.get("active_manifest")
     state = store.get("validation_state")
-    failures = [
-        s.get("code")
-        for s in store.get("validation_status") or []
+    statuses = store.get("validation_status")
+    failures: list[str] = [
+        s["code"]
+        for s in (statuses if isinstance(statuses, list) else [])
         if isinstance(s, dict) and isinstance(s.get("code"), str)
     ]
     labels: list[ProvenanceLabel] = []
@@ -791,7 +853,7 @@ def labels_from_c2pa_store(store: dict[str, Any]) -> list[ProvenanceLabel]:
         generator = _generator_name(manifest)
         signature = manifest.get("signature_info")
         for path, key, value in _walk_json(manifest.get("assertions"), "assertions"):
-            if key.rsplit(":", 1)[-1] != "digitalSourceType" or not isinstance(value, str):
+            if key.rsplit(":", 1)[-1].lower() != "digitalsourcetype" or not isinstance(value, str):
                 continue
             term = _iptc_term(value)
             if term not in IPTC_AI_TERMS or (manifest_label, term) in seen:
@@ -894,7 +956,8 @@ def read_provenance(data: bytes) -> list[ProvenanceLabel]:
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         return []
-    data = bytes(data)
+    if not isinstance(data, bytes):
+        data = bytes(data)
     if not data:
         return []
     labels: list[ProvenanceLabel] = []

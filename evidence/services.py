@@ -37,6 +37,7 @@ from evidence.models import (
     ReferencePhoto,
     VideoKeyframe,
 )
+from evidence.signals import evidence_ready
 from evidence.uploads import clean_filename, digest, validate_photo, validate_video
 
 logger = logging.getLogger(__name__)
@@ -241,6 +242,10 @@ def photo_fingerprint(*, photo_id: int) -> ReferencePhoto:
         photo.failure_reason = ""
         photo.processed_at = timezone.now()
         photo.save(update_fields=["thumbnail", "status", "failure_reason", "processed_at"])
+        merchant_id = photo.merchant_id
+        transaction.on_commit(
+            lambda: evidence_ready.send(sender=ReferencePhoto, merchant_id=merchant_id)
+        )
     return photo
 
 
@@ -310,6 +315,10 @@ def video_process(*, video_id: int) -> PackingVideo:
         video.failure_reason = ""
         video.processed_at = timezone.now()
         video.save(update_fields=["status", "failure_reason", "processed_at"])
+        merchant_id = video.merchant_id
+        transaction.on_commit(
+            lambda: evidence_ready.send(sender=PackingVideo, merchant_id=merchant_id)
+        )
     return video
 
 

@@ -1,0 +1,1 @@
+"""Disputes: claims, their analysis, findings, decisions and the audit trail."""

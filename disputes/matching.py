@@ -1,0 +1,658 @@
+"""Find the merchant original a claim photo was made from, and where it was changed.
+
+Pure: no Django. A claim is compared with an ``OriginalIndex`` (the merchant's reference
+photos and packing-video keyframes, built once from their stored fingerprints):
+
+1. Stage 1 — pHash of the claim under the 8 rotations/flips against every original
+   (numpy popcount over packed 64-bit hashes).
+2. Stage 2 — ORB descriptors of the claim (and of its mirror image) vote through a
+   multi-index hash over every original's stored descriptors; the shortlisted originals
+   are verified with a robust homography (USAC MAGSAC).
+3. The decisive same-photograph test: the claim is warped onto the original, the
+   alignment refined to sub-pixel accuracy (ECC), a colour map fitted, and we measure
+   which share of the original's *entire* frame — background and edges included — the
+   claim reproduces. A doctored copy reproduces nearly all of it; another photograph of
+   the same product (same packaging artwork, new shot) reproduces only the artwork.
+4. The pixels that disagree after alignment are the changed region, reported as a box in
+   the claim's own pixels and as a heatmap for reviewers.
+
+Thresholds are calibrated by ``benchmarks/detection.py``; the comment beside each says
+which run justified it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PIL import Image
+from scipy.fftpack import dct
+
+from evidence.fingerprints import OrbFeatures, orb_features
+
+# --- Tunables ---------------------------------------------------------------------------
+
+#: Claims are analysed with their long side at most this many pixels (callers may pass a
+#: larger decode; it is reduced here).
+CLAIM_SIDE = 512
+#: ORB features taken from a claim (it may hold the listing inside a screenshot, so more
+#: than an original's 500).
+CLAIM_FEATURES = 1000
+#: Stage 1: an original whose pHash is this close (over the 8 rotations/flips) is
+#: shortlisted even without feature votes. Benchmark run 1: pHash ≤ 10 is reached by
+#: ~a quarter of doctored claims and by no honest claim, so it only adds candidates.
+PHASH_SHORTLIST = 12
+#: Stage 2: descriptor pairs at most this many bits apart (of 256) count as votes.
+VOTE_MAX_BITS = 56
+#: Originals verified geometrically per claim (most votes first).
+SHORTLIST = 4
+#: A homography needs at least this many inliers to be considered at all.
+MIN_INLIERS = 10
+#: Lowe ratio for pairwise descriptor matching with a shortlisted original.
+RATIO = 0.85
+#: The same-photograph test works at most at this long side (original's frame).
+WORK_SIDE = 256
+#: A pixel is "reproduced" when, after alignment and colour mapping, no channel differs
+#: by more than this (grey levels, both images lightly blurred).
+REPRODUCED_TOL = 22.0
+#: Changed-region extraction: hysteresis thresholds on the same difference map.
+CHANGED_HIGH = 60.0
+CHANGED_LOW = 32.0
+#: The verdict: share of the original's frame reproduced by the claim at or above which
+#: the claim is "the same photograph, edited". Calibrated by benchmarks/detection.py
+#: (see DEFAULT_SAME_PHOTO_THRESHOLD note there).
+SAME_PHOTO_THRESHOLD = 0.62
+
+TRANSFORM_NAMES = (
+    "resized",
+    "cropped",
+    "rotated",
+    "mirrored",
+    "border",
+    "screenshot",
+    "rephotographed",
+    "colour_filtered",
+    "recompressed",
+)
+
+
+# --- Public data ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndexedOriginal:
+    """One merchant original as the index holds it: stored fingerprints + a lazy loader."""
+
+    key: str
+    phash: bytes
+    dhash: bytes
+    features: OrbFeatures
+    load_image: Callable[[], Image.Image]
+
+
+@dataclass(frozen=True)
+class ClaimMatch:
+    """What the engine found for a claim: the best original and how the claim relates."""
+
+    original_key: str
+    method: str
+    hash_distance: int | None
+    inliers: int
+    same_photo_score: float
+    transforms: list[str]
+    region: tuple[int, int, int, int] | None
+    heatmap: Image.Image | None
+    is_derived: bool
+    #: Share of the original's frame that lies inside the claim (1.0 = not cropped).
+    coverage: float = 1.0
+    #: Claim→original homography in analysis pixels (for drawing the overlay).
+    homography: tuple[float, ...] | None = None
+    details: dict[str, float] = field(default_factory=dict)
+
+
+# --- pHash over the dihedral group ------------------------------------------------------
+
+_DIHEDRAL: tuple[tuple[bool, int], ...] = tuple(
+    (flip, turns) for flip in (False, True) for turns in range(4)
+)
+
+
+def _dihedral(array: np.ndarray, flip: bool, turns: int) -> np.ndarray:
+    out = np.fliplr(array) if flip else array
+    return np.rot90(out, turns)
+
+
+def _phash_bits(small: np.ndarray) -> np.ndarray:
+    """imagehash.phash on a 32x32 grey array: 64 booleans."""
+    coefficients = dct(dct(small, axis=0), axis=1)
+    low = coefficients[:8, :8]
+    return (low > np.median(low)).flatten()
+
+
+def _pack64(bits: np.ndarray) -> np.uint64:
+    return np.frombuffer(np.packbits(bits).tobytes(), dtype=">u8")[0].astype(np.uint64)
+
+
+def dihedral_phashes(image: Image.Image) -> np.ndarray:
+    """pHash (as uint64, same bits as ``evidence.fingerprints``) of the 8 rotations/flips.
+
+    Index ``i`` corresponds to ``_DIHEDRAL[i]``: optional left-right flip, then ``turns``
+    counter-clockwise quarter turns. Index 0 equals imagehash's pHash of the image.
+    """
+    small = np.asarray(
+        image.convert("L").resize((32, 32), Image.Resampling.LANCZOS), dtype=np.float64
+    )
+    return np.array(
+        [_pack64(_phash_bits(_dihedral(small, f, t))) for f, t in _DIHEDRAL], dtype=np.uint64
+    )
+
+
+def _dihedral_matrix(flip: bool, turns: int, size: tuple[int, int]) -> np.ndarray:
+    """3x3 map from image pixels to pixels of ``_dihedral(image)``."""
+    w, h = size
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float64), np.arange(h, dtype=np.float64))
+    tx, ty = _dihedral(xs, flip, turns), _dihedral(ys, flip, turns)
+    th, tw = tx.shape
+    # Corners of the transformed image and the source pixels they came from.
+    dst = np.float32([[0, 0], [tw - 1, 0], [0, th - 1]])
+    src = np.float32([[tx[y, x], ty[y, x]] for x, y in ((0, 0), (tw - 1, 0), (0, th - 1))])
+    affine = cv2.getAffineTransform(src, dst)
+    return np.vstack([affine, [0.0, 0.0, 1.0]])
+
+
+def _popcount64(values: np.ndarray) -> np.ndarray:
+    return np.bitwise_count(values).astype(np.int32)
+
+
+# --- The index --------------------------------------------------------------------------
+
+_CHUNKS = 16  # 256-bit ORB descriptors as 16 keys of 16 bits (multi-index hashing)
+
+
+class OriginalIndex:
+    """An in-memory index of a merchant's originals, built once and reused per claim.
+
+    Holds the packed pHashes and a multi-index hash over every original's stored ORB
+    descriptors (16 tables keyed by 16-bit slices), so a claim's descriptors vote for
+    originals without a pairwise comparison against all of them.
+    """
+
+    def __init__(self, originals: Iterable[IndexedOriginal]) -> None:
+        self.originals: list[IndexedOriginal] = list(originals)
+        n = len(self.originals)
+        self._phash = np.array(
+            [np.frombuffer(o.phash, dtype=">u8")[0] for o in self.originals], dtype=np.uint64
+        ).reshape(n)
+        counts = [len(o.features.descriptors) for o in self.originals]
+        self._owner = np.repeat(np.arange(n, dtype=np.int32), counts)
+        if sum(counts):
+            descriptors = np.concatenate(
+                [o.features.descriptors for o in self.originals if len(o.features.descriptors)]
+            ).astype(np.uint8)
+        else:
+            descriptors = np.zeros((0, 32), np.uint8)
+        self._words = np.ascontiguousarray(descriptors).view(np.uint64).reshape(-1, 4)
+        keys = np.ascontiguousarray(descriptors).view("<u2").reshape(-1, _CHUNKS)
+        self._tables: list[tuple[np.ndarray, np.ndarray]] = []
+        for c in range(_CHUNKS):
+            order = np.argsort(keys[:, c], kind="stable").astype(np.int32)
+            self._tables.append((keys[order, c], order))
+
+    def __len__(self) -> int:
+        return len(self.originals)
+
+    def phash_distances(self, claim_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Best pHash distance per original over the claim's 8 variants, and which one."""
+        if not len(self.originals):
+            return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        d = _popcount64(self._phash[None, :] ^ claim_hashes[:, None])  # (8, n)
+        return d.min(axis=0), d.argmin(axis=0)
+
+    def votes(self, descriptors: np.ndarray) -> np.ndarray:
+        """Per original, how many claim descriptors have a close neighbour in it."""
+        n = len(self.originals)
+        if not len(descriptors) or not len(self._words):
+            return np.zeros(n, np.int32)
+        descriptors = np.ascontiguousarray(descriptors.astype(np.uint8))
+        qkeys = descriptors.view("<u2").reshape(-1, _CHUNKS)
+        qwords = descriptors.view(np.uint64).reshape(-1, 4)
+        pair_q: list[np.ndarray] = []
+        pair_d: list[np.ndarray] = []
+        for c, (sorted_keys, order) in enumerate(self._tables):
+            lo = np.searchsorted(sorted_keys, qkeys[:, c], side="left")
+            hi = np.searchsorted(sorted_keys, qkeys[:, c], side="right")
+            lengths = np.minimum(hi - lo, 64)  # cap very common keys (flat texture)
+            total = int(lengths.sum())
+            if not total:
+                continue
+            q = np.repeat(np.arange(len(qkeys), dtype=np.int32), lengths)
+            starts = np.repeat(lo, lengths)
+            offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+            pair_q.append(q)
+            pair_d.append(order[starts + offsets])
+        if not pair_q:
+            return np.zeros(n, np.int32)
+        q_all = np.concatenate(pair_q)
+        d_all = np.concatenate(pair_d)
+        distance = _popcount64(qwords[q_all] ^ self._words[d_all]).sum(axis=1)
+        close = distance <= VOTE_MAX_BITS
+        owners = self._owner[d_all[close]]
+        # One vote per (claim descriptor, original).
+        pairs = np.unique(q_all[close].astype(np.int64) * (n + 1) + owners)
+        return np.bincount((pairs % (n + 1)).astype(np.int64), minlength=n + 1)[:n].astype(np.int32)
+
+
+# --- Geometry ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Candidate:
+    index: int
+    method: str
+    homography: np.ndarray  # claim analysis px -> original analysis px
+    inliers: int
+    mirrored: bool
+
+
+def _flip_matrix(width: int) -> np.ndarray:
+    return np.array([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+
+
+def _sane(h: np.ndarray, claim_size: tuple[int, int], original_size: tuple[int, int]) -> bool:
+    if not np.all(np.isfinite(h)) or abs(h[2, 2]) < 1e-9:
+        return False
+    h = h / h[2, 2]
+    det = float(np.linalg.det(h[:2, :2]))
+    if det <= 0:
+        return False
+    scale = math.sqrt(det)
+    ow, oh = original_size
+    cw, ch = claim_size
+    # The original must map to a claim area between a tenth and ten times its size.
+    if not (0.05 < scale * max(cw, ch) / max(ow, oh) < 20):
+        return False
+    corners = np.float32([[0, 0], [cw, 0], [cw, ch], [0, ch]]).reshape(-1, 1, 2)
+    mapped = cv2.perspectiveTransform(corners, h).reshape(-1, 2)
+    # Convex, non-degenerate quadrilateral.
+    cross = []
+    for i in range(4):
+        a, b, c = mapped[i], mapped[(i + 1) % 4], mapped[(i + 2) % 4]
+        cross.append((b[0] - a[0]) * (c[1] - b[1]) - (b[1] - a[1]) * (c[0] - b[0]))
+    return all(x > 0 for x in cross) or all(x < 0 for x in cross)
+
+
+def _verify(
+    claim_points: np.ndarray,
+    claim_descriptors: np.ndarray,
+    original: OrbFeatures,
+    claim_size: tuple[int, int],
+) -> tuple[np.ndarray, int] | None:
+    if len(original.descriptors) < 4 or len(claim_descriptors) < 4:
+        return None
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+    pairs = matcher.knnMatch(claim_descriptors, original.descriptors, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance] + [
+        p[0] for p in pairs if len(p) == 1
+    ]
+    if len(good) < MIN_INLIERS:
+        return None
+    src = np.float32([claim_points[m.queryIdx, :2] for m in good]).reshape(-1, 1, 2)
+    dst = np.float32([original.points[m.trainIdx, :2] for m in good]).reshape(-1, 1, 2)
+    threshold = max(2.0, 0.008 * max(original.image_size))
+    h, mask = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, threshold, maxIters=2000)
+    if h is None or mask is None:
+        return None
+    inliers = int(mask.sum())
+    if inliers < MIN_INLIERS or not _sane(h, claim_size, original.image_size):
+        return None
+    return h / h[2, 2], inliers
+
+
+# --- Same-photograph test ---------------------------------------------------------------
+
+
+@dataclass
+class _Comparison:
+    score: float
+    coverage: float
+    warp: np.ndarray  # work px (original frame) -> claim px (claim analysis image)
+    work_size: tuple[int, int]
+    difference: np.ndarray  # float32, work frame; NaN outside the claim
+    changed: np.ndarray  # bool, work frame
+    colour_shift: float
+    residual: float
+    ecc: float
+    pre: tuple[float, float] = (1.0, 1.0)  # claim_p px per claim analysis px (x, y)
+
+
+def _fit_colour(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Least-squares affine colour map source→target (N x 3 each), trimmed twice."""
+    x = np.hstack([source, np.ones((len(source), 1), np.float32)])
+    keep = np.ones(len(source), bool)
+    matrix = np.vstack([np.eye(3, dtype=np.float32), np.zeros((1, 3), np.float32)])
+    for _ in range(3):
+        if keep.sum() < 16:
+            break
+        matrix = np.linalg.lstsq(x[keep], target[keep], rcond=None)[0].astype(np.float32)
+        residual = np.abs(x @ matrix - target).max(axis=1)
+        keep = residual <= max(float(np.percentile(residual, 70)) * 2.0, 6.0)
+    return matrix
+
+
+def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) -> _Comparison:
+    """Warp the claim onto the original and measure how much of its frame it reproduces."""
+    oh, ow = original.shape[:2]
+    scale_claim_to_orig = math.sqrt(abs(float(np.linalg.det(homography[:2, :2]))))
+    k = min(1.0, WORK_SIDE / max(ow, oh))
+    if scale_claim_to_orig > 1.0:  # the claim holds the original at lower resolution
+        k = min(k, max(1.0 / scale_claim_to_orig, 96.0 / max(ow, oh)))
+    ww, wh = max(8, round(ow * k)), max(8, round(oh * k))
+    work = cv2.resize(original, (ww, wh), interpolation=cv2.INTER_AREA).astype(np.float32)
+    to_work = np.diag([ww / ow, wh / oh, 1.0]) @ homography  # claim px -> work px
+    s_work = math.sqrt(abs(float(np.linalg.det(to_work[:2, :2]))))
+    claim_p = claim
+    pre = 1.0
+    if s_work < 0.8:  # shrink the claim first so warping does not alias
+        pre = s_work
+        cw, ch = claim.shape[1], claim.shape[0]
+        claim_p = cv2.resize(
+            claim, (max(8, round(cw * pre)), max(8, round(ch * pre))), interpolation=cv2.INTER_AREA
+        )
+        to_work = to_work @ np.diag([cw / claim_p.shape[1], ch / claim_p.shape[0], 1.0])
+    claim_f = claim_p.astype(np.float32)
+    warp = np.linalg.inv(to_work)
+    warp /= warp[2, 2]
+    # Sub-pixel refinement (ECC maps template=work frame coords to input=claim coords).
+    template = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY)
+    target = cv2.cvtColor(claim_f, cv2.COLOR_RGB2GRAY)
+    ecc = 0.0
+    try:
+        ecc, refined = cv2.findTransformECC(
+            template,
+            target,
+            warp.astype(np.float32),
+            cv2.MOTION_HOMOGRAPHY,
+            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-5),
+            None,
+            3,
+        )
+        corners = np.float32([[0, 0], [ww, 0], [ww, wh], [0, wh]]).reshape(-1, 1, 2)
+        moved = np.abs(
+            cv2.perspectiveTransform(corners, refined.astype(np.float64))
+            - cv2.perspectiveTransform(corners, warp)
+        ).max()
+        if moved < 0.06 * max(claim_p.shape[:2]):
+            warp = refined.astype(np.float64)
+    except cv2.error:
+        pass
+    flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
+    warped = cv2.warpPerspective(claim_f, warp, (ww, wh), flags=flags)
+    inside = cv2.warpPerspective(
+        np.ones(claim_p.shape[:2], np.uint8), warp, (ww, wh), flags=cv2.INTER_NEAREST | flags
+    )
+    coverage = float(inside.mean())
+    valid = cv2.erode(inside, np.ones((3, 3), np.uint8)).astype(bool)
+    if valid.sum() < 32:
+        empty = np.full((wh, ww), np.nan, np.float32)
+        return _Comparison(
+            0.0, coverage, warp, (ww, wh), empty, np.zeros((wh, ww), bool), 0.0, 255.0, 0.0
+        )
+    pixels_c = warped[valid]
+    pixels_o = work[valid]
+    step = max(1, len(pixels_c) // 20000)
+    matrix = _fit_colour(pixels_c[::step], pixels_o[::step])
+    mapped = np.clip(warped.reshape(-1, 3) @ matrix[:3] + matrix[3], 0, 255).reshape(warped.shape)
+    blur_o = cv2.GaussianBlur(work, (0, 0), 1.0)
+    blur_c = cv2.GaussianBlur(mapped, (0, 0), 1.0)
+    difference = np.abs(blur_o - blur_c).max(axis=2)
+    difference[~valid] = np.nan
+    reproduced = valid & (difference <= REPRODUCED_TOL)
+    score = float(reproduced.mean())
+    colour_shift = float(np.abs(matrix[:3] - np.eye(3)).sum() + np.abs(matrix[3]).sum() / 255)
+    residual = float(np.nanmedian(difference))
+    # Changed region: hysteresis on the difference, inside the (eroded) claim area.
+    inner = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
+    high = inner & (difference > CHANGED_HIGH)
+    low = (inner & (difference > CHANGED_LOW)).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
+    changed = np.zeros((wh, ww), bool)
+    if count > 1:
+        strong = np.bincount(labels[high], minlength=count)
+        min_area = max(4, int(0.0015 * ww * wh))
+        areas = stats[:, cv2.CC_STAT_AREA]
+        keep = [i for i in range(1, count) if strong[i] >= 3 and areas[i] >= min_area]
+        if keep:
+            largest = max(areas[i] for i in keep)
+            keep = [i for i in keep if areas[i] >= 0.08 * largest]
+            changed = np.isin(labels, keep)
+    pre_xy = (claim_p.shape[1] / claim.shape[1], claim_p.shape[0] / claim.shape[0])
+    return _Comparison(
+        score,
+        coverage,
+        warp,
+        (ww, wh),
+        difference,
+        changed,
+        colour_shift,
+        residual,
+        float(ecc),
+        pre_xy,
+    )
+
+
+# --- Transforms, region, heatmap -------------------------------------------------------
+
+
+def _describe_transforms(
+    candidate: _Candidate,
+    comparison: _Comparison,
+    claim: np.ndarray,
+    original_size: tuple[int, int],
+) -> list[str]:
+    found: list[str] = []
+    h = candidate.homography
+    a = h[:2, :2]
+    det = float(np.linalg.det(a))
+    scale = math.sqrt(abs(det))
+    ch, cw = claim.shape[:2]
+    ow, oh = original_size
+    # Claim pixels per original pixel, compared in analysis units.
+    if abs(1.0 / max(scale, 1e-9) - 1.0) > 0.04:
+        found.append("resized")
+    if comparison.coverage < 0.97:
+        found.append("cropped")
+    angle = math.degrees(math.atan2(a[1, 0] - a[0, 1], a[0, 0] + a[1, 1]))
+    if abs(angle) > 1.5:
+        found.append("rotated")
+    if candidate.mirrored:
+        found.append("mirrored")
+    # Where does the original land in the claim, and what surrounds it?
+    inv = np.linalg.inv(h)
+    corners = np.float32([[0, 0], [ow, 0], [ow, oh], [0, oh]]).reshape(-1, 1, 2)
+    quad = cv2.perspectiveTransform(corners, inv).reshape(-1, 2)
+    footprint = np.zeros((ch, cw), np.uint8)
+    cv2.fillConvexPoly(footprint, np.round(quad).astype(np.int32), 1)
+    share = float(footprint.mean())
+    outside = claim[footprint == 0]
+    if share < 0.97 and len(outside) > 0.03 * cw * ch:
+        spread = float(outside.reshape(-1, 3).std(axis=0).max())
+        if spread < 12 and share > 0.45:
+            found.append("border")
+        elif share < 0.85:
+            found.append("screenshot")
+        else:
+            found.append("border")
+    # Perspective (a keystoned quad) + softness → a photo of a screen.
+    p = np.hypot(h[2, 0], h[2, 1]) * max(ow, oh)
+    if p > 0.03 and comparison.residual > 2.5:
+        found.append("rephotographed")
+    if comparison.colour_shift > 0.35:
+        found.append("colour_filtered")
+    return [t for t in TRANSFORM_NAMES if t in found]
+
+
+def _region_in_claim(
+    comparison: _Comparison, analysis_size: tuple[int, int], claim_size: tuple[int, int]
+) -> tuple[int, int, int, int] | None:
+    """Bounding box of the changed pixels, in the claim's full-size pixels."""
+    ys, xs = np.nonzero(comparison.changed)
+    if not len(xs):
+        return None
+    # Pixel squares' corners, so a 1-pixel component still has an area.
+    pts = np.concatenate(
+        [
+            np.stack([xs + dx, ys + dy], axis=1)
+            for dx, dy in ((-0.5, -0.5), (0.5, -0.5), (0.5, 0.5), (-0.5, 0.5))
+        ]
+    ).astype(np.float32)
+    mapped = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), comparison.warp).reshape(-1, 2)
+    full_w, full_h = claim_size
+    sx = full_w / analysis_size[0] / comparison.pre[0]
+    sy = full_h / analysis_size[1] / comparison.pre[1]
+    x0 = float(np.clip((mapped[:, 0].min() + 0.5) * sx, 0, full_w))
+    y0 = float(np.clip((mapped[:, 1].min() + 0.5) * sy, 0, full_h))
+    x1 = float(np.clip((mapped[:, 0].max() + 0.5) * sx, 0, full_w))
+    y1 = float(np.clip((mapped[:, 1].max() + 0.5) * sy, 0, full_h))
+    if x1 - x0 < 1 or y1 - y0 < 1:
+        return None
+    return (round(x0), round(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0)))
+
+
+def _heatmap(comparison: _Comparison, claim_shape: tuple[int, int]) -> Image.Image:
+    """RGBA heatmap of the differences, at the claim's analysis size."""
+    ch, cw = claim_shape
+    diff = np.nan_to_num(comparison.difference, nan=0.0)
+    intensity = np.clip(diff / CHANGED_HIGH, 0.0, 1.0)
+    intensity[comparison.changed] = np.maximum(intensity[comparison.changed], 0.6)
+    # work px -> claim analysis px: warp (to pre-scaled claim) then undo the pre-scale.
+    to_claim = np.diag([1.0 / comparison.pre[0], 1.0 / comparison.pre[1], 1.0]) @ comparison.warp
+    back = cv2.warpPerspective(
+        (intensity * 255).astype(np.uint8), to_claim, (cw, ch), flags=cv2.INTER_LINEAR
+    )
+    colours = cv2.applyColorMap(back, cv2.COLORMAP_JET)[:, :, ::-1]
+    alpha = (back.astype(np.float32) * 0.85).astype(np.uint8)
+    return Image.fromarray(np.dstack([colours, alpha]), "RGBA")
+
+
+# --- The matcher ------------------------------------------------------------------------
+
+
+def _as_rgb_array(image: Image.Image, side: int) -> np.ndarray:
+    rgb = image.convert("RGB")
+    if max(rgb.size) > side:
+        rgb = rgb.copy()
+        rgb.thumbnail((side, side), Image.Resampling.LANCZOS)
+    return np.asarray(rgb)
+
+
+def _feature_candidates(
+    index: OriginalIndex,
+    image: Image.Image,
+    *,
+    mirrored: bool,
+    exclude: Sequence[int] = (),
+) -> list[_Candidate]:
+    width = image.width
+    source = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if mirrored else image
+    features = orb_features(source, n_features=CLAIM_FEATURES)
+    if not len(features.descriptors):
+        return []
+    votes = index.votes(features.descriptors)
+    order = [int(i) for i in np.argsort(-votes, kind="stable")[:SHORTLIST] if votes[i] >= 4]
+    found = []
+    for i in order:
+        if i in exclude:
+            continue
+        verified = _verify(
+            features.points, features.descriptors, index.originals[i].features, source.size
+        )
+        if verified is None:
+            continue
+        h, inliers = verified
+        if mirrored:
+            h = h @ _flip_matrix(width)
+        found.append(_Candidate(i, "features", h, inliers, mirrored))
+    return found
+
+
+def claim_match(
+    claim: Image.Image, *, claim_size: tuple[int, int], index: OriginalIndex
+) -> ClaimMatch | None:
+    """Find the original a claim photo was made from, and what was changed.
+
+    ``claim`` is the claim decoded for analysis (``load_analysis_image``; a larger decode
+    is reduced to ``CLAIM_SIDE``); ``claim_size`` is its full oriented size, in which the
+    returned ``region`` is expressed. Returns ``None`` when nothing in the index matches
+    geometrically; otherwise the best match, with ``is_derived`` the engine's verdict.
+    """
+    if not len(index):
+        return None
+    claim_rgb = _as_rgb_array(claim, CLAIM_SIDE)
+    claim_image = Image.fromarray(claim_rgb)
+    ch, cw = claim_rgb.shape[:2]
+    distances, variants = index.phash_distances(dihedral_phashes(claim_image))
+
+    candidates: list[_Candidate] = []
+    for i in np.argsort(distances, kind="stable")[:2]:
+        if distances[i] <= PHASH_SHORTLIST:
+            flip, turns = _DIHEDRAL[int(variants[i])]
+            d = _dihedral_matrix(flip, turns, (cw, ch))
+            tw, th = (cw, ch) if turns % 2 == 0 else (ch, cw)
+            ow, oh = index.originals[int(i)].features.image_size
+            s = np.diag([ow / tw, oh / th, 1.0])
+            candidates.append(_Candidate(int(i), "phash", s @ d, 0, flip))
+
+    best: tuple[float, _Candidate, _Comparison, np.ndarray] | None = None
+
+    def evaluate(cands: list[_Candidate]) -> None:
+        nonlocal best
+        cands = sorted(cands, key=lambda c: -c.inliers)[:3]
+        for cand in cands:
+            original = _as_rgb_array(index.originals[cand.index].load_image(), 1 << 30)
+            oh_, ow_ = original.shape[:2]
+            fw, fh = index.originals[cand.index].features.image_size
+            h = cand.homography
+            if (ow_, oh_) != (fw, fh):  # stored features at a different size
+                h = np.diag([ow_ / fw, oh_ / fh, 1.0]) @ h
+            comparison = _compare(claim_rgb, original, h)
+            if best is None or comparison.score > best[0]:
+                adjusted = _Candidate(cand.index, cand.method, h, cand.inliers, cand.mirrored)
+                best = (comparison.score, adjusted, comparison, original)
+
+    feature_cands = _feature_candidates(index, claim_image, mirrored=False)
+    evaluate(candidates + feature_cands)
+    if best is None or best[0] < SAME_PHOTO_THRESHOLD:
+        evaluate(_feature_candidates(index, claim_image, mirrored=True))
+    if best is None:
+        return None
+    score, cand, comparison, original = best
+    derived = score >= SAME_PHOTO_THRESHOLD
+    region = _region_in_claim(comparison, (cw, ch), claim_size) if derived else None
+    heatmap = _heatmap(comparison, (ch, cw)) if derived else None
+    transforms = (
+        _describe_transforms(cand, comparison, claim_rgb, (original.shape[1], original.shape[0]))
+        if derived
+        else []
+    )
+    hdist = int(distances[cand.index])
+    return ClaimMatch(
+        original_key=index.originals[cand.index].key,
+        method=cand.method,
+        hash_distance=hdist,
+        inliers=cand.inliers,
+        same_photo_score=round(score, 4),
+        transforms=transforms,
+        region=region,
+        heatmap=heatmap,
+        is_derived=derived,
+        coverage=round(comparison.coverage, 4),
+        homography=tuple(float(v) for v in cand.homography.flatten()),
+        details={
+            "residual": comparison.residual,
+            "colour_shift": comparison.colour_shift,
+            "ecc": comparison.ecc,
+        },
+    )

@@ -1,0 +1,225 @@
+"""Disputes (refund claims), the buyer's claim images, what the analysis found, the
+decisions people make, and an append-only, hash-chained audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from evidence.models import Merchant, Product, StoredOriginal
+
+
+class RiskLevel(models.TextChoices):
+    HIGH = "high", _("High risk")
+    MEDIUM = "medium", _("Medium risk")
+    LOW = "low", _("Low risk")
+
+
+class Dispute(models.Model):
+    """A buyer's claim on a marketplace, answered by the merchant."""
+
+    class Platform(models.TextChoices):
+        TAOBAO = "taobao", _("Taobao")
+        TMALL = "tmall", _("Tmall")
+        JD = "jd", _("JD.com")
+        PINDUODUO = "pinduoduo", _("Pinduoduo")
+        DOUYIN = "douyin", _("Douyin")
+        AMAZON = "amazon", _("Amazon")
+        OTHER = "other", _("Other")
+
+    class ClaimType(models.TextChoices):
+        REFUND_ONLY = "refund_only", _("Refund only")
+        RETURN_AND_REFUND = "return_and_refund", _("Return and refund")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANALYSING = "analysing", _("Analysing")
+        NEEDS_REVIEW = "needs_review", _("Needs review")
+        REFUND_APPROVED = "refund_approved", _("Decided: refund approved")
+        CLAIM_REJECTED = "claim_rejected", _("Decided: claim rejected")
+        MORE_EVIDENCE = "more_evidence", _("Decided: more evidence requested")
+
+    DECIDED = (Status.REFUND_APPROVED, Status.CLAIM_REJECTED, Status.MORE_EVIDENCE)
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="disputes")
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    external_id = models.CharField(_("platform dispute id"), max_length=100)
+    order_ref = models.CharField(_("order number"), max_length=100, db_index=True)
+    buyer_ref = models.CharField(_("buyer reference"), max_length=100, blank=True)
+    product = models.ForeignKey(
+        Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="disputes"
+    )
+    claim_type = models.CharField(_("claim type"), max_length=24, choices=ClaimType.choices)
+    reason = models.TextField(_("buyer's reason"), blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    opened_at = models.DateTimeField(_("opened at"))
+    respond_by = models.DateTimeField(_("respond by"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN
+    )
+    risk_score = models.FloatField(_("risk score"), null=True, blank=True)
+    risk_level = models.CharField(
+        _("risk level"), max_length=8, choices=RiskLevel.choices, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["respond_by", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "platform", "external_id"], name="dispute_platform_external_id"
+            )
+        ]
+        indexes = [models.Index(fields=["merchant", "status", "respond_by"])]
+        verbose_name = _("dispute")
+        verbose_name_plural = _("disputes")
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} {self.external_id}"
+
+    @property
+    def is_decided(self) -> bool:
+        """Whether a person has decided the dispute."""
+        return self.status in self.DECIDED
+
+
+class ClaimImage(StoredOriginal):
+    """A photo the buyer sent with the claim (kept like evidence: byte for byte)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for analysis")
+        PROCESSING = "processing", _("Analysing")
+        ANALYSED = "analysed", _("Analysed")
+        FAILED = "failed", _("Analysis failed")
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="claim_images")
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    analysis_status = models.CharField(
+        _("analysis status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    phash = models.BinaryField(_("pHash"), max_length=8, null=True, blank=True)
+    risk_score = models.FloatField(_("risk score"), null=True, blank=True)
+    risk_level = models.CharField(
+        _("risk level"), max_length=8, choices=RiskLevel.choices, blank=True
+    )
+    region = models.JSONField(_("changed region"), null=True, blank=True)
+    heatmap = models.FileField(_("difference heatmap"), max_length=300, blank=True)
+    thumbnail = models.FileField(_("thumbnail"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["dispute", "sha256"], name="claim_image_dispute_sha256")
+        ]
+        indexes = [models.Index(fields=["analysis_status", "uploaded_at"])]
+        verbose_name = _("claim image")
+        verbose_name_plural = _("claim images")
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.dispute})"
+
+
+class Finding(models.Model):
+    """One thing the analysis found about a claim image, with its evidence."""
+
+    claim_image = models.ForeignKey(ClaimImage, on_delete=models.CASCADE, related_name="findings")
+    code = models.CharField(max_length=40)
+    weight = models.FloatField()
+    message = models.TextField()
+    evidence = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-weight", "id"]
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.weight:.2f})"
+
+
+class Decision(models.Model):
+    """A person's decision on a dispute."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="decisions")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=20, choices=[(s.value, s.label) for s in Dispute.DECIDED])
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+
+    def __str__(self) -> str:
+        return f"{self.dispute}: {self.outcome}"
+
+
+class AppendOnlyError(RuntimeError):
+    """Audit events are never changed or deleted."""
+
+
+class AuditEvent(models.Model):
+    """An append-only record; each event carries the hash of the one before it."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="+")
+    dispute = models.ForeignKey(
+        Dispute, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=40)
+    data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("audit events cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("audit events cannot be deleted")
+
+    def compute_hash(self) -> str:
+        """SHA-256 over the previous hash and this event's canonical content."""
+        body = json.dumps(
+            {
+                "prev": self.prev_hash,
+                "merchant": self.merchant_id,
+                "dispute": self.dispute_id,
+                "actor": self.actor_id,
+                "action": self.action,
+                "data": self.data,
+                "at": self.created_at.isoformat(),
+            },
+            sort_keys=True,
+            cls=DjangoJSONEncoder,
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(body.encode()).hexdigest()

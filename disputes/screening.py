@@ -1,0 +1,189 @@
+"""Screening claim photos against originals given as files — the engine behind
+``manage.py screen_claim`` and ``benchmarks/detection.py``. Pure: no Django, no
+database. The workers run the same ``claim_match`` → signals → ``verdict`` chain."""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from disputes.matching import ClaimMatch, IndexedOriginal, OriginalIndex, claim_match
+from disputes.scoring import Verdict, match_signal, verdict
+from disputes.signals import provenance_signals
+from evidence.errors import MediaRejected
+from evidence.fingerprints import (
+    OrbFeatures,
+    fingerprint_image,
+    fit_for_analysis,
+    inspect_photo,
+    load_analysis_image,
+)
+from evidence.frames import extract_keyframes
+from evidence.provenance import read_provenance
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
+MAX_PIXELS = 60_000_000
+KEYFRAMES_PER_MINUTE = 20
+KEYFRAME_MIN_SPACING = 2.0
+
+
+def indexed_original(
+    key: str, image: Image.Image, load: Callable[[], Image.Image]
+) -> IndexedOriginal:
+    """Fingerprint a decoded original for the index (the same rows the workers store)."""
+    values = {f.algorithm: f.value for f in fingerprint_image(image)}
+    return IndexedOriginal(
+        key=key,
+        phash=values["phash"],
+        dhash=values["dhash"],
+        features=OrbFeatures.from_bytes(values["orb"]),
+        load_image=load,
+    )
+
+
+def _same(image: Image.Image) -> Image.Image:
+    return image
+
+
+def _file_loader(path: Path) -> Callable[[], Image.Image]:
+    def load() -> Image.Image:
+        with path.open("rb") as fh:
+            return load_analysis_image(fh, max_pixels=MAX_PIXELS)
+
+    return load
+
+
+def original_files(folders: Iterable[Path]) -> list[Path]:
+    """Image files under the given folders, in a stable order."""
+    found: list[Path] = []
+    for folder in folders:
+        if folder.is_file():
+            found.append(folder)
+            continue
+        found.extend(
+            sorted(
+                p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+            )
+        )
+    return found
+
+
+@dataclass
+class FileIndex:
+    """An index built from files, and the originals that could not be read."""
+
+    index: OriginalIndex
+    skipped: list[tuple[str, str]]
+
+
+def build_file_index(
+    photos: Iterable[Path],
+    videos: Iterable[Path] = (),
+    *,
+    on_item: Callable[[str], None] | None = None,
+) -> FileIndex:
+    """Index original photos and the keyframes of packing videos."""
+    originals: list[IndexedOriginal] = []
+    skipped: list[tuple[str, str]] = []
+    for path in photos:
+        try:
+            with path.open("rb") as fh:
+                image = load_analysis_image(fh, max_pixels=MAX_PIXELS)
+        except (MediaRejected, OSError) as exc:
+            skipped.append((str(path), str(exc)))
+        else:
+            originals.append(indexed_original(str(path), image, _file_loader(path)))
+        if on_item:
+            on_item(str(path))
+    for video in videos:
+        try:
+            originals.extend(_video_originals(video))
+        except (MediaRejected, OSError) as exc:
+            skipped.append((str(video), str(exc)))
+        if on_item:
+            on_item(str(video))
+    return FileIndex(OriginalIndex(originals), skipped)
+
+
+def _video_originals(video: Path) -> Iterator[IndexedOriginal]:
+    with video.open("rb") as fh:
+        for keyframe in extract_keyframes(
+            fh, per_minute=KEYFRAMES_PER_MINUTE, min_spacing_seconds=KEYFRAME_MIN_SPACING
+        ):
+            still = fit_for_analysis(keyframe.image)
+            yield indexed_original(
+                f"{video}#t={keyframe.t_seconds:.1f}s", still, functools.partial(_same, still)
+            )
+
+
+@dataclass(frozen=True)
+class Screening:
+    """Everything known about one claim photo."""
+
+    match: ClaimMatch | None
+    verdict: Verdict
+
+
+def screen_bytes(
+    data: bytes, index: OriginalIndex, *, original_label: Callable[[str], str] = str
+) -> Screening:
+    """Analyse one claim photo's bytes against an index. Raises ``MediaRejected``."""
+    info = inspect_photo(io.BytesIO(data), max_pixels=MAX_PIXELS)
+    claim = load_analysis_image(io.BytesIO(data), max_pixels=MAX_PIXELS)
+    match = claim_match(claim, claim_size=(info.width, info.height), index=index)
+    label = original_label(match.original_key) if match is not None else ""
+    signals = [
+        match_signal(match, original_label=label),
+        *provenance_signals(read_provenance(data)),
+    ]
+    return Screening(match, verdict(signals))
+
+
+def screening_json(claim: str, screening: Screening) -> dict[str, Any]:
+    """The screening CLI's JSON object for one claim (see DESIGN.md, the contract)."""
+    match = screening.match
+    result = screening.verdict
+    best = None
+    if match is not None:
+        distance: float = (
+            match.hash_distance
+            if match.hash_distance is not None
+            else round(1.0 - match.same_photo_score, 4)
+        )
+        best = {
+            "original": match.original_key,
+            "distance": distance,
+            "method": match.method,
+            "same_photo_score": round(match.same_photo_score, 4),
+            "transforms": match.transforms,
+        }
+    region = list(match.region) if match is not None and match.is_derived and match.region else None
+    return {
+        "claim": claim,
+        "score": round(result.score, 4),
+        "flagged": result.flagged,
+        "level": result.level,
+        "reasons": [
+            {"code": s.code, "message": s.message, "weight": s.weight, **s.evidence}
+            for s in result.reasons
+        ],
+        "best_match": best,
+        "region": region,
+    }
+
+
+def screen_file(path: Path, index: OriginalIndex) -> dict[str, Any]:
+    """Screen one claim file; unreadable files give ``{"claim": path, "error": …}``."""
+    try:
+        data = path.read_bytes()
+        return screening_json(str(path), screen_bytes(data, index))
+    except MediaRejected as exc:
+        return {"claim": str(path), "error": str(exc)}
+    except OSError as exc:
+        return {"claim": str(path), "error": f"cannot read the file: {exc.strerror or exc}"}

@@ -1,0 +1,430 @@
+"""Every write about disputes: opening them with the buyer's photos, analysing each
+photo, deciding. Keyword-only arguments, one transaction each, every change audited."""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import IO, Any, cast
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from disputes import signals
+from disputes.audit import audit_record
+from disputes.evidence_index import merchant_index
+from disputes.matching import claim_match
+from disputes.models import ClaimImage, Decision, Dispute, Finding
+from disputes.reuse import reuse_facts
+from disputes.scoring import Verdict, match_signal, verdict
+from evidence import storage
+from evidence.errors import MediaRejected
+from evidence.fingerprints import (
+    PhotoInfo,
+    load_analysis_image,
+    perceptual_hashes,
+    thumbnail_jpeg,
+)
+from evidence.models import Merchant, Product
+from evidence.provenance import read_provenance
+from evidence.uploads import FileDigest, clean_filename, digest, validate_photo
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """A claim photo that passed validation and is ready to store."""
+
+    upload: File[Any]
+    name: str
+    digest: FileDigest
+    info: PhotoInfo
+
+
+def claim_photos_check(files: list[tuple[File[Any], str]]) -> list[CheckedUpload]:
+    """Validate every claim photo before anything is stored.
+
+    Raises one ``ValidationError`` naming each bad file, so a dispute is never left
+    half-created.
+    """
+    checked: list[CheckedUpload] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+    for upload, filename in files:
+        try:
+            name = clean_filename(filename)
+            file_digest = digest(upload)
+            info = validate_photo(upload, size=file_digest.size)
+        except ValidationError as exc:
+            errors.append(f"{filename}: {' '.join(exc.messages)}")
+            continue
+        if file_digest.sha256 in seen:
+            continue  # the same photo picked twice
+        seen.add(file_digest.sha256)
+        checked.append(CheckedUpload(upload, name, file_digest, info))
+    if errors:
+        raise ValidationError(errors, code="claim_photos")
+    return checked
+
+
+def _store_claim_images(
+    *, dispute: Dispute, checked: list[CheckedUpload], uploader: Any | None
+) -> tuple[list[ClaimImage], list[str]]:
+    """Store files and rows; the caller's transaction makes them all-or-nothing."""
+    from disputes.tasks import claim_image_analyze_task
+
+    images: list[ClaimImage] = []
+    stored_names: list[str] = []
+    known = set(dispute.claim_images.values_list("sha256", flat=True))
+    for item in checked:
+        if item.digest.sha256 in known:
+            continue
+        name = storage.original_name(
+            merchant_id=dispute.merchant_id, kind="claims", extension=item.info.extension
+        )
+        stored_names.append(storage.save_original(item.upload, name=name))
+        image = ClaimImage.objects.create(
+            merchant_id=dispute.merchant_id,
+            dispute=dispute,
+            file=stored_names[-1],
+            original_name=item.name,
+            sha256=item.digest.sha256,
+            size_bytes=item.digest.size,
+            content_type=item.info.mime,
+            width=item.info.width,
+            height=item.info.height,
+            uploaded_by=uploader,
+        )
+        images.append(image)
+        image_id = image.pk
+        transaction.on_commit(functools.partial(_send, claim_image_analyze_task, image_id))
+    return images, stored_names
+
+
+def _send(task: Any, object_id: int) -> None:
+    try:
+        task.delay(object_id)
+    except Exception:
+        logger.exception("could not enqueue %s(%s); it stays pending", task.name, object_id)
+
+
+def dispute_open(
+    *,
+    merchant: Merchant,
+    actor: Any | None,
+    platform: str,
+    external_id: str,
+    order_ref: str,
+    buyer_ref: str,
+    product: Product | None,
+    claim_type: str,
+    reason: str,
+    amount: Decimal,
+    currency: str,
+    respond_by: datetime,
+    opened_at: datetime | None = None,
+    photos: list[tuple[File[Any], str]],
+) -> Dispute:
+    """Open a dispute with the buyer's photos; analysis starts once it is committed."""
+    if product is not None and product.merchant_id != merchant.pk:
+        raise ValidationError({"product": _("That product belongs to another merchant.")})
+    if Dispute.objects.filter(
+        merchant=merchant, platform=platform, external_id=external_id.strip()
+    ).exists():
+        raise ValidationError({"external_id": _("A dispute with this platform id already exists.")})
+    checked = claim_photos_check(photos)
+    stored_names: list[str] = []
+    try:
+        with transaction.atomic():
+            dispute = Dispute.objects.create(
+                merchant=merchant,
+                platform=platform,
+                external_id=external_id.strip(),
+                order_ref=order_ref.strip(),
+                buyer_ref=buyer_ref.strip(),
+                product=product,
+                claim_type=claim_type,
+                reason=reason,
+                amount=amount,
+                currency=currency.upper(),
+                opened_at=opened_at or timezone.now(),
+                respond_by=respond_by,
+                status=Dispute.Status.ANALYSING if checked else Dispute.Status.OPEN,
+                created_by=actor,
+            )
+            images, stored_names = _store_claim_images(
+                dispute=dispute, checked=checked, uploader=actor
+            )
+            audit_record(
+                merchant=merchant,
+                dispute=dispute,
+                actor=actor,
+                action="dispute.opened",
+                data={
+                    "external_id": dispute.external_id,
+                    "claim_images": [{"name": i.original_name, "sha256": i.sha256} for i in images],
+                },
+            )
+    except BaseException:
+        for name in stored_names:
+            storage.delete_quietly(name)
+        raise
+    return dispute
+
+
+def claim_images_add(
+    *, dispute: Dispute, actor: Any | None, photos: list[tuple[File[Any], str]]
+) -> list[ClaimImage]:
+    """Attach more buyer photos to a dispute and analyse them."""
+    checked = claim_photos_check(photos)
+    stored_names: list[str] = []
+    try:
+        with transaction.atomic():
+            locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
+            images, stored_names = _store_claim_images(
+                dispute=locked, checked=checked, uploader=actor
+            )
+            if images and not locked.is_decided:
+                locked.status = Dispute.Status.ANALYSING
+                locked.save(update_fields=["status", "updated_at"])
+            audit_record(
+                merchant=locked.merchant,
+                dispute=locked,
+                actor=actor,
+                action="claim_images.added",
+                data={
+                    "claim_images": [{"name": i.original_name, "sha256": i.sha256} for i in images]
+                },
+            )
+    except BaseException:
+        for name in stored_names:
+            storage.delete_quietly(name)
+        raise
+    return images
+
+
+def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
+    """Compare one claim photo with the merchant's evidence, read its provenance, check
+    for reuse, and record findings and a verdict. Idempotent: re-running replaces the
+    findings with the same facts."""
+    with transaction.atomic():
+        image = ClaimImage.objects.select_for_update().get(pk=claim_image_id)
+        image.analysis_status = ClaimImage.Status.PROCESSING
+        image.save(update_fields=["analysis_status"])
+    try:
+        with default_storage.open(image.file.name or "", "rb") as fh:
+            data = fh.read()
+        claim = load_analysis_image(
+            cast(IO[bytes], io.BytesIO(data)), max_pixels=settings.PHOTO_MAX_PIXELS
+        )
+    except MediaRejected as exc:
+        return claim_image_mark_failed(claim_image_id=claim_image_id, reason=str(exc))
+    phash = next(f for f in perceptual_hashes(claim) if f.algorithm == "phash").value
+    found = merchant_index(image.merchant_id)
+    match = claim_match(claim, claim_size=(image.width, image.height), index=found.index)
+    ref = found.refs.get(match.original_key) if match is not None else None
+    found_signals = [
+        match_signal(match, original_label=ref.label if ref else ""),
+        *signals.provenance_signals(read_provenance(data)),
+    ]
+    reuse = signals.reuse_signal(reuse_facts(claim_image=image, phash=phash))
+    if reuse is not None:
+        found_signals.append(reuse)
+    result = verdict(found_signals)
+    heatmap_name = ""
+    if match is not None and match.is_derived and match.heatmap is not None:
+        heatmap_name = storage.save_derived(
+            _png(match.heatmap),
+            name=storage.derived_name(source_sha256=image.sha256, label="heatmap.png"),
+        )
+    thumb_name = storage.save_derived(
+        thumbnail_jpeg(claim),
+        name=storage.derived_name(source_sha256=image.sha256, label="thumb.jpg"),
+    )
+    with transaction.atomic():
+        image = ClaimImage.objects.select_for_update().get(pk=claim_image_id)
+        image.findings.all().delete()
+        Finding.objects.bulk_create(
+            [
+                Finding(
+                    claim_image=image,
+                    code=s.code,
+                    weight=s.weight,
+                    message=s.message,
+                    evidence=_with_original(s.evidence, ref),
+                )
+                for s in result.reasons
+            ]
+        )
+        image.phash = phash
+        image.risk_score = result.score
+        image.risk_level = result.level
+        image.region = (
+            list(match.region) if match is not None and match.is_derived and match.region else None
+        )
+        image.heatmap = heatmap_name
+        image.thumbnail = thumb_name
+        image.analysis_status = ClaimImage.Status.ANALYSED
+        image.failure_reason = ""
+        image.processed_at = timezone.now()
+        image.save()
+        _dispute_refresh(image.dispute_id, actor=None, analysed=image, result=result)
+    return image
+
+
+def _with_original(evidence: dict[str, Any], ref: Any) -> dict[str, Any]:
+    if ref is None or "original" not in evidence:
+        return evidence
+    return {
+        **evidence,
+        "original_kind": ref.kind,
+        "original_id": ref.object_id,
+        "original_label": ref.label,
+    }
+
+
+def _png(image: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=True)
+    return buffer.getvalue()
+
+
+def claim_image_mark_failed(*, claim_image_id: int, reason: str) -> ClaimImage:
+    """Record that a claim photo could not be analysed, and why."""
+    with transaction.atomic():
+        image = ClaimImage.objects.select_for_update().get(pk=claim_image_id)
+        image.analysis_status = ClaimImage.Status.FAILED
+        image.failure_reason = reason
+        image.processed_at = timezone.now()
+        image.save(update_fields=["analysis_status", "failure_reason", "processed_at"])
+        _dispute_refresh(image.dispute_id, actor=None, analysed=image, result=None)
+    return image
+
+
+def _dispute_refresh(
+    dispute_id: int, *, actor: Any | None, analysed: ClaimImage, result: Verdict | None
+) -> None:
+    """Roll claim-image verdicts up to the dispute; move it to review when all are done."""
+    dispute = Dispute.objects.select_for_update().get(pk=dispute_id)
+    images = list(dispute.claim_images.all())
+    scores = [i.risk_score for i in images if i.risk_score is not None]
+    dispute.risk_score = max(scores) if scores else None
+    levels = [i.risk_level for i in images if i.risk_level]
+    order = {"high": 3, "medium": 2, "low": 1}
+    dispute.risk_level = max(levels, key=lambda lv: order[lv]) if levels else ""
+    pending = [
+        i
+        for i in images
+        if i.analysis_status in (ClaimImage.Status.PENDING, ClaimImage.Status.PROCESSING)
+    ]
+    if not pending and dispute.status in (Dispute.Status.OPEN, Dispute.Status.ANALYSING):
+        dispute.status = Dispute.Status.NEEDS_REVIEW
+    dispute.save(update_fields=["risk_score", "risk_level", "status", "updated_at"])
+    audit_record(
+        merchant=dispute.merchant,
+        dispute=dispute,
+        actor=actor,
+        action="claim_image.analysed" if result is not None else "claim_image.failed",
+        data={
+            "claim_image": analysed.pk,
+            "sha256": analysed.sha256,
+            "score": result.score if result else None,
+            "level": result.level if result else None,
+            "reason": analysed.failure_reason,
+            "dispute_status": dispute.status,
+        },
+    )
+
+
+def dispute_decide(*, dispute: Dispute, actor: Any, outcome: str, note: str) -> Decision:
+    """Record a person's decision; a rejection needs a reason."""
+    if outcome not in Dispute.DECIDED:
+        raise ValidationError({"outcome": _("Choose a decision.")})
+    if outcome == Dispute.Status.CLAIM_REJECTED and not note.strip():
+        raise ValidationError({"note": _("Say why the claim is rejected.")})
+    with transaction.atomic():
+        locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        # "More evidence requested" is not final; the other two outcomes are.
+        if locked.is_decided and locked.status != Dispute.Status.MORE_EVIDENCE:
+            raise ValidationError(_("This dispute has already been decided."))
+        decision = Decision.objects.create(
+            dispute=locked, reviewer=actor, outcome=outcome, note=note.strip()
+        )
+        previous = locked.status
+        locked.status = outcome
+        locked.save(update_fields=["status", "updated_at"])
+        audit_record(
+            merchant=locked.merchant,
+            dispute=locked,
+            actor=actor,
+            action="dispute.decided",
+            data={"from": previous, "to": outcome, "note": note.strip()},
+        )
+    return decision
+
+
+def dispute_reanalyse(
+    *, merchant: Merchant, actor: Any | None = None, only_unmatched: bool = False
+) -> int:
+    """Re-analyse the claim photos of the merchant's undecided disputes (after new
+    evidence arrives); ``only_unmatched`` skips photos already matched to an original,
+    since more evidence cannot unmatch them. Returns how many photos were queued."""
+    from disputes.tasks import claim_image_analyze_task
+
+    with transaction.atomic():
+        candidates = ClaimImage.objects.filter(dispute__merchant=merchant).exclude(
+            dispute__status__in=Dispute.DECIDED
+        )
+        if only_unmatched:
+            candidates = candidates.filter(analysis_status=ClaimImage.Status.ANALYSED).exclude(
+                findings__code="derived_from_original"
+            )
+        images = list(candidates.values_list("pk", flat=True).distinct())
+        if not images:
+            return 0
+        ClaimImage.objects.filter(pk__in=images).update(analysis_status=ClaimImage.Status.PENDING)
+        Dispute.objects.filter(claim_images__in=images).exclude(status__in=Dispute.DECIDED).update(
+            status=Dispute.Status.ANALYSING
+        )
+        audit_record(
+            merchant=merchant,
+            actor=actor,
+            action="disputes.reanalyse",
+            data={"claim_images": len(images)},
+        )
+        for image_id in images:
+            transaction.on_commit(functools.partial(_send, claim_image_analyze_task, image_id))
+    return len(images)
+
+
+def claim_image_requeue(*, claim_image: ClaimImage, actor: Any | None) -> None:
+    """Analyse one claim photo again (e.g. after a failure)."""
+    from disputes.tasks import claim_image_analyze_task
+
+    with transaction.atomic():
+        image = ClaimImage.objects.select_for_update().get(pk=claim_image.pk)
+        image.analysis_status = ClaimImage.Status.PENDING
+        image.save(update_fields=["analysis_status"])
+        dispute = Dispute.objects.select_for_update().get(pk=image.dispute_id)
+        if not dispute.is_decided:
+            dispute.status = Dispute.Status.ANALYSING
+            dispute.save(update_fields=["status", "updated_at"])
+        audit_record(
+            merchant=dispute.merchant,
+            dispute=dispute,
+            actor=actor,
+            action="claim_image.requeued",
+            data={"claim_image": image.pk},
+        )
+        image_id = image.pk
+        transaction.on_commit(functools.partial(_send, claim_image_analyze_task, image_id))

@@ -1,0 +1,90 @@
+"""Claim photos the dispute tests make: a doctored copy of a merchant photo, and
+honest photos of something else."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import numpy as np
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from PIL import Image, ImageDraw, PngImagePlugin
+from skimage import data as samples
+
+from disputes import services
+from evidence import services as evidence_services
+
+
+def sample(name: str) -> Image.Image:
+    return Image.fromarray(np.asarray(getattr(samples, name)())).convert("RGB")
+
+
+def jpeg_bytes(image: Image.Image, quality: int = 90) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=quality)
+    return out.getvalue()
+
+
+def doctored(original: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """Paint a dark crack and a stain on the original, then crop and shrink it.
+
+    Returns the claim and the painted box in the claim's pixel coordinates."""
+    painted = original.copy()
+    draw = ImageDraw.Draw(painted)
+    draw.line([(220, 160), (270, 220), (255, 280)], fill=(25, 18, 10), width=7)
+    draw.ellipse((300, 200, 350, 240), fill=(95, 62, 25))
+    left, top = 40, 30
+    cropped = painted.crop((left, top, painted.width - 20, painted.height - 10))
+    scale = 0.8
+    claim = cropped.resize((round(cropped.width * scale), round(cropped.height * scale)))
+    box = (
+        round((216 - left) * scale),
+        round((156 - top) * scale),
+        round((354 - 216) * scale),
+        round((284 - 156) * scale),
+    )
+    return claim, box
+
+
+def png_with_aigc_label(image: Image.Image) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text(
+        "AIGC",
+        '{"Label": "1", "ContentProducer": "001191110108MA01", "ProduceID": "20261125-abc"}',
+    )
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def reference_photo(product, image: Image.Image, name: str = "listing.jpg"):  # type: ignore[no-untyped-def]
+    photo = evidence_services.photo_ingest(
+        product=product,
+        upload=ContentFile(jpeg_bytes(image), name=name),
+        filename=name,
+        uploader=None,
+    ).obj
+    return evidence_services.photo_fingerprint(photo_id=photo.pk)
+
+
+def open_dispute(merchant, photos: list[tuple[bytes, str]], *, external_id: str = "D-1", **extra):  # type: ignore[no-untyped-def]
+    fields = {
+        "platform": "taobao",
+        "order_ref": "ORDER-1",
+        "buyer_ref": "buyer-9",
+        "product": None,
+        "claim_type": "refund_only",
+        "reason": "Arrived cracked",
+        "amount": "129.00",
+        "currency": "CNY",
+        "respond_by": timezone.now() + timedelta(days=2),
+        **extra,
+    }
+    return services.dispute_open(
+        merchant=merchant,
+        actor=None,
+        external_id=external_id,
+        photos=[(ContentFile(data, name=name), name) for data, name in photos],
+        **fields,
+    )

@@ -1,0 +1,185 @@
+"""Dispute services through the real engine: open, analyse, find, decide, audit."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from disputes import services
+from disputes.audit import audit_chain_breaks
+from disputes.evidence_index import forget
+from disputes.models import AppendOnlyError, AuditEvent, ClaimImage, Dispute
+from tests.conftest import stored_files
+from tests.disputes.fixtures import (
+    doctored,
+    jpeg_bytes,
+    open_dispute,
+    png_with_aigc_label,
+    reference_photo,
+    sample,
+)
+from tests.factories import MembershipFactory, ProductFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index():
+    forget()
+    yield
+    forget()
+
+
+@pytest.fixture
+def shop(db):
+    membership = MembershipFactory()
+    product = ProductFactory(merchant=membership.merchant, sku="MUG-1")
+    reference_photo(product, sample("coffee"), "mug-front.jpg")
+    reference_photo(product, sample("rocket"), "rocket.jpg")
+    return membership
+
+
+def analyse_all(dispute: Dispute) -> list[ClaimImage]:
+    for image in dispute.claim_images.all():
+        services.claim_image_analyze(claim_image_id=image.pk)
+    return list(dispute.claim_images.order_by("id"))
+
+
+def iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    ix = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    iy = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = ix * iy
+    return inter / (aw * ah + bw * bh - inter)
+
+
+@pytest.mark.django_db
+def test_doctored_copy_of_own_photo_is_high_risk_with_region_and_heatmap(shop, media_root):
+    claim, painted_box = doctored(sample("coffee"))
+    dispute = open_dispute(shop.merchant, [(jpeg_bytes(claim), "broken.jpg")])
+    assert dispute.status == Dispute.Status.ANALYSING
+    (image,) = analyse_all(dispute)
+    assert image.analysis_status == ClaimImage.Status.ANALYSED
+    assert image.risk_level == "high"
+    top = image.findings.first()
+    assert top.code == "derived_from_original"
+    assert "mug-front.jpg" in top.message
+    assert top.evidence["original_kind"] == "photo"
+    assert "cropped" in top.evidence["transforms"]
+    assert iou(image.region, painted_box) >= 0.5
+    assert (media_root / image.heatmap.name).exists()
+    dispute.refresh_from_db()
+    assert (dispute.status, dispute.risk_level) == (Dispute.Status.NEEDS_REVIEW, "high")
+
+
+@pytest.mark.django_db
+def test_unrelated_photo_matches_nothing_and_says_so(shop):
+    dispute = open_dispute(shop.merchant, [(jpeg_bytes(sample("astronaut")), "photo.jpg")])
+    (image,) = analyse_all(dispute)
+    assert image.risk_level == "low"
+    codes = list(image.findings.values_list("code", flat=True))
+    assert codes == ["no_match"]
+    assert "no match" in image.findings.get().message.lower()
+    assert image.region is None and not image.heatmap
+
+
+@pytest.mark.django_db
+def test_ai_label_in_the_file_is_quoted(shop):
+    data = png_with_aigc_label(sample("astronaut"))
+    dispute = open_dispute(shop.merchant, [(data, "claim.png")])
+    (image,) = analyse_all(dispute)
+    finding = image.findings.get(code="ai_provenance")
+    assert finding.evidence["field"] == "AIGC"
+    assert "Label" in finding.evidence["value"]
+    assert image.risk_level == "high"
+
+
+@pytest.mark.django_db
+def test_reused_picture_is_counted_without_revealing_other_merchants(shop):
+    picture = jpeg_bytes(sample("astronaut"))
+    first = open_dispute(shop.merchant, [(picture, "a.jpg")], external_id="D-1")
+    analyse_all(first)
+    other_shop = MembershipFactory().merchant
+    elsewhere = open_dispute(other_shop, [(picture, "x.jpg")], external_id="X-1")
+    analyse_all(elsewhere)
+    again = open_dispute(shop.merchant, [(picture, "b.jpg")], external_id="D-2")
+    (image,) = analyse_all(again)
+    finding = image.findings.get(code="reused_image")
+    assert finding.evidence["count"] == 2
+    assert finding.evidence["other_merchants"] == 1
+    assert [d["external_id"] for d in finding.evidence["same_merchant"]] == ["D-1"]
+    assert "X-1" not in str(finding.evidence) and "X-1" not in finding.message
+
+
+@pytest.mark.django_db
+def test_analysis_is_idempotent(shop):
+    claim, _ = doctored(sample("coffee"))
+    dispute = open_dispute(shop.merchant, [(jpeg_bytes(claim), "c.jpg")])
+    (first,) = analyse_all(dispute)
+    before = list(first.findings.values_list("code", "weight", "message"))
+    (second,) = analyse_all(dispute)
+    assert list(second.findings.values_list("code", "weight", "message")) == before
+
+
+@pytest.mark.django_db
+def test_a_bad_photo_refuses_the_whole_dispute_and_stores_nothing(shop, media_root):
+    files_before = set(stored_files(media_root))
+    with pytest.raises(ValidationError) as excinfo:
+        open_dispute(
+            shop.merchant,
+            [(jpeg_bytes(sample("coffee")), "ok.jpg"), (b"<?php echo 1; ?>", "evil.jpg")],
+        )
+    assert "evil.jpg" in " ".join(excinfo.value.messages)
+    assert Dispute.objects.count() == 0 and ClaimImage.objects.count() == 0
+    assert set(stored_files(media_root)) == files_before
+
+
+@pytest.mark.django_db
+def test_decisions_need_a_person_a_reason_to_reject_and_are_audited(shop):
+    dispute = open_dispute(shop.merchant, [(jpeg_bytes(sample("astronaut")), "a.jpg")])
+    analyse_all(dispute)
+    with pytest.raises(ValidationError):
+        services.dispute_decide(
+            dispute=dispute, actor=shop.user, outcome="claim_rejected", note=" "
+        )
+    services.dispute_decide(
+        dispute=dispute, actor=shop.user, outcome="claim_rejected", note="Listing photo, edited."
+    )
+    dispute.refresh_from_db()
+    assert dispute.status == Dispute.Status.CLAIM_REJECTED
+    with pytest.raises(ValidationError, match="already been decided"):
+        services.dispute_decide(
+            dispute=dispute, actor=shop.user, outcome="refund_approved", note=""
+        )
+    actions = list(AuditEvent.objects.filter(dispute=dispute).values_list("action", flat=True))
+    assert actions == ["dispute.opened", "claim_image.analysed", "dispute.decided"]
+    assert audit_chain_breaks() == []
+
+
+@pytest.mark.django_db
+def test_audit_events_are_append_only_and_tampering_breaks_the_chain(shop):
+    open_dispute(shop.merchant, [(jpeg_bytes(sample("astronaut")), "a.jpg")])
+    event = AuditEvent.objects.first()
+    with pytest.raises(AppendOnlyError):
+        event.save()
+    with pytest.raises(AppendOnlyError):
+        event.delete()
+    AuditEvent.objects.filter(pk=event.pk).update(data={"edited": True})  # behind the model's back
+    assert audit_chain_breaks() == [event.pk]
+
+
+@pytest.mark.django_db
+def test_new_evidence_rescores_unmatched_open_claims(db):
+    membership = MembershipFactory()
+    claim, _ = doctored(sample("coffee"))
+    dispute = open_dispute(membership.merchant, [(jpeg_bytes(claim), "c.jpg")])
+    (image,) = analyse_all(dispute)
+    assert image.risk_level == "low"  # the merchant had no evidence yet
+    product = ProductFactory(merchant=membership.merchant)
+    # Celery runs eagerly in unit tests: fingerprinting sends evidence_ready, which
+    # re-analyses the unmatched claim at once.
+    from django.test import TestCase
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        reference_photo(product, sample("coffee"))
+    image.refresh_from_db()
+    assert image.risk_level == "high"

@@ -1,0 +1,147 @@
+"""Dispute pages: opening with photos, the verdict page, decisions, scoping."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from disputes import services
+from disputes.evidence_index import forget
+from disputes.models import ClaimImage, Dispute
+from tests.disputes.fixtures import doctored, jpeg_bytes, open_dispute, reference_photo, sample
+from tests.factories import MembershipFactory, ProductFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_index():
+    forget()
+    yield
+    forget()
+
+
+@pytest.fixture
+def analysed_dispute(membership):
+    product = ProductFactory(merchant=membership.merchant)
+    reference_photo(product, sample("coffee"), "mug-front.jpg")
+    claim, _ = doctored(sample("coffee"))
+    dispute = open_dispute(membership.merchant, [(jpeg_bytes(claim), "broken.jpg")])
+    for image in dispute.claim_images.all():
+        services.claim_image_analyze(claim_image_id=image.pk)
+    return dispute
+
+
+def urls_of(dispute: Dispute) -> list[str]:
+    image = dispute.claim_images.first()
+    return [
+        reverse("disputes:detail", args=[dispute.pk]),
+        reverse("disputes:claim_file", args=[image.pk]),
+        reverse("disputes:claim_derived", args=[image.pk, "heatmap"]),
+        reverse("disputes:claim_derived", args=[image.pk, "thumbnail"]),
+    ]
+
+
+@pytest.mark.django_db
+def test_open_dispute_form_with_photos(client, membership):
+    client.force_login(membership.user)
+    response = client.post(
+        reverse("disputes:create"),
+        {
+            "platform": "jd",
+            "external_id": "JD-778",
+            "order_ref": "ORD-5",
+            "buyer_ref": "jd_buyer",
+            "claim_type": "refund_only",
+            "reason": "Cup arrived broken",
+            "amount": "59.90",
+            "currency": "cny",
+            "respond_by": "2026-12-01T12:00",
+            "photos": [
+                SimpleUploadedFile("one.jpg", jpeg_bytes(sample("coffee"))),
+                SimpleUploadedFile("two.jpg", jpeg_bytes(sample("rocket"))),
+            ],
+        },
+    )
+    dispute = Dispute.objects.get(external_id="JD-778")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("disputes:detail", args=[dispute.pk])
+    assert dispute.currency == "CNY" and dispute.claim_images.count() == 2
+
+
+@pytest.mark.django_db
+def test_open_dispute_with_a_bad_photo_shows_form_error_and_creates_nothing(client, membership):
+    client.force_login(membership.user)
+    response = client.post(
+        reverse("disputes:create"),
+        {
+            "platform": "taobao",
+            "external_id": "TB-1",
+            "order_ref": "O",
+            "claim_type": "refund_only",
+            "amount": "10",
+            "currency": "CNY",
+            "respond_by": "2026-12-01T12:00",
+            "photos": [SimpleUploadedFile("fake.jpg", b"GIF89a not really")],
+        },
+    )
+    assert response.status_code == 400
+    assert "fake.jpg" in response.content.decode()
+    assert Dispute.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_dispute_page_shows_verdict_region_and_original(client, membership, analysed_dispute):
+    client.force_login(membership.user)
+    html = client.get(reverse("disputes:detail", args=[analysed_dispute.pk])).content.decode()
+    assert "risk-high" in html
+    assert "mug-front.jpg" in html
+    assert 'class="region"' in html and 'class="heatmap"' in html
+    assert "dispute.opened" in html  # the audit trail
+
+
+@pytest.mark.django_db
+def test_other_merchant_gets_404_everywhere(client, analysed_dispute):
+    client.force_login(MembershipFactory().user)
+    for url in urls_of(analysed_dispute):
+        assert client.get(url).status_code == 404, url
+    image = analysed_dispute.claim_images.first()
+    for url in [
+        reverse("disputes:decide", args=[analysed_dispute.pk]),
+        reverse("disputes:photos_add", args=[analysed_dispute.pk]),
+        reverse("disputes:claim_retry", args=[image.pk]),
+    ]:
+        assert client.post(url, {"outcome": "refund_approved"}).status_code == 404, url
+    analysed_dispute.refresh_from_db()
+    assert analysed_dispute.status == Dispute.Status.NEEDS_REVIEW
+
+
+@pytest.mark.django_db
+def test_decide_from_the_page(client, membership, analysed_dispute):
+    client.force_login(membership.user)
+    url = reverse("disputes:decide", args=[analysed_dispute.pk])
+    client.post(url, {"outcome": "claim_rejected", "note": ""})
+    analysed_dispute.refresh_from_db()
+    assert analysed_dispute.status == Dispute.Status.NEEDS_REVIEW  # a reason is required
+    client.post(url, {"outcome": "claim_rejected", "note": "Our listing photo with paint."})
+    analysed_dispute.refresh_from_db()
+    assert analysed_dispute.status == Dispute.Status.CLAIM_REJECTED
+
+
+@pytest.mark.django_db
+def test_list_search_and_filter(client, membership, analysed_dispute):
+    client.force_login(membership.user)
+    html = client.get(reverse("disputes:list"), {"q": "ORDER-1"}).content.decode()
+    assert analysed_dispute.external_id in html
+    html = client.get(reverse("disputes:list"), {"status": "claim_rejected"}).content.decode()
+    assert analysed_dispute.external_id not in html
+
+
+@pytest.mark.django_db
+def test_retry_requeues_a_failed_photo(client, membership, analysed_dispute):
+    image = analysed_dispute.claim_images.first()
+    services.claim_image_mark_failed(claim_image_id=image.pk, reason="storage hiccup")
+    client.force_login(membership.user)
+    client.post(reverse("disputes:claim_retry", args=[image.pk]))
+    image.refresh_from_db()
+    # Celery is eager in unit tests, but the task is sent on commit: the row is pending.
+    assert image.analysis_status in (ClaimImage.Status.PENDING, ClaimImage.Status.ANALYSED)
