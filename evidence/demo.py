@@ -87,3 +87,31 @@ def packing_video_mp4(
         for packet in stream.encode():
             container.mux(packet)
     return buffer.getvalue()
+
+
+def doctored_photo(original: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]]:
+    """What a fraudster sends: the listing photo with a crack and a stain painted on,
+    cropped and shrunk. Returns the claim and the painted box in claim pixels."""
+    painted = original.copy()
+    draw = ImageDraw.Draw(painted)
+    draw.line([(220, 160), (270, 220), (255, 280)], fill=(25, 18, 10), width=7)
+    draw.ellipse((300, 200, 350, 240), fill=(95, 62, 25))
+    left, top, scale = 40, 30, 0.8
+    cropped = painted.crop((left, top, painted.width - 20, painted.height - 10))
+    claim = cropped.resize((round(cropped.width * scale), round(cropped.height * scale)))
+    box = (
+        round((216 - left) * scale),
+        round((156 - top) * scale),
+        round((354 - 216) * scale),
+        round((284 - 156) * scale),
+    )
+    return claim, box
+
+
+def demo_claim_photos() -> list[tuple[str, bytes]]:
+    """A demo dispute's photos: the doctored listing photo, and an unrelated picture."""
+    claim, _box = doctored_photo(sample_photo("coffee"))
+    return [
+        ("IMG_2041.jpg", photo_jpeg(claim, quality=85)),
+        ("IMG_2042.jpg", photo_jpeg(sample_photo("astronaut").resize((400, 400)), quality=85)),
+    ]

@@ -9,11 +9,12 @@ from datetime import timedelta
 import numpy as np
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from PIL import Image, ImageDraw, PngImagePlugin
+from PIL import Image, PngImagePlugin
 from skimage import data as samples
 
 from disputes import services
 from evidence import services as evidence_services
+from evidence.demo import doctored_photo as doctored  # noqa: F401 - re-exported for tests
 
 
 def sample(name: str) -> Image.Image:
@@ -24,27 +25,6 @@ def jpeg_bytes(image: Image.Image, quality: int = 90) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", quality=quality)
     return out.getvalue()
-
-
-def doctored(original: Image.Image) -> tuple[Image.Image, tuple[int, int, int, int]]:
-    """Paint a dark crack and a stain on the original, then crop and shrink it.
-
-    Returns the claim and the painted box in the claim's pixel coordinates."""
-    painted = original.copy()
-    draw = ImageDraw.Draw(painted)
-    draw.line([(220, 160), (270, 220), (255, 280)], fill=(25, 18, 10), width=7)
-    draw.ellipse((300, 200, 350, 240), fill=(95, 62, 25))
-    left, top = 40, 30
-    cropped = painted.crop((left, top, painted.width - 20, painted.height - 10))
-    scale = 0.8
-    claim = cropped.resize((round(cropped.width * scale), round(cropped.height * scale)))
-    box = (
-        round((216 - left) * scale),
-        round((156 - top) * scale),
-        round((354 - 216) * scale),
-        round((284 - 156) * scale),
-    )
-    return claim, box
 
 
 def png_with_aigc_label(image: Image.Image) -> bytes:

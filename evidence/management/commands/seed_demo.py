@@ -3,12 +3,15 @@ video. Safe to run again (same bytes are recognised, users are not duplicated)."
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from evidence import demo, services
 from evidence.models import Membership, Merchant
@@ -69,10 +72,37 @@ class Command(BaseCommand):
             filename="DEMO-1001.mp4",
             uploader=owner,
         )
+        self._demo_dispute(shop, owner)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: merchant 'demo-shop', {stored} new photo(s), packing video "
                 f"of order DEMO-1001. Logins (password '{DEMO_PASSWORD}'): "
                 "demo-owner, demo-agent, other-owner; admin for /admin/."
             )
+        )
+
+    def _demo_dispute(self, shop: Merchant, owner: Any) -> None:
+        # Imported here: the evidence app does not depend on disputes, only its demo does.
+        from disputes.models import Dispute
+        from disputes.services import dispute_open
+        from evidence.models import Product
+
+        if Dispute.objects.filter(merchant=shop, external_id="TB-DEMO-0001").exists():
+            return
+        dispute_open(
+            merchant=shop,
+            actor=owner,
+            platform=Dispute.Platform.TAOBAO,
+            external_id="TB-DEMO-0001",
+            order_ref="DEMO-1001",
+            buyer_ref="tb_buyer_8812",
+            product=Product.objects.filter(merchant=shop, sku="MUG-001").first(),
+            claim_type=Dispute.ClaimType.REFUND_ONLY,
+            reason="The cup arrived cracked and stained (仅退款).",
+            amount=Decimal("129.00"),
+            currency="CNY",
+            respond_by=timezone.now() + timedelta(days=2),
+            photos=[
+                (ContentFile(data, name=name), name) for name, data in demo.demo_claim_photos()
+            ],
         )
