@@ -70,7 +70,11 @@ class DecisionForm(forms.Form):
 
     outcome = forms.ChoiceField(
         label=_("Decision"),
-        choices=[(s.value, s.label) for s in Dispute.DECIDED],
+        choices=[
+            (Dispute.Status.REFUND_APPROVED.value, _("Approve the refund")),
+            (Dispute.Status.CLAIM_REJECTED.value, _("Reject the claim")),
+            (Dispute.Status.MORE_EVIDENCE.value, _("Request more evidence")),
+        ],
         widget=forms.RadioSelect,
     )
     note = forms.CharField(
