@@ -108,10 +108,29 @@ def doctored_photo(original: Image.Image) -> tuple[Image.Image, tuple[int, int, 
     return claim, box
 
 
+def buyer_snapshot(*, seed: int = 7, size: tuple[int, int] = (480, 360)) -> Image.Image:
+    """A photo of the buyer's own (a different cup on a table, with sensor noise): what an
+    honest claim looks like — nothing in it comes from the merchant's photos."""
+    rng = np.random.default_rng(seed)
+    width, height = size
+    rows = np.linspace(0, 1, height)[:, None, None]
+    table = (np.array([150, 120, 95]) * (0.7 + 0.3 * rows)).repeat(width, axis=1)
+    image = Image.fromarray(table.astype(np.uint8))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((120, 210, 380, 300), fill=(235, 235, 228), outline=(160, 160, 150), width=3)
+    draw.rectangle((180, 120, 320, 255), fill=(240, 240, 236), outline=(170, 170, 160), width=3)
+    draw.ellipse((180, 100, 320, 140), fill=(90, 55, 30), outline=(170, 170, 160), width=3)
+    draw.arc((300, 150, 360, 220), start=270, end=90, fill=(200, 200, 195), width=10)
+    noisy = np.asarray(image).astype(np.int16) + rng.normal(0, 6, (height, width, 3)).astype(
+        np.int16
+    )
+    return Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
+
+
 def demo_claim_photos() -> list[tuple[str, bytes]]:
-    """A demo dispute's photos: the doctored listing photo, and an unrelated picture."""
+    """A demo dispute's photos: the doctored listing photo, and the buyer's own photo."""
     claim, _box = doctored_photo(sample_photo("coffee"))
     return [
         ("IMG_2041.jpg", photo_jpeg(claim, quality=85)),
-        ("IMG_2042.jpg", photo_jpeg(sample_photo("astronaut").resize((400, 400)), quality=85)),
+        ("IMG_2042.jpg", photo_jpeg(buyer_snapshot(), quality=85)),
     ]
