@@ -145,3 +145,12 @@ def test_retry_requeues_a_failed_photo(client, membership, analysed_dispute):
     image.refresh_from_db()
     # Celery is eager in unit tests, but the task is sent on commit: the row is pending.
     assert image.analysis_status in (ClaimImage.Status.PENDING, ClaimImage.Status.ANALYSED)
+
+
+@pytest.mark.django_db
+def test_findings_read_in_chinese(client, membership, analysed_dispute):
+    client.force_login(membership.user)
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    html = client.get(reverse("disputes:detail", args=[analysed_dispute.pk])).content.decode()
+    assert "这是您的照片" in html and "裁剪" in html
+    assert "This is your photo" not in html
