@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -42,13 +43,15 @@ CLAIM_SIDE = 512
 #: than an original's 500).
 CLAIM_FEATURES = 1000
 #: Stage 1: an original whose pHash is this close (over the 8 rotations/flips) is
-#: shortlisted even without feature votes. Benchmark run 1: pHash ≤ 10 is reached by
-#: ~a quarter of doctored claims and by no honest claim, so it only adds candidates.
+#: shortlisted even without feature votes (it rescues smooth, featureless products). It
+#: only adds candidates: the same-photograph test decides, never the hash alone.
 PHASH_SHORTLIST = 12
 #: Stage 2: descriptor pairs at most this many bits apart (of 256) count as votes.
 VOTE_MAX_BITS = 56
 #: Originals verified geometrically per claim (most votes first).
 SHORTLIST = 4
+#: Candidates given the (costly) same-photograph test per pass (plain, then mirrored).
+MAX_COMPARISONS = 2
 #: A homography needs at least this many inliers to be considered at all.
 MIN_INLIERS = 10
 #: Lowe ratio for pairwise descriptor matching with a shortlisted original.
@@ -58,12 +61,31 @@ WORK_SIDE = 256
 #: A pixel is "reproduced" when, after alignment and colour mapping, no channel differs
 #: by more than this (grey levels, both images lightly blurred).
 REPRODUCED_TOL = 22.0
-#: Changed-region extraction: hysteresis thresholds on the same difference map.
-CHANGED_HIGH = 60.0
-CHANGED_LOW = 32.0
-#: The verdict: share of the original's frame reproduced by the claim at or above which
-#: the claim is "the same photograph, edited". Calibrated by benchmarks/detection.py
-#: (see DEFAULT_SAME_PHOTO_THRESHOLD note there).
+#: Changed-region extraction: hysteresis thresholds on the same difference map (raised
+#: with the comparison's noise level).
+CHANGED_HIGH = 28.0
+CHANGED_LOW = 14.0
+#: Fine-texture agreement: band-pass scales (Gaussian sigma, work pixels), the local
+#: texture (std, grey levels) below which a pixel is "flat" and not counted, and the local
+#: correlation above which a textured pixel counts as reproduced. Chosen on benchmark run 3
+#: (seed 7, 60 objects, grid over sigma 0.7/1.0, std 1.5/3/5, ncc 0.6/0.75/0.85): the
+#: best recall with no honest claim above the doctored ones.
+TEXTURE_SIGMAS = (1.0,)
+TEXTURE_STD = 1.5
+TEXTURE_NCC = 0.85
+#: The original's frame must lie at least this much inside the claim (a crop of up to a
+#: quarter of the area keeps 0.75); below it the score is scaled down.
+MIN_COVERAGE = 0.55
+#: Allowed difference per grey level/pixel of local gradient (misregistration slack).
+EDGE_SLACK = 0.6
+#: Ridge weight (per pixel) pulling the colour map toward identity.
+COLOUR_RIDGE = 50.0
+#: The verdict: fine-texture agreement (see above) at or above which the claim is "the
+#: same photograph, edited". benchmarks/detection.py, seed 7, full run, calibration half:
+#: honest max 0.906, honest p99.5 0.838, doctored p1 0.389 (the distributions overlap, all
+#: overlap from COIL-100 turntable views of symmetric objects); midpoint 0.648. 0.62 keeps
+#: recall first (report half: recall 92.4 %, false flags 3.9 %); 0.75 would give 85.6 % /
+#: 1.0 %. NOT yet at the issue's targets.
 SAME_PHOTO_THRESHOLD = 0.62
 
 TRANSFORM_NAMES = (
@@ -157,10 +179,14 @@ def _dihedral_matrix(flip: bool, turns: int, size: tuple[int, int]) -> np.ndarra
     tx, ty = _dihedral(xs, flip, turns), _dihedral(ys, flip, turns)
     th, tw = tx.shape
     # Corners of the transformed image and the source pixels they came from.
-    dst = np.float32([[0, 0], [tw - 1, 0], [0, th - 1]])
-    src = np.float32([[tx[y, x], ty[y, x]] for x, y in ((0, 0), (tw - 1, 0), (0, th - 1))])
+    dst = _f32([[0, 0], [tw - 1, 0], [0, th - 1]])
+    src = _f32([[tx[y, x], ty[y, x]] for x, y in ((0, 0), (tw - 1, 0), (0, th - 1))])
     affine = cv2.getAffineTransform(src, dst)
     return np.vstack([affine, [0.0, 0.0, 1.0]])
+
+
+def _f32(values: object) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32)
 
 
 def _popcount64(values: np.ndarray) -> np.ndarray:
@@ -274,7 +300,7 @@ def _sane(h: np.ndarray, claim_size: tuple[int, int], original_size: tuple[int, 
     # The original must map to a claim area between a tenth and ten times its size.
     if not (0.05 < scale * max(cw, ch) / max(ow, oh) < 20):
         return False
-    corners = np.float32([[0, 0], [cw, 0], [cw, ch], [0, ch]]).reshape(-1, 1, 2)
+    corners = _f32([[0, 0], [cw, 0], [cw, ch], [0, ch]]).reshape(-1, 1, 2)
     mapped = cv2.perspectiveTransform(corners, h).reshape(-1, 2)
     # Convex, non-degenerate quadrilateral.
     cross = []
@@ -299,8 +325,8 @@ def _verify(
     ]
     if len(good) < MIN_INLIERS:
         return None
-    src = np.float32([claim_points[m.queryIdx, :2] for m in good]).reshape(-1, 1, 2)
-    dst = np.float32([original.points[m.trainIdx, :2] for m in good]).reshape(-1, 1, 2)
+    src = _f32([claim_points[m.queryIdx, :2] for m in good]).reshape(-1, 1, 2)
+    dst = _f32([original.points[m.trainIdx, :2] for m in good]).reshape(-1, 1, 2)
     threshold = max(2.0, 0.008 * max(original.image_size))
     h, mask = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, threshold, maxIters=2000)
     if h is None or mask is None:
@@ -326,20 +352,29 @@ class _Comparison:
     residual: float
     ecc: float
     pre: tuple[float, float] = (1.0, 1.0)  # claim_p px per claim analysis px (x, y)
+    stats: dict[str, float] = field(default_factory=dict)
 
 
 def _fit_colour(source: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Least-squares affine colour map source→target (N x 3 each), trimmed twice."""
-    x = np.hstack([source, np.ones((len(source), 1), np.float32)])
+    """Affine colour map source→target (N x 3 each): ridge toward identity, trimmed.
+
+    The ridge keeps the map sane when the pixels span few colours (a carton on white),
+    where plain least squares invents large cross-channel terms.
+    """
+    x = np.hstack([source, np.ones((len(source), 1), np.float32)]).astype(np.float64)
+    y = target.astype(np.float64)
+    prior = np.vstack([np.eye(3), np.zeros((1, 3))])
     keep = np.ones(len(source), bool)
-    matrix = np.vstack([np.eye(3, dtype=np.float32), np.zeros((1, 3), np.float32)])
+    matrix: np.ndarray = prior
     for _ in range(3):
         if keep.sum() < 16:
             break
-        matrix = np.linalg.lstsq(x[keep], target[keep], rcond=None)[0].astype(np.float32)
-        residual = np.abs(x @ matrix - target).max(axis=1)
+        xk, yk = x[keep], y[keep]
+        ridge = np.diag([COLOUR_RIDGE * len(xk)] * 3 + [0.0])
+        matrix = np.linalg.solve(xk.T @ xk + ridge, xk.T @ yk + ridge @ prior)
+        residual = np.abs(x @ matrix - y).max(axis=1)
         keep = residual <= max(float(np.percentile(residual, 70)) * 2.0, 6.0)
-    return matrix
+    return matrix.astype(np.float32)
 
 
 def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) -> _Comparison:
@@ -370,7 +405,8 @@ def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) ->
     target = cv2.cvtColor(claim_f, cv2.COLOR_RGB2GRAY)
     ecc = 0.0
     try:
-        ecc, refined = cv2.findTransformECC(
+        find_ecc: Any = cv2.findTransformECC  # the stubs do not allow inputMask=None
+        ecc, refined = find_ecc(
             template,
             target,
             warp.astype(np.float32),
@@ -379,7 +415,7 @@ def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) ->
             None,
             3,
         )
-        corners = np.float32([[0, 0], [ww, 0], [ww, wh], [0, wh]]).reshape(-1, 1, 2)
+        corners = _f32([[0, 0], [ww, 0], [ww, wh], [0, wh]]).reshape(-1, 1, 2)
         moved = np.abs(
             cv2.perspectiveTransform(corners, refined.astype(np.float64))
             - cv2.perspectiveTransform(corners, warp)
@@ -403,31 +439,66 @@ def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) ->
     pixels_c = warped[valid]
     pixels_o = work[valid]
     step = max(1, len(pixels_c) // 20000)
-    matrix = _fit_colour(pixels_c[::step], pixels_o[::step])
-    mapped = np.clip(warped.reshape(-1, 3) @ matrix[:3] + matrix[3], 0, 255).reshape(warped.shape)
-    blur_o = cv2.GaussianBlur(work, (0, 0), 1.0)
-    blur_c = cv2.GaussianBlur(mapped, (0, 0), 1.0)
-    difference = np.abs(blur_o - blur_c).max(axis=2)
+    # The colour map is fitted original → claim: a filter is a function of the original
+    # (a sepia or desaturating filter cannot be inverted, but it can be reproduced).
+    matrix = _fit_colour(pixels_o[::step], pixels_c[::step])
+    rendered = np.clip(work.reshape(-1, 3) @ matrix[:3] + matrix[3], 0, 255).reshape(work.shape)
+    # The claim may be softer than the original (a re-photographed screen, heavy JPEG):
+    # blur the original to match before differencing, picking the best of a few widths.
+    blur_c = cv2.GaussianBlur(warped, (0, 0), 1.0)
+    best_err, extra = math.inf, 0.0
+    for candidate in (0.0, 0.7, 1.2, 1.8):
+        trial = cv2.GaussianBlur(rendered, (0, 0), math.hypot(1.0, candidate))
+        err = float(np.abs(trial - blur_c)[valid].mean())
+        if err < best_err - 0.02:
+            best_err, extra = err, candidate
+    if extra:
+        rendered = cv2.GaussianBlur(rendered, (0, 0), extra)
+    blur_o = cv2.GaussianBlur(rendered, (0, 0), 1.0)
+    signed = blur_c - blur_o
+    # Remove smooth, large-scale differences (screen glare, vignetting, a non-linear
+    # filter): a median over a window a sixth of the frame ignores a local edit.
+    window = max(3, (min(ww, wh) // 6) | 1)
+    shifted = np.clip(np.nan_to_num(signed) + 128.0, 0, 255).astype(np.uint8)
+    shifted[~valid] = 128
+    bias = cv2.medianBlur(shifted, window).astype(np.float32) - 128.0
+    difference = np.abs(signed - bias).max(axis=2)
+    # A sub-pixel misregistration leaves thin lines along strong edges: allow a
+    # difference proportional to the original's local gradient.
+    grey_r = cv2.cvtColor(blur_o, cv2.COLOR_RGB2GRAY)
+    gradient = (
+        cv2.magnitude(
+            cv2.Sobel(grey_r, cv2.CV_32F, 1, 0, ksize=3),
+            cv2.Sobel(grey_r, cv2.CV_32F, 0, 1, ksize=3),
+        )
+        / 8.0
+    )
+    gradient = cv2.dilate(gradient, np.ones((3, 3), np.uint8))
+    difference = np.maximum(difference - EDGE_SLACK * gradient, 0.0)
     difference[~valid] = np.nan
-    reproduced = valid & (difference <= REPRODUCED_TOL)
-    score = float(reproduced.mean())
     colour_shift = float(np.abs(matrix[:3] - np.eye(3)).sum() + np.abs(matrix[3]).sum() / 255)
     residual = float(np.nanmedian(difference))
-    # Changed region: hysteresis on the difference, inside the (eroded) claim area.
-    inner = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
-    high = inner & (difference > CHANGED_HIGH)
-    low = (inner & (difference > CHANGED_LOW)).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
-    changed = np.zeros((wh, ww), bool)
-    if count > 1:
-        strong = np.bincount(labels[high], minlength=count)
-        min_area = max(4, int(0.0015 * ww * wh))
-        areas = stats[:, cv2.CC_STAT_AREA]
-        keep = [i for i in range(1, count) if strong[i] >= 3 and areas[i] >= min_area]
-        if keep:
-            largest = max(areas[i] for i in keep)
-            keep = [i for i in keep if areas[i] >= 0.08 * largest]
-            changed = np.isin(labels, keep)
+    changed = _changed_pixels(difference, inside, residual)
+    measures: dict[str, float] = {"coverage": coverage, "residual": residual, "blur": extra}
+    measures["frame"] = float((valid & (difference <= REPRODUCED_TOL)).mean())
+    # Fine texture, the decisive measure: in a copy of the same photograph the fine detail
+    # (edges, print, grain) lines up pixel for pixel; in another photograph of the same
+    # product it does not.
+    grey_o = cv2.cvtColor(rendered.astype(np.float32), cv2.COLOR_RGB2GRAY)
+    grey_c = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)
+    # Painted edits are *not* left out: benchmark run 3 (seed 7, 60 objects) showed that
+    # excluding the "changed" pixels helped honest photos (whose differences then count
+    # as edits) more than doctored ones.
+    scores = []
+    for sigma in TEXTURE_SIGMAS:
+        ncc, textured = _texture_agreement(grey_o, grey_c, valid, sigma)
+        counted = textured & valid
+        n = int(counted.sum())
+        agree = float((counted & (ncc > TEXTURE_NCC)).sum()) / n if n >= 32 else 0.0
+        measures[f"texture{sigma}"] = agree
+        scores.append(agree)
+    texture = min(scores)
+    score = texture if coverage >= MIN_COVERAGE else texture * coverage / MIN_COVERAGE
     pre_xy = (claim_p.shape[1] / claim.shape[1], claim_p.shape[0] / claim.shape[0])
     return _Comparison(
         score,
@@ -440,7 +511,47 @@ def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) ->
         residual,
         float(ecc),
         pre_xy,
+        measures,
     )
+
+
+def _texture_agreement(
+    grey_o: np.ndarray, grey_c: np.ndarray, valid: np.ndarray, sigma: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local correlation of the band-passed images, and where there is texture at all."""
+    bp_o = cv2.GaussianBlur(grey_o, (0, 0), sigma) - cv2.GaussianBlur(grey_o, (0, 0), 3.0)
+    bp_c = cv2.GaussianBlur(grey_c, (0, 0), sigma) - cv2.GaussianBlur(grey_c, (0, 0), 3.0)
+    win = (7, 7)
+    mo, mc = cv2.boxFilter(bp_o, -1, win), cv2.boxFilter(bp_c, -1, win)
+    vo = np.maximum(cv2.boxFilter(bp_o * bp_o, -1, win) - mo * mo, 0)
+    vc = np.maximum(cv2.boxFilter(bp_c * bp_c, -1, win) - mc * mc, 0)
+    cov = cv2.boxFilter(bp_o * bp_c, -1, win) - mo * mc
+    ncc = cov / np.sqrt(np.maximum(vo * vc, 1e-6))
+    textured = (np.sqrt(vo) > TEXTURE_STD) | (valid & (np.sqrt(vc) > TEXTURE_STD))
+    return ncc, textured
+
+
+def _changed_pixels(difference: np.ndarray, inside: np.ndarray, noise: float) -> np.ndarray:
+    """The edited pixels: hysteresis on the difference map, scaled to the noise level."""
+    wh, ww = difference.shape
+    inner = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
+    inner[:2, :] = inner[-2:, :] = False  # resampling artefacts at the frame's edge
+    inner[:, :2] = inner[:, -2:] = False
+    diff = np.nan_to_num(difference, nan=0.0)
+    high = inner & (diff > max(CHANGED_HIGH, 6.0 * noise))
+    low = (inner & (diff > max(CHANGED_LOW, 3.5 * noise))).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
+    changed = np.zeros((wh, ww), bool)
+    if count > 1:
+        strong = np.bincount(labels[high], minlength=count)
+        min_area = max(4, int(0.0015 * ww * wh))
+        areas = stats[:, cv2.CC_STAT_AREA]
+        keep = [i for i in range(1, count) if strong[i] >= 3 and areas[i] >= min_area]
+        if keep:
+            largest = max(areas[i] for i in keep)
+            keep = [i for i in keep if areas[i] >= 0.08 * largest]
+            changed = np.isin(labels, keep)
+    return changed
 
 
 # --- Transforms, region, heatmap -------------------------------------------------------
@@ -471,7 +582,7 @@ def _describe_transforms(
         found.append("mirrored")
     # Where does the original land in the claim, and what surrounds it?
     inv = np.linalg.inv(h)
-    corners = np.float32([[0, 0], [ow, 0], [ow, oh], [0, oh]]).reshape(-1, 1, 2)
+    corners = _f32([[0, 0], [ow, 0], [ow, oh], [0, oh]]).reshape(-1, 1, 2)
     quad = cv2.perspectiveTransform(corners, inv).reshape(-1, 2)
     footprint = np.zeros((ch, cw), np.uint8)
     cv2.fillConvexPoly(footprint, np.round(quad).astype(np.int32), 1)
@@ -609,7 +720,7 @@ def claim_match(
 
     def evaluate(cands: list[_Candidate]) -> None:
         nonlocal best
-        cands = sorted(cands, key=lambda c: -c.inliers)[:3]
+        cands = sorted(cands, key=lambda c: -c.inliers)[:MAX_COMPARISONS]
         for cand in cands:
             original = _as_rgb_array(index.originals[cand.index].load_image(), 1 << 30)
             oh_, ow_ = original.shape[:2]
@@ -654,5 +765,6 @@ def claim_match(
             "residual": comparison.residual,
             "colour_shift": comparison.colour_shift,
             "ecc": comparison.ecc,
+            **comparison.stats,
         },
     )

@@ -16,8 +16,9 @@ from disputes.matching import ClaimMatch
 
 #: A claim is flagged (and its level at least "medium") from this score. The engine's
 #: same-photograph verdict maps to DERIVED_MIN_WEIGHT ≥ FLAG_SCORE, so every derived match
-#: is flagged and nothing else on its own is — benchmarks/detection.py (seed 7): at this
-#: setting recall and false flags are exactly those of matching.SAME_PHOTO_THRESHOLD.
+#: is flagged and no weaker signal on its own is — so in benchmarks/detection.py (seed 7)
+#: the flag's recall and false-flag rate are exactly those of the engine's
+#: matching.SAME_PHOTO_THRESHOLD (the benchmark measures the flag, not the raw score).
 FLAG_SCORE = 0.5
 #: "high" from this score (a derived match, an AI label, or both weaker signals together).
 HIGH_SCORE = 0.75

@@ -1,0 +1,231 @@
+"""Unit tests of the matching engine on images the tests make (skimage.data, synthetic).
+
+A doctored copy (painted damage, then a fraudster's edit) must be matched to its original
+with the changed region found; another photograph of the same artwork must not be.
+"""
+
+from __future__ import annotations
+
+import io
+
+import imagehash
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter
+from skimage import data as skdata
+
+from disputes import matching
+from disputes.matching import IndexedOriginal, OriginalIndex, claim_match
+from evidence.fingerprints import (
+    OrbFeatures,
+    fingerprint_image,
+    fit_for_analysis,
+    load_analysis_image,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def indexed(key: str, image: Image.Image) -> IndexedOriginal:
+    analysis = fit_for_analysis(image)
+    prints = {f.algorithm: f for f in fingerprint_image(analysis)}
+    return IndexedOriginal(
+        key=key,
+        phash=prints["phash"].value,
+        dhash=prints["dhash"].value,
+        features=OrbFeatures.from_bytes(prints["orb"].value),
+        load_image=lambda: analysis,
+    )
+
+
+def label_product(background: Image.Image | None = None) -> Image.Image:
+    """A 'listing photo': a printed carton label (the coffee photo as artwork) on white."""
+    art = Image.fromarray(skdata.coffee()).resize((180, 240))
+    canvas = background.copy() if background is not None else Image.new("RGB", (400, 400), "white")
+    canvas.paste(art, (110, 80))
+    return canvas
+
+
+@pytest.fixture(scope="module")
+def originals() -> dict[str, Image.Image]:
+    return {
+        "astronaut": Image.fromarray(skdata.astronaut()),
+        "chelsea": Image.fromarray(skdata.chelsea()),
+        "rocket": Image.fromarray(skdata.rocket()),
+        "product": label_product(),
+    }
+
+
+@pytest.fixture(scope="module")
+def index(originals: dict[str, Image.Image]) -> OriginalIndex:
+    return OriginalIndex(indexed(key, image) for key, image in originals.items())
+
+
+def paint_damage(image: Image.Image, centre: tuple[int, int]) -> tuple[Image.Image, Image.Image]:
+    """A dark hole with a crack; returns the painted image and the mask of changed pixels."""
+    painted = image.copy()
+    draw = ImageDraw.Draw(painted)
+    x, y = centre
+    draw.ellipse((x - 18, y - 14, x + 18, y + 14), fill=(25, 20, 18))
+    draw.line((x + 10, y, x + 45, y + 20, x + 60, y + 18), fill=(15, 15, 15), width=3)
+    diff = np.abs(np.asarray(painted, np.int16) - np.asarray(image, np.int16)).max(axis=2)
+    return painted, Image.fromarray(((diff >= 16) * 255).astype(np.uint8))
+
+
+def bbox(mask: Image.Image) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(np.asarray(mask) > 127)
+    return int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+
+
+def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def as_claim(image: Image.Image) -> tuple[Image.Image, tuple[int, int]]:
+    """Encode as a phone would (JPEG) and decode the way the workers do."""
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90)
+    return load_analysis_image(buffer, max_pixels=60_000_000), image.size
+
+
+def screenshot(image: Image.Image, mask: Image.Image) -> tuple[Image.Image, Image.Image]:
+    frame = Image.new("RGB", (720, 1480), (245, 245, 245))
+    frame_mask = Image.new("L", frame.size, 0)
+    inner = image.resize((680, round(image.height * 680 / image.width)), Image.Resampling.LANCZOS)
+    inner_mask = mask.resize(inner.size, Image.Resampling.NEAREST)
+    frame.paste(inner, (20, 160))
+    frame_mask.paste(inner_mask, (20, 160))
+    draw = ImageDraw.Draw(frame)
+    draw.rectangle((0, 0, 720, 60), fill=(0, 0, 0))
+    draw.rectangle((30, 900, 600, 930), fill=(30, 30, 30))
+    draw.rectangle((0, 1360, 720, 1480), fill=(255, 70, 20))
+    return frame, frame_mask
+
+
+def sepia(image: Image.Image, mask: Image.Image) -> tuple[Image.Image, Image.Image]:
+    a = np.asarray(image, np.float32)
+    m = np.float32([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]])
+    return Image.fromarray(np.clip(a @ m.T, 0, 255).astype(np.uint8)), mask
+
+
+EDITS = {
+    "none": lambda im, m: (im, m),
+    "crop_resize": lambda im, m: (
+        im.crop((40, 30, 470, 480)).resize((860, 900), Image.Resampling.LANCZOS),
+        m.crop((40, 30, 470, 480)).resize((860, 900), Image.Resampling.NEAREST),
+    ),
+    "rotate": lambda im, m: (
+        im.rotate(11, Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255)),
+        m.rotate(11, Image.Resampling.NEAREST, expand=True, fillcolor=0),
+    ),
+    "mirror": lambda im, m: (
+        im.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+        m.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+    ),
+    "screenshot": screenshot,
+    "colour_filter": sepia,
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_doctored_copy_is_matched_and_its_region_found(
+    edit: str, index: OriginalIndex, originals: dict[str, Image.Image]
+) -> None:
+    painted, mask = paint_damage(originals["astronaut"], (330, 300))
+    image, moved_mask = EDITS[edit](painted, mask)
+    claim, size = as_claim(image)
+
+    match = claim_match(claim, claim_size=size, index=index)
+
+    assert match is not None
+    assert match.original_key == "astronaut"
+    assert match.is_derived
+    assert match.same_photo_score >= matching.SAME_PHOTO_THRESHOLD
+    assert match.region is not None
+    assert iou(match.region, bbox(moved_mask)) >= 0.5
+    assert match.heatmap is not None and match.heatmap.size == claim.size
+
+
+def test_transforms_are_described(index: OriginalIndex, originals: dict[str, Image.Image]) -> None:
+    painted, mask = paint_damage(originals["astronaut"], (330, 300))
+    mirrored, _ = EDITS["mirror"](painted, mask)
+    framed, _ = screenshot(painted, mask)
+
+    claim, size = as_claim(mirrored)
+    mirror_match = claim_match(claim, claim_size=size, index=index)
+    claim, size = as_claim(framed)
+    screen_match = claim_match(claim, claim_size=size, index=index)
+
+    assert mirror_match is not None and "mirrored" in mirror_match.transforms
+    assert screen_match is not None and "screenshot" in screen_match.transforms
+    assert set(screen_match.transforms) <= set(matching.TRANSFORM_NAMES)
+
+
+def test_region_is_in_full_size_claim_pixels(
+    index: OriginalIndex, originals: dict[str, Image.Image]
+) -> None:
+    painted, mask = paint_damage(originals["astronaut"], (330, 300))
+    big = painted.resize((2048, 2048), Image.Resampling.LANCZOS)
+    big_mask = mask.resize((2048, 2048), Image.Resampling.NEAREST)
+    claim, size = as_claim(big)
+
+    match = claim_match(claim, claim_size=size, index=index)
+
+    assert claim.size == (512, 512) and size == (2048, 2048)
+    assert match is not None and match.region is not None
+    assert iou(match.region, bbox(big_mask)) >= 0.5
+
+
+def test_another_photograph_of_the_same_artwork_is_not_derived(index: OriginalIndex) -> None:
+    # Same printed label, a new photograph: another background, perspective, light, blur.
+    scene = Image.fromarray(skdata.chelsea()).resize((400, 400))
+    shot = label_product(scene)
+    a = np.asarray(shot, np.float32) * 0.85 + 12
+    shot = Image.fromarray(np.clip(a, 0, 255).astype(np.uint8))
+    shot = shot.transform(
+        (400, 400),
+        Image.Transform.PERSPECTIVE,
+        (1.05, 0.04, -20, 0.02, 1.0, -10, 0.0002, 0.0001),
+        Image.Resampling.BICUBIC,
+    ).filter(ImageFilter.GaussianBlur(0.8))
+    noisy = np.asarray(shot, np.float32) + np.random.default_rng(3).normal(0, 4, (400, 400, 3))
+    claim, size = as_claim(Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)))
+
+    match = claim_match(claim, claim_size=size, index=index)
+
+    assert match is None or not match.is_derived
+
+
+def test_a_different_photo_is_not_matched(index: OriginalIndex) -> None:
+    claim, size = as_claim(Image.fromarray(skdata.coffee()))
+
+    match = claim_match(claim, claim_size=size, index=index)
+
+    assert match is None or not match.is_derived
+
+
+def test_empty_index_matches_nothing() -> None:
+    claim, size = as_claim(Image.fromarray(skdata.astronaut()))
+
+    assert len(OriginalIndex([])) == 0
+    assert claim_match(claim, claim_size=size, index=OriginalIndex([])) is None
+
+
+def test_index_length(index: OriginalIndex) -> None:
+    assert len(index) == 4
+
+
+def test_dihedral_phashes_start_with_imagehash_phash(originals: dict[str, Image.Image]) -> None:
+    image = fit_for_analysis(originals["chelsea"])
+
+    hashes = matching.dihedral_phashes(image)
+
+    expected = int(str(imagehash.phash(image)), 16)
+    assert hashes.shape == (8,)
+    assert int(hashes[0]) == expected
+    # A quarter turn of the image is found among the variants at distance 0.
+    turned = matching.dihedral_phashes(image.transpose(Image.Transpose.ROTATE_90))
+    assert min(bin(int(h) ^ int(turned[0])).count("1") for h in hashes) <= 4

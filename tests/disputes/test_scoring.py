@@ -1,0 +1,96 @@
+"""Unit tests of the scoring rules: signals → score, level, flag and ordered reasons."""
+
+from __future__ import annotations
+
+import json
+
+from disputes import scoring
+from disputes.matching import SAME_PHOTO_THRESHOLD, ClaimMatch
+from disputes.scoring import Signal, match_signal, verdict
+
+
+def a_match(*, score: float, derived: bool, region=(10, 20, 30, 40)) -> ClaimMatch:
+    return ClaimMatch(
+        original_key="photo:12",
+        method="features",
+        hash_distance=18,
+        inliers=140,
+        same_photo_score=score,
+        transforms=["cropped", "screenshot"],
+        region=region if derived else None,
+        heatmap=None,
+        is_derived=derived,
+    )
+
+
+def test_no_match_is_said_plainly_and_weighs_nothing() -> None:
+    signal = match_signal(None, original_label="")
+
+    assert signal.code == "no_match"
+    assert signal.weight == 0.0
+    assert "no match with your evidence" in signal.message.lower()
+    result = verdict([signal])
+    assert result.score == 0.0
+    assert result.level == "low"
+    assert not result.flagged
+
+
+def test_same_product_but_different_photograph_is_no_match() -> None:
+    signal = match_signal(a_match(score=0.3, derived=False), original_label="sku-1-front.jpg")
+
+    assert signal.code == "no_match"
+    assert signal.weight == 0.0
+    assert "different photograph" in signal.message
+    assert signal.evidence["nearest_original"] == "photo:12"
+
+
+def test_derived_match_is_flagged_high_with_its_facts() -> None:
+    signal = match_signal(
+        a_match(score=SAME_PHOTO_THRESHOLD, derived=True), original_label="sku-1-front.jpg"
+    )
+    result = verdict([signal])
+
+    assert signal.code == "derived_from_original"
+    assert signal.weight >= scoring.DERIVED_MIN_WEIGHT >= scoring.HIGH_SCORE
+    assert "sku-1-front.jpg" in signal.message
+    assert "cropped and placed inside a screenshot" in signal.message
+    assert "x=10, y=20" in signal.message
+    assert signal.evidence["region"] == [10, 20, 30, 40]
+    json.dumps(signal.evidence)  # serialisable for Finding rows
+    assert result.flagged
+    assert result.level == "high"
+
+
+def test_derived_weight_grows_with_the_same_photo_score() -> None:
+    weak = match_signal(a_match(score=SAME_PHOTO_THRESHOLD, derived=True), original_label="x")
+    strong = match_signal(a_match(score=1.0, derived=True), original_label="x")
+
+    assert weak.weight < strong.weight <= scoring.DERIVED_MAX_WEIGHT
+
+
+def test_thresholds_are_ordered() -> None:
+    assert 0 < scoring.MEDIUM_SCORE < scoring.FLAG_SCORE < scoring.HIGH_SCORE < 1
+    assert scoring.DERIVED_MIN_WEIGHT >= scoring.FLAG_SCORE
+
+
+def test_weak_signals_add_up_without_passing_one() -> None:
+    software = Signal("editing_software", 0.3, "Edited with Photoshop.", {"field": "Software"})
+    reused = Signal("reused_image", 0.6, "Seen in 2 other disputes.", {"count": 2})
+
+    alone = verdict([software])
+    both = verdict([software, reused])
+
+    assert alone.level == "medium" and not alone.flagged
+    assert both.score == round(1 - 0.7 * 0.4, 4)
+    assert both.flagged
+    assert both.level == "medium"  # flagged, but two weak signals are not "high"
+    assert [s.code for s in both.reasons] == ["reused_image", "editing_software"]
+    assert verdict([software, reused, reused, reused]).score < 1.0
+
+
+def test_no_signals_is_low() -> None:
+    result = verdict([])
+
+    assert result.score == 0.0
+    assert result.level == "low"
+    assert result.reasons == []
