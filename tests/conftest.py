@@ -30,6 +30,17 @@ def media_root(settings, tmp_path: Path) -> Path:
     return root
 
 
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Each test starts in English: a page test that switches language leaves the
+    thread's active language behind otherwise."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _eager_celery() -> Iterator[None]:
     """Unit tests run tasks in-process; integration tests switch this off."""
