@@ -38,7 +38,7 @@ from evidence.models import (
     VideoKeyframe,
 )
 from evidence.signals import evidence_ready
-from evidence.uploads import clean_filename, digest, validate_photo, validate_video
+from evidence.uploads import FileDigest, clean_filename, digest, validate_photo, validate_video
 
 logger = logging.getLogger(__name__)
 
@@ -98,6 +98,49 @@ def _enqueue(task: Any, object_id: int) -> None:
     transaction.on_commit(send)
 
 
+def _store_original(
+    model: type[ReferencePhoto] | type[PackingVideo],
+    *,
+    merchant: Merchant,
+    upload: File[Any],
+    file_digest: FileDigest,
+    kind: str,
+    extension: str,
+    task: Any,
+    fields: dict[str, Any],
+) -> IngestOutcome:
+    """Store validated bytes and their row in one step: both or neither.
+
+    Bytes the merchant already has are a duplicate, not a second copy; a concurrent
+    upload of the same bytes that wins the race makes this one a duplicate too.
+    """
+    existing = model.objects.filter(merchant=merchant, sha256=file_digest.sha256).first()
+    if existing is not None:
+        return IngestOutcome("duplicate", existing)
+    name = storage.original_name(merchant_id=merchant.pk, kind=kind, extension=extension)
+    stored_name = ""
+    try:
+        with transaction.atomic():
+            stored_name = storage.save_original(upload, name=name)
+            obj = model.objects.create(
+                merchant=merchant,
+                file=stored_name,
+                sha256=file_digest.sha256,
+                size_bytes=file_digest.size,
+                **fields,
+            )
+            _enqueue(task, obj.pk)
+    except IntegrityError:
+        storage.delete_quietly(stored_name)
+        return IngestOutcome(
+            "duplicate", model.objects.get(merchant=merchant, sha256=file_digest.sha256)
+        )
+    except BaseException:
+        storage.delete_quietly(stored_name)
+        raise
+    return IngestOutcome("stored", obj)
+
+
 def photo_ingest(
     *, product: Product, upload: File[Any], filename: str, uploader: Any | None
 ) -> IngestOutcome:
@@ -110,37 +153,23 @@ def photo_ingest(
     display_name = clean_filename(filename)
     file_digest = digest(upload)
     info = validate_photo(upload, size=file_digest.size)
-    merchant = product.merchant
-    existing = ReferencePhoto.objects.filter(merchant=merchant, sha256=file_digest.sha256).first()
-    if existing is not None:
-        return IngestOutcome("duplicate", existing)
-    name = storage.original_name(merchant_id=merchant.pk, kind="photos", extension=info.extension)
-    stored_name = ""
-    try:
-        with transaction.atomic():
-            stored_name = storage.save_original(upload, name=name)
-            photo = ReferencePhoto.objects.create(
-                merchant=merchant,
-                product=product,
-                file=stored_name,
-                original_name=display_name,
-                sha256=file_digest.sha256,
-                size_bytes=file_digest.size,
-                content_type=info.mime,
-                width=info.width,
-                height=info.height,
-                uploaded_by=uploader,
-            )
-            _enqueue(photo_fingerprint_task, photo.pk)
-    except IntegrityError:
-        storage.delete_quietly(stored_name)
-        # Another upload of the same bytes won the race.
-        existing = ReferencePhoto.objects.get(merchant=merchant, sha256=file_digest.sha256)
-        return IngestOutcome("duplicate", existing)
-    except BaseException:
-        storage.delete_quietly(stored_name)
-        raise
-    return IngestOutcome("stored", photo)
+    return _store_original(
+        ReferencePhoto,
+        merchant=product.merchant,
+        upload=upload,
+        file_digest=file_digest,
+        kind="photos",
+        extension=info.extension,
+        task=photo_fingerprint_task,
+        fields={
+            "product": product,
+            "original_name": display_name,
+            "content_type": info.mime,
+            "width": info.width,
+            "height": info.height,
+            "uploaded_by": uploader,
+        },
+    )
 
 
 def video_ingest(
@@ -155,38 +184,26 @@ def video_ingest(
     display_name = clean_filename(filename)
     file_digest = digest(upload)
     info = validate_video(upload, size=file_digest.size)
-    existing = PackingVideo.objects.filter(merchant=merchant, sha256=file_digest.sha256).first()
-    if existing is not None:
-        return IngestOutcome("duplicate", existing)
-    name = storage.original_name(merchant_id=merchant.pk, kind="videos", extension=info.extension)
-    stored_name = ""
-    try:
-        with transaction.atomic():
-            stored_name = storage.save_original(upload, name=name)
-            video = PackingVideo.objects.create(
-                merchant=merchant,
-                order_ref=order_ref,
-                file=stored_name,
-                original_name=display_name,
-                sha256=file_digest.sha256,
-                size_bytes=file_digest.size,
-                content_type=info.mime,
-                container=info.container,
-                codec=info.codec,
-                width=info.width,
-                height=info.height,
-                duration_seconds=info.duration_seconds,
-                uploaded_by=uploader,
-            )
-            _enqueue(video_process_task, video.pk)
-    except IntegrityError:
-        storage.delete_quietly(stored_name)
-        existing = PackingVideo.objects.get(merchant=merchant, sha256=file_digest.sha256)
-        return IngestOutcome("duplicate", existing)
-    except BaseException:
-        storage.delete_quietly(stored_name)
-        raise
-    return IngestOutcome("stored", video)
+    return _store_original(
+        PackingVideo,
+        merchant=merchant,
+        upload=upload,
+        file_digest=file_digest,
+        kind="videos",
+        extension=info.extension,
+        task=video_process_task,
+        fields={
+            "order_ref": order_ref,
+            "original_name": display_name,
+            "content_type": info.mime,
+            "container": info.container,
+            "codec": info.codec,
+            "width": info.width,
+            "height": info.height,
+            "duration_seconds": info.duration_seconds,
+            "uploaded_by": uploader,
+        },
+    )
 
 
 def _fingerprint_rows(values: list[FingerprintValue], **target: Any) -> list[Fingerprint]:

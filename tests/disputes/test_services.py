@@ -7,7 +7,6 @@ from django.core.exceptions import ValidationError
 
 from disputes import services
 from disputes.audit import audit_chain_breaks
-from disputes.evidence_index import forget
 from disputes.models import AppendOnlyError, AuditEvent, ClaimImage, Dispute
 from tests.conftest import stored_files
 from tests.disputes.fixtures import (
@@ -19,13 +18,6 @@ from tests.disputes.fixtures import (
     sample,
 )
 from tests.factories import MembershipFactory, ProductFactory
-
-
-@pytest.fixture(autouse=True)
-def _fresh_index():
-    forget()
-    yield
-    forget()
 
 
 @pytest.fixture

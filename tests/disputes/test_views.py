@@ -7,17 +7,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from disputes import services
-from disputes.evidence_index import forget
 from disputes.models import ClaimImage, Dispute
 from tests.disputes.fixtures import doctored, jpeg_bytes, open_dispute, reference_photo, sample
 from tests.factories import MembershipFactory, ProductFactory
-
-
-@pytest.fixture(autouse=True)
-def _fresh_index():
-    forget()
-    yield
-    forget()
 
 
 @pytest.fixture
