@@ -46,7 +46,8 @@ def page(browser) -> Iterator[object]:
     """A fresh browser context and page per test."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(20_000)
+    # Generous: the worker and the browser share two cores with whatever else runs.
+    page.set_default_timeout(60_000)
     yield page
     context.close()
 
