@@ -92,7 +92,7 @@ def _enqueue(task: Any, object_id: int) -> None:
         try:
             task.delay(object_id)
         except Exception:
-            # The row stays pending; re-enqueue with `manage.py evidence_requeue`.
+            # The row stays pending; `manage.py requeue_pending` sends it again.
             logger.exception("could not enqueue %s(%s); it stays pending", task.name, object_id)
 
     transaction.on_commit(send)
