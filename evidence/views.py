@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -266,17 +267,48 @@ def video_detail(request: HttpRequest, video_id: int) -> HttpResponse:
 # --- Files: served only through these views, after the merchant check -------------
 
 
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE_CHUNK = 8 * 1024 * 1024
+
+
 def _file_response(
-    name: str | None, *, content_type: str, download_name: str, attachment: bool
-) -> FileResponse:
+    name: str | None,
+    *,
+    content_type: str,
+    download_name: str,
+    attachment: bool,
+    range_header: str = "",
+) -> HttpResponseBase:
+    """Serve a stored file privately; a single byte range (``Range: bytes=a-b``) is
+    honoured so the browser's video player can seek in a long packing video."""
     if not name or not default_storage.exists(name):
         raise Http404("File not found.")
-    response = FileResponse(
-        default_storage.open(name, "rb"),
-        content_type=content_type,
-        as_attachment=attachment,
-        filename=download_name,
-    )
+    size = default_storage.size(name)
+    match = _RANGE.match(range_header.strip()) if range_header else None
+    response: HttpResponseBase
+    if match and (match.group(1) or match.group(2)):
+        first, last = match.groups()
+        start = int(first) if first else max(0, size - int(last))
+        end = min(int(last), size - 1) if first and last else size - 1
+        # A player asks for "bytes=0-"; answer in bounded chunks, never a whole file in memory.
+        end = min(end, start + RANGE_CHUNK - 1)
+        if start >= size or start > end:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        with default_storage.open(name, "rb") as fh:
+            fh.seek(start)
+            body = fh.read(end - start + 1)
+        response = HttpResponse(body, status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    else:
+        response = FileResponse(
+            default_storage.open(name, "rb"),
+            content_type=content_type,
+            as_attachment=attachment,
+            filename=download_name,
+        )
+    response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, max-age=3600"
     return response
@@ -318,6 +350,7 @@ def video_file(request: HttpRequest, video_id: int) -> HttpResponseBase:
         content_type=video.content_type,
         download_name=video.original_name,
         attachment=bool(request.GET.get("download")),
+        range_header=request.headers.get("Range", ""),
     )
 
 

@@ -185,3 +185,17 @@ def test_admin_lists_every_model(admin_client, evidence_of_a):
     photo = evidence_of_a["photo"]
     response = admin_client.get(reverse("admin:evidence_referencephoto_change", args=[photo.pk]))
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_video_file_honours_byte_ranges_for_seeking(owner_client, evidence_of_a):
+    url = reverse("evidence:video_file", args=[evidence_of_a["video"].pk])
+    whole = b"".join(owner_client.get(url).streaming_content)
+    response = owner_client.get(url, headers={"Range": "bytes=10-19"})
+    assert response.status_code == 206
+    assert response.content == whole[10:20]
+    assert response["Content-Range"] == f"bytes 10-19/{len(whole)}"
+    tail = owner_client.get(url, headers={"Range": "bytes=-5"})
+    assert tail.content == whole[-5:]
+    beyond = owner_client.get(url, headers={"Range": f"bytes={len(whole) + 10}-"})
+    assert beyond.status_code == 416
