@@ -3,10 +3,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from config.views import start
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="evidence:home", permanent=False)),
+    path("", start, name="start"),
     path("evidence/", include("evidence.urls")),
     path("disputes/", include("disputes.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

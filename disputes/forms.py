@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from disputes.models import Dispute
+from disputes.models import Decision, Dispute, RiskLevel
 from evidence.forms import MultipleFileField, MultipleFileInput
 from evidence.models import Merchant, Product
 
@@ -66,17 +66,132 @@ class ClaimPhotosForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    """A person's decision on a dispute."""
+    """A reviewer's decision; ``version`` is the dispute version the reviewer read."""
 
-    outcome = forms.ChoiceField(
+    ACTIONS = {
+        "approve": (Dispute.Status.REFUND_APPROVED.value, ""),
+        "reject": (Dispute.Status.CLAIM_REJECTED.value, ""),
+        "ask_merchant": (Dispute.Status.MORE_EVIDENCE.value, Decision.RequestedFrom.MERCHANT.value),
+        "ask_buyer": (Dispute.Status.MORE_EVIDENCE.value, Decision.RequestedFrom.BUYER.value),
+    }
+
+    action = forms.ChoiceField(
         label=_("Decision"),
         choices=[
-            (Dispute.Status.REFUND_APPROVED.value, _("Approve the refund")),
-            (Dispute.Status.CLAIM_REJECTED.value, _("Reject the claim")),
-            (Dispute.Status.MORE_EVIDENCE.value, _("Request more evidence")),
+            ("approve", _("Approve the refund")),
+            ("reject", _("Reject the claim")),
+            ("ask_merchant", _("Ask the merchant for more evidence")),
+            ("ask_buyer", _("Ask the buyer for more evidence")),
         ],
         widget=forms.RadioSelect,
+        error_messages={"required": _("Choose a decision.")},
     )
     note = forms.CharField(
-        label=_("Reason / note"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+        label=_("Reason / message"), widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "reject" and not str(data.get("note", "")).strip():
+            self.add_error("note", _("Say why the claim is rejected."))
+        return data
+
+    @property
+    def outcome(self) -> tuple[str, str]:
+        """(dispute outcome, evidence requested from) for the chosen action."""
+        return self.ACTIONS[self.cleaned_data["action"]]
+
+
+class InternalNoteForm(forms.Form):
+    """A support-staff note."""
+
+    text = forms.CharField(
+        label=_("Internal note"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        error_messages={"required": _("Write the note first.")},
+    )
+
+
+class StatementForm(forms.Form):
+    """The merchant's statement on the dispute."""
+
+    text = forms.CharField(
+        label=_("Your statement"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=10000,
+        required=False,
+    )
+
+
+class EvidenceAttachForm(forms.Form):
+    """More evidence from the dispute page: product photos and/or the packing video."""
+
+    product = forms.ModelChoiceField(
+        label=_("Product shown"), queryset=Product.objects.none(), required=False,
+        empty_label=_("— choose —"),
+    )  # fmt: skip
+    photos = MultipleFileField(
+        label=_("Product photos"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": PHOTO_ACCEPT}),
+    )
+    video = forms.FileField(
+        label=_("Packing video of this order"),
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "video/mp4,video/quicktime,video/webm,video/x-matroska,.mkv"}
+        ),
+    )
+
+    def __init__(self, *args: Any, merchant: Merchant, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["product"].queryset = Product.objects.filter(merchant=merchant)  # type: ignore[attr-defined]
+
+
+class QueueFilterForm(forms.Form):
+    """Filters of the review queue; bad values are ignored, never an error page."""
+
+    q = forms.CharField(required=False, max_length=100)
+    merchant = forms.TypedChoiceField(required=False, coerce=int, empty_value=None)
+    platform = forms.ChoiceField(
+        required=False, choices=[("", _("Any platform")), *Dispute.Platform.choices]
+    )
+    risk = forms.ChoiceField(
+        required=False,
+        choices=[("", _("Any risk")), *RiskLevel.choices, ("none", _("Not yet scored"))],
+    )
+    status = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", _("Awaiting a decision")),
+            *[(s, Dispute.Status(s).label) for s in Dispute.AWAITING_DECISION],
+            *[(s, Dispute.Status(s).label) for s in Dispute.FINAL],
+            ("all", _("Any status")),
+        ],
+    )
+    overdue = forms.BooleanField(required=False, label=_("Overdue only"))
+
+    def __init__(self, *args: Any, merchants: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["merchant"].choices = [  # type: ignore[attr-defined]
+            ("", _("Any merchant")),
+            *[(m.pk, m.name) for m in merchants],
+        ]
+
+    def filters(self) -> dict[str, Any]:
+        """The valid filters as keyword arguments for ``selectors.review_queue``."""
+        if not self.is_valid():
+            # Keep whatever is valid; drop the rest.
+            data = {k: v for k, v in self.cleaned_data.items() if k not in self.errors}
+        else:
+            data = self.cleaned_data
+        return {
+            "query": data.get("q") or "",
+            "merchant_id": data.get("merchant"),
+            "platform": data.get("platform") or "",
+            "risk": data.get("risk") or "",
+            "status": data.get("status") or "",
+            "overdue": bool(data.get("overdue")),
+        }

@@ -21,6 +21,10 @@ class RiskLevel(models.TextChoices):
     LOW = "low", _("Low risk")
 
 
+#: Sort key of a risk level: the queue puts high risk first, unanalysed last.
+RISK_RANK = {RiskLevel.HIGH: 3, RiskLevel.MEDIUM: 2, RiskLevel.LOW: 1, "": 0}
+
+
 class Dispute(models.Model):
     """A buyer's claim on a marketplace, answered by the merchant."""
 
@@ -46,6 +50,9 @@ class Dispute(models.Model):
         MORE_EVIDENCE = "more_evidence", _("Decided: more evidence requested")
 
     DECIDED = (Status.REFUND_APPROVED, Status.CLAIM_REJECTED, Status.MORE_EVIDENCE)
+    #: Statuses a reviewer still has to act on ("more evidence" waits for an answer).
+    AWAITING_DECISION = (Status.OPEN, Status.ANALYSING, Status.NEEDS_REVIEW, Status.MORE_EVIDENCE)
+    FINAL = (Status.REFUND_APPROVED, Status.CLAIM_REJECTED)
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="disputes")
     platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
@@ -68,6 +75,18 @@ class Dispute(models.Model):
     risk_level = models.CharField(
         _("risk level"), max_length=8, choices=RiskLevel.choices, blank=True
     )
+    # Denormalised by the analysis so the review queue reads one row per dispute.
+    risk_rank = models.PositiveSmallIntegerField(_("risk rank"), default=0)
+    top_claim_image = models.ForeignKey(
+        "ClaimImage", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    top_finding = models.ForeignKey(
+        "Finding", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    merchant_statement = models.TextField(_("merchant's statement"), blank=True)
+    statement_updated_at = models.DateTimeField(null=True, blank=True)
+    #: Bumped on every change a reviewer must see before deciding (optimistic locking).
+    version = models.PositiveIntegerField(default=1)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -81,7 +100,12 @@ class Dispute(models.Model):
                 fields=["merchant", "platform", "external_id"], name="dispute_platform_external_id"
             )
         ]
-        indexes = [models.Index(fields=["merchant", "status", "respond_by"])]
+        indexes = [
+            models.Index(fields=["merchant", "status", "respond_by"]),
+            # The review queue: awaiting a decision, riskiest first, then soonest deadline.
+            models.Index(fields=["status", "-risk_rank", "respond_by"], name="dispute_queue"),
+            models.Index(fields=["merchant", "buyer_ref"], name="dispute_buyer"),
+        ]
         verbose_name = _("dispute")
         verbose_name_plural = _("disputes")
 
@@ -116,6 +140,8 @@ class ClaimImage(StoredOriginal):
     )
     region = models.JSONField(_("changed region"), null=True, blank=True)
     heatmap = models.FileField(_("difference heatmap"), max_length=300, blank=True)
+    #: The matched original warped into the claim's frame: same scale and orientation.
+    aligned_original = models.FileField(_("aligned original"), max_length=300, blank=True)
     thumbnail = models.FileField(_("thumbnail"), max_length=300, blank=True)
 
     class Meta:
@@ -157,7 +183,15 @@ class Decision(models.Model):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+
+    class RequestedFrom(models.TextChoices):
+        MERCHANT = "merchant", _("the merchant")
+        BUYER = "buyer", _("the buyer")
+
     outcome = models.CharField(max_length=20, choices=[(s.value, s.label) for s in Dispute.DECIDED])
+    requested_from = models.CharField(
+        _("evidence requested from"), max_length=10, choices=RequestedFrom.choices, blank=True
+    )
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -168,6 +202,23 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dispute}: {self.outcome}"
+
+
+class InternalNote(models.Model):
+    """A reviewer's note on a dispute; support staff only, never shown to merchants."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="internal_notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("internal note")
+        verbose_name_plural = _("internal notes")
+
+    def __str__(self) -> str:
+        return f"{self.dispute}: {self.text[:40]}"
 
 
 class AppendOnlyError(RuntimeError):

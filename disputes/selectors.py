@@ -1,4 +1,5 @@
-"""Reads about disputes, scoped to the merchants the user acts for."""
+"""Reads about disputes, scoped to the user: a merchant's members see that merchant's
+disputes; support reviewers see the merchants in their review scope (and the queue)."""
 
 from __future__ import annotations
 
@@ -6,30 +7,83 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from disputes.models import AuditEvent, ClaimImage, Dispute, Finding
+from disputes.models import AuditEvent, ClaimImage, Dispute, Finding, InternalNote, RiskLevel
+from evidence.access import can_review, member_filter, readable_filter, review_filter
 from evidence.models import Merchant, PackingVideo, ReferencePhoto, VideoKeyframe
+
+#: Audit actions that concern support staff only; a merchant's trail leaves them out.
+INTERNAL_ACTIONS = frozenset({"note.added"})
 
 
 def dispute_list(
     *, user: Any, merchant: Merchant, query: str = "", status: str = ""
 ) -> QuerySet[Dispute]:
     """The merchant's disputes, soonest deadline first, optionally filtered."""
-    disputes = Dispute.objects.filter(merchant=merchant, merchant__memberships__user=user)
+    disputes = Dispute.objects.filter(member_filter(user), merchant=merchant)
     if status:
         disputes = disputes.filter(status=status)
-    if query:
-        q = query.strip()
-        disputes = disputes.filter(
-            Q(order_ref__icontains=q) | Q(external_id__icontains=q) | Q(buyer_ref__icontains=q)
-        )
-    return disputes.select_related("product").order_by("respond_by", "-id")
+    return (
+        _search(disputes, query)
+        .select_related("product", "top_claim_image")
+        .order_by("respond_by", "-id")
+    )
+
+
+def _search(disputes: QuerySet[Dispute], query: str) -> QuerySet[Dispute]:
+    q = query.strip()
+    if not q:
+        return disputes
+    return disputes.filter(
+        Q(order_ref__icontains=q) | Q(external_id__icontains=q) | Q(buyer_ref__icontains=q)
+    )
+
+
+def review_merchants(*, user: Any) -> QuerySet[Merchant]:
+    """Merchants in the reviewer's scope (empty for anyone else)."""
+    return Merchant.objects.filter(review_filter(user, "pk")).order_by("name")
+
+
+def review_queue(
+    *,
+    user: Any,
+    merchant_id: int | None = None,
+    platform: str = "",
+    risk: str = "",
+    status: str = "",
+    overdue: bool = False,
+    query: str = "",
+) -> QuerySet[Dispute]:
+    """Disputes awaiting a decision in the reviewer's scope, riskiest first, then the
+    soonest respond-by deadline. One query per page: the riskiest photo and its top
+    reason are denormalised onto the dispute (see ``services._dispute_refresh``)."""
+    disputes = Dispute.objects.filter(review_filter(user))
+    if status in Dispute.Status.values:
+        disputes = disputes.filter(status=status)
+    elif status != "all":
+        disputes = disputes.filter(status__in=Dispute.AWAITING_DECISION)
+    if merchant_id is not None:
+        disputes = disputes.filter(merchant_id=merchant_id)
+    if platform in Dispute.Platform.values:
+        disputes = disputes.filter(platform=platform)
+    if risk in RiskLevel.values:
+        disputes = disputes.filter(risk_level=risk)
+    elif risk == "none":
+        disputes = disputes.filter(risk_level="")
+    if overdue:
+        disputes = disputes.filter(respond_by__lt=timezone.now())
+    return (
+        _search(disputes, query)
+        .select_related("merchant", "top_claim_image", "top_finding")
+        .order_by("-risk_rank", "respond_by", "id")
+    )
 
 
 def dispute_get(*, user: Any, dispute_id: int) -> Dispute:
-    """One of the user's disputes with its claim images and findings, or 404."""
+    """A dispute the user may read, with its claim images and findings, or 404."""
     dispute = (
-        Dispute.objects.filter(merchant__memberships__user=user, pk=dispute_id)
+        Dispute.objects.filter(readable_filter(user), pk=dispute_id)
         .select_related("merchant", "product", "created_by")
         .prefetch_related(
             Prefetch(
@@ -47,9 +101,9 @@ def dispute_get(*, user: Any, dispute_id: int) -> Dispute:
 
 
 def claim_image_get(*, user: Any, claim_image_id: int) -> ClaimImage:
-    """One of the user's claim images, or 404."""
+    """A claim image the user may read, or 404."""
     image = (
-        ClaimImage.objects.filter(dispute__merchant__memberships__user=user, pk=claim_image_id)
+        ClaimImage.objects.filter(readable_filter(user, "dispute__merchant"), pk=claim_image_id)
         .select_related("dispute")
         .first()
     )
@@ -59,11 +113,37 @@ def claim_image_get(*, user: Any, claim_image_id: int) -> ClaimImage:
 
 
 def dispute_audit_trail(*, user: Any, dispute: Dispute) -> QuerySet[AuditEvent]:
-    """The dispute's audit events, oldest first."""
-    return (
-        AuditEvent.objects.filter(dispute=dispute, merchant__memberships__user=user)
+    """The dispute's audit events, oldest first; support-only events for reviewers only."""
+    events = (
+        AuditEvent.objects.filter(readable_filter(user), dispute=dispute)
         .select_related("actor")
         .order_by("id")
+    )
+    if not can_review(user, dispute.merchant_id):
+        events = events.exclude(action__in=INTERNAL_ACTIONS)
+    return events
+
+
+def internal_notes(*, user: Any, dispute: Dispute) -> QuerySet[InternalNote]:
+    """Support staff's notes on the dispute; nothing for anyone outside review scope."""
+    if not can_review(user, dispute.merchant_id):
+        return InternalNote.objects.none()
+    return dispute.internal_notes.select_related("author").order_by("created_at", "id")
+
+
+def buyer_history(*, user: Any, dispute: Dispute, limit: int = 20) -> QuerySet[Dispute]:
+    """The same buyer's earlier disputes with this merchant, newest first, with outcomes."""
+    if not dispute.buyer_ref:
+        return Dispute.objects.none()
+    return (
+        Dispute.objects.filter(
+            readable_filter(user),
+            merchant_id=dispute.merchant_id,
+            platform=dispute.platform,
+            buyer_ref=dispute.buyer_ref,
+        )
+        .exclude(pk=dispute.pk)
+        .order_by("-opened_at", "-id")[:limit]
     )
 
 
@@ -71,14 +151,21 @@ def order_keyframes(*, user: Any, dispute: Dispute) -> QuerySet[VideoKeyframe]:
     """Keyframes of the packing videos filmed for the dispute's order."""
     return (
         VideoKeyframe.objects.filter(
+            readable_filter(user, "video__merchant"),
             video__merchant=dispute.merchant,
-            video__merchant__memberships__user=user,
             video__order_ref=dispute.order_ref,
             video__status=PackingVideo.Status.READY,
         )
         .select_related("video")
         .order_by("video_id", "t_seconds")
     )
+
+
+def order_videos(*, user: Any, dispute: Dispute) -> QuerySet[PackingVideo]:
+    """Every packing video uploaded for the dispute's order, whatever its status."""
+    return PackingVideo.objects.filter(
+        readable_filter(user), merchant=dispute.merchant, order_ref=dispute.order_ref
+    ).order_by("-uploaded_at", "-id")
 
 
 def matched_originals(*, user: Any, dispute: Dispute) -> dict[str, Any]:
@@ -91,20 +178,20 @@ def matched_originals(*, user: Any, dispute: Dispute) -> dict[str, Any]:
                 wanted[kind].add(int(finding.evidence["original_id"]))
     found: dict[str, Any] = {}
     for photo in ReferencePhoto.objects.filter(
-        pk__in=wanted["photo"], merchant=dispute.merchant, merchant__memberships__user=user
+        readable_filter(user), pk__in=wanted["photo"], merchant=dispute.merchant
     ).select_related("product"):
         found[f"photo:{photo.pk}"] = photo
     for keyframe in VideoKeyframe.objects.filter(
+        readable_filter(user, "video__merchant"),
         pk__in=wanted["keyframe"],
         video__merchant=dispute.merchant,
-        video__merchant__memberships__user=user,
     ).select_related("video"):
         found[f"keyframe:{keyframe.pk}"] = keyframe
     return found
 
 
 def claim_statuses(*, user: Any, dispute_id: int) -> QuerySet[ClaimImage]:
-    """Claim-image statuses of one of the user's disputes (live progress)."""
+    """Claim-image statuses of a dispute the user may read (live progress)."""
     return ClaimImage.objects.filter(
-        dispute_id=dispute_id, dispute__merchant__memberships__user=user
+        readable_filter(user, "dispute__merchant"), dispute_id=dispute_id
     ).order_by("id")

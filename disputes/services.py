@@ -4,6 +4,7 @@ photo, deciding. Keyword-only arguments, one transaction each, every change audi
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import logging
 from dataclasses import dataclass
@@ -12,21 +13,24 @@ from decimal import Decimal
 from typing import IO, Any, cast
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from disputes import signals
+from disputes.alignment import original_in_claim_frame
 from disputes.audit import audit_record
 from disputes.evidence_index import merchant_index
 from disputes.matching import claim_match
-from disputes.models import ClaimImage, Decision, Dispute, Finding
+from disputes.models import RISK_RANK, ClaimImage, Decision, Dispute, Finding, InternalNote
 from disputes.reuse import reuse_facts
 from disputes.scoring import Verdict, match_signal, verdict
 from evidence import storage
+from evidence.access import can_review, is_member
 from evidence.errors import MediaRejected
 from evidence.fingerprints import (
     PhotoInfo,
@@ -194,9 +198,11 @@ def claim_images_add(
             images, stored_names = _store_claim_images(
                 dispute=locked, checked=checked, uploader=actor
             )
-            if images and not locked.is_decided:
+            # New photos answer a "more evidence" request too: back through analysis.
+            if images and locked.status not in Dispute.FINAL:
                 locked.status = Dispute.Status.ANALYSING
-                locked.save(update_fields=["status", "updated_at"])
+                locked.version += 1
+                locked.save(update_fields=["status", "version", "updated_at"])
             audit_record(
                 merchant=locked.merchant,
                 dispute=locked,
@@ -247,6 +253,18 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
             _png(match.heatmap),
             name=storage.derived_name(source_sha256=image.sha256, label="heatmap.png"),
         )
+    aligned_name = ""
+    if heatmap_name and match is not None and match.homography is not None:
+        original = next(o for o in found.index.originals if o.key == match.original_key)
+        aligned = original_in_claim_frame(
+            original.load_image(),
+            match.homography,
+            match.heatmap.size if match.heatmap else claim.size,
+        )
+        aligned_name = storage.save_derived(
+            _jpeg(aligned),
+            name=storage.derived_name(source_sha256=image.sha256, label="aligned.jpg"),
+        )
     thumb_name = storage.save_derived(
         thumbnail_jpeg(claim),
         name=storage.derived_name(source_sha256=image.sha256, label="thumb.jpg"),
@@ -273,6 +291,7 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
             list(match.region) if match is not None and match.is_derived and match.region else None
         )
         image.heatmap = heatmap_name
+        image.aligned_original = aligned_name
         image.thumbnail = thumb_name
         image.analysis_status = ClaimImage.Status.ANALYSED
         image.failure_reason = ""
@@ -291,6 +310,12 @@ def _with_original(evidence: dict[str, Any], ref: Any) -> dict[str, Any]:
         "original_id": ref.object_id,
         "original_label": ref.label,
     }
+
+
+def _jpeg(image: Any) -> bytes:
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, "JPEG", quality=88)
+    return buffer.getvalue()
 
 
 def _png(image: Any) -> bytes:
@@ -314,14 +339,20 @@ def claim_image_mark_failed(*, claim_image_id: int, reason: str) -> ClaimImage:
 def _dispute_refresh(
     dispute_id: int, *, actor: Any | None, analysed: ClaimImage, result: Verdict | None
 ) -> None:
-    """Roll claim-image verdicts up to the dispute; move it to review when all are done."""
+    """Roll claim-image verdicts up to the dispute (risk, the riskiest photo and its top
+    reason for the queue); move it to review when every photo is done."""
     dispute = Dispute.objects.select_for_update().get(pk=dispute_id)
     images = list(dispute.claim_images.all())
-    scores = [i.risk_score for i in images if i.risk_score is not None]
-    dispute.risk_score = max(scores) if scores else None
-    levels = [i.risk_level for i in images if i.risk_level]
-    order = {"high": 3, "medium": 2, "low": 1}
-    dispute.risk_level = max(levels, key=lambda lv: order[lv]) if levels else ""
+    scored = [i for i in images if i.risk_score is not None]
+    top = max(
+        scored, key=lambda i: (RISK_RANK[i.risk_level], i.risk_score or 0.0, -i.pk), default=None
+    )
+    before = (dispute.status, dispute.risk_level)
+    dispute.risk_score = top.risk_score if top else None
+    dispute.risk_level = top.risk_level if top else ""
+    dispute.risk_rank = RISK_RANK[dispute.risk_level]
+    dispute.top_claim_image = top
+    dispute.top_finding = top.findings.order_by("-weight", "id").first() if top else None
     pending = [
         i
         for i in images
@@ -329,7 +360,20 @@ def _dispute_refresh(
     ]
     if not pending and dispute.status in (Dispute.Status.OPEN, Dispute.Status.ANALYSING):
         dispute.status = Dispute.Status.NEEDS_REVIEW
-    dispute.save(update_fields=["risk_score", "risk_level", "status", "updated_at"])
+    if (dispute.status, dispute.risk_level) != before:
+        dispute.version += 1
+    dispute.save(
+        update_fields=[
+            "risk_score",
+            "risk_level",
+            "risk_rank",
+            "top_claim_image",
+            "top_finding",
+            "status",
+            "version",
+            "updated_at",
+        ]
+    )
     audit_record(
         merchant=dispute.merchant,
         dispute=dispute,
@@ -346,31 +390,130 @@ def _dispute_refresh(
     )
 
 
-def dispute_decide(*, dispute: Dispute, actor: Any, outcome: str, note: str) -> Decision:
-    """Record a person's decision; a rejection needs a reason."""
+class DecisionConflict(ValidationError):
+    """Someone changed the dispute after the reviewer loaded it; nothing was written."""
+
+
+def dispute_decide(
+    *,
+    dispute: Dispute,
+    actor: Any,
+    outcome: str,
+    note: str,
+    requested_from: str = "",
+    expected_version: int | None = None,
+) -> Decision:
+    """Record a reviewer's decision. A rejection needs a reason; a request for more
+    evidence says from whom. ``expected_version`` is the dispute version the reviewer
+    saw: if another reviewer decided (or anything changed) since, ``DecisionConflict``
+    is raised and nothing is overwritten."""
+    if not can_review(actor, dispute.merchant_id):
+        raise PermissionDenied(_("Only a support reviewer can decide this dispute."))
     if outcome not in Dispute.DECIDED:
         raise ValidationError({"outcome": _("Choose a decision.")})
-    if outcome == Dispute.Status.CLAIM_REJECTED and not note.strip():
+    note = note.strip()
+    if outcome == Dispute.Status.CLAIM_REJECTED and not note:
         raise ValidationError({"note": _("Say why the claim is rejected.")})
+    if outcome == Dispute.Status.MORE_EVIDENCE:
+        if requested_from not in Decision.RequestedFrom.values:
+            raise ValidationError(
+                {"outcome": _("Say whether the merchant or the buyer should send more evidence.")}
+            )
+    else:
+        requested_from = ""
     with transaction.atomic():
         locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        if expected_version is not None and locked.version != expected_version:
+            latest = locked.decisions.select_related("reviewer").first()
+            if latest is not None and locked.is_decided:
+                message = _(
+                    "%(who)s already decided this dispute (%(outcome)s) while you were "
+                    "reading it. Nothing was changed; read their decision first."
+                ) % {"who": latest.reviewer.get_username(), "outcome": locked.get_status_display()}
+            else:
+                message = _(
+                    "This dispute changed while you were reading it (new analysis, evidence "
+                    "or statement). Nothing was changed; look at the latest version first."
+                )
+            raise DecisionConflict(message, code="conflict")
         # "More evidence requested" is not final; the other two outcomes are.
-        if locked.is_decided and locked.status != Dispute.Status.MORE_EVIDENCE:
-            raise ValidationError(_("This dispute has already been decided."))
+        if locked.status in Dispute.FINAL:
+            raise DecisionConflict(_("This dispute has already been decided."), code="conflict")
         decision = Decision.objects.create(
-            dispute=locked, reviewer=actor, outcome=outcome, note=note.strip()
+            dispute=locked,
+            reviewer=actor,
+            outcome=outcome,
+            requested_from=requested_from,
+            note=note,
         )
         previous = locked.status
         locked.status = outcome
-        locked.save(update_fields=["status", "updated_at"])
+        locked.version += 1
+        locked.save(update_fields=["status", "version", "updated_at"])
         audit_record(
             merchant=locked.merchant,
             dispute=locked,
             actor=actor,
             action="dispute.decided",
-            data={"from": previous, "to": outcome, "note": note.strip()},
+            data={"from": previous, "to": outcome, "requested_from": requested_from, "note": note},
         )
     return decision
+
+
+def internal_note_add(*, dispute: Dispute, actor: Any, text: str) -> InternalNote:
+    """Add a support-staff note (never shown to the merchant)."""
+    if not can_review(actor, dispute.merchant_id):
+        raise PermissionDenied(_("Only a support reviewer can add internal notes."))
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": _("Write the note first.")})
+    with transaction.atomic():
+        note = InternalNote.objects.create(dispute=dispute, author=actor, text=text)
+        # The text stays out of the audit data: the trail may be shown to the merchant.
+        audit_record(
+            merchant=dispute.merchant,
+            dispute=dispute,
+            actor=actor,
+            action="note.added",
+            data={"note": note.pk, "sha256": hashlib.sha256(text.encode()).hexdigest()},
+        )
+    return note
+
+
+def merchant_statement_save(*, dispute: Dispute, actor: Any, text: str) -> Dispute:
+    """Save the merchant's statement; it answers a request for more evidence."""
+    if not is_member(actor, dispute.merchant_id):
+        raise PermissionDenied(_("Only the merchant writes its statement."))
+    text = text.strip()
+    with transaction.atomic():
+        locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        if locked.status in Dispute.FINAL:
+            raise ValidationError(_("This dispute has been decided; the statement is closed."))
+        if text == locked.merchant_statement:
+            return locked
+        previous = locked.status
+        locked.merchant_statement = text
+        locked.statement_updated_at = timezone.now()
+        if locked.status == Dispute.Status.MORE_EVIDENCE:
+            locked.status = Dispute.Status.NEEDS_REVIEW
+        locked.version += 1
+        locked.save(
+            update_fields=[
+                "merchant_statement",
+                "statement_updated_at",
+                "status",
+                "version",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            merchant=locked.merchant,
+            dispute=locked,
+            actor=actor,
+            action="statement.saved",
+            data={"text": text, "from": previous, "to": locked.status},
+        )
+    return locked
 
 
 def dispute_reanalyse(
@@ -383,7 +526,7 @@ def dispute_reanalyse(
 
     with transaction.atomic():
         candidates = ClaimImage.objects.filter(dispute__merchant=merchant).exclude(
-            dispute__status__in=Dispute.DECIDED
+            dispute__status__in=Dispute.FINAL
         )
         if only_unmatched:
             candidates = candidates.filter(analysis_status=ClaimImage.Status.ANALYSED).exclude(
@@ -393,8 +536,8 @@ def dispute_reanalyse(
         if not images:
             return 0
         ClaimImage.objects.filter(pk__in=images).update(analysis_status=ClaimImage.Status.PENDING)
-        Dispute.objects.filter(claim_images__in=images).exclude(status__in=Dispute.DECIDED).update(
-            status=Dispute.Status.ANALYSING
+        Dispute.objects.filter(claim_images__in=images).exclude(status__in=Dispute.FINAL).update(
+            status=Dispute.Status.ANALYSING, version=F("version") + 1
         )
         audit_record(
             merchant=merchant,
@@ -416,9 +559,10 @@ def claim_image_requeue(*, claim_image: ClaimImage, actor: Any | None) -> None:
         image.analysis_status = ClaimImage.Status.PENDING
         image.save(update_fields=["analysis_status"])
         dispute = Dispute.objects.select_for_update().get(pk=image.dispute_id)
-        if not dispute.is_decided:
+        if dispute.status not in Dispute.FINAL:
             dispute.status = Dispute.Status.ANALYSING
-            dispute.save(update_fields=["status", "updated_at"])
+            dispute.version += 1
+            dispute.save(update_fields=["status", "version", "updated_at"])
         audit_record(
             merchant=dispute.merchant,
             dispute=dispute,
@@ -428,3 +572,79 @@ def claim_image_requeue(*, claim_image: ClaimImage, actor: Any | None) -> None:
         )
         image_id = image.pk
         transaction.on_commit(functools.partial(_send, claim_image_analyze_task, image_id))
+
+
+@dataclass(frozen=True)
+class AttachedFile:
+    """What happened to one file the merchant attached to a dispute."""
+
+    name: str
+    status: str  # "stored", "duplicate" or "rejected"
+    message: str
+
+
+def dispute_evidence_attach(
+    *,
+    dispute: Dispute,
+    actor: Any,
+    product: Product | None,
+    photos: list[tuple[File[Any], str]],
+    video: tuple[File[Any], str] | None,
+) -> list[AttachedFile]:
+    """File more evidence from the dispute page: product photos into the evidence
+    library and the packing video of the dispute's order. Each file stands alone (a bad
+    one is reported, the good ones are kept); new evidence re-runs the analysis of the
+    merchant's open disputes once fingerprinted, and answers a request for more evidence."""
+    from evidence import services as evidence_services
+
+    if not is_member(actor, dispute.merchant_id):
+        raise PermissionDenied(_("Only the merchant attaches its evidence."))
+    if photos and product is None:
+        raise ValidationError({"product": _("Choose the product these photos show.")})
+    if product is not None and product.merchant_id != dispute.merchant_id:
+        raise ValidationError({"product": _("That product belongs to another merchant.")})
+    if not photos and video is None:
+        raise ValidationError(_("Choose at least one photo or a video."))
+    results: list[AttachedFile] = []
+    stored: list[dict[str, str]] = []
+    for upload, name in photos:
+        try:
+            outcome = evidence_services.photo_ingest(
+                product=cast(Product, product), upload=upload, filename=name, uploader=actor
+            )
+        except ValidationError as exc:
+            results.append(AttachedFile(name, "rejected", " ".join(exc.messages)))
+            continue
+        results.append(AttachedFile(name, outcome.status, ""))
+        stored.append({"kind": "photo", "name": name, "sha256": outcome.obj.sha256})
+    if video is not None:
+        upload, name = video
+        try:
+            outcome = evidence_services.video_ingest(
+                merchant=dispute.merchant,
+                order_ref=dispute.order_ref,
+                upload=upload,
+                filename=name,
+                uploader=actor,
+            )
+        except ValidationError as exc:
+            results.append(AttachedFile(name, "rejected", " ".join(exc.messages)))
+        else:
+            results.append(AttachedFile(name, outcome.status, ""))
+            stored.append({"kind": "video", "name": name, "sha256": outcome.obj.sha256})
+    if stored:
+        with transaction.atomic():
+            locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
+            previous = locked.status
+            if locked.status == Dispute.Status.MORE_EVIDENCE:
+                locked.status = Dispute.Status.NEEDS_REVIEW
+            locked.version += 1
+            locked.save(update_fields=["status", "version", "updated_at"])
+            audit_record(
+                merchant=locked.merchant,
+                dispute=locked,
+                actor=actor,
+                action="evidence.attached",
+                data={"files": stored, "from": previous, "to": locked.status},
+            )
+    return results

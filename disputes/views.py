@@ -6,22 +6,41 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from disputes import selectors, services
-from disputes.forms import ClaimPhotosForm, DecisionForm, DisputeForm
+from disputes.forms import (
+    ClaimPhotosForm,
+    DecisionForm,
+    DisputeForm,
+    EvidenceAttachForm,
+    InternalNoteForm,
+    QueueFilterForm,
+    StatementForm,
+)
 from disputes.models import ClaimImage, Dispute
+from evidence.access import can_review, is_member, is_reviewer
 from evidence.views import _file_response, _merchant
 
 
 def _errors(exc: ValidationError) -> list[str]:
     return [str(m) for m in exc.messages]
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    """Put a service's validation errors on the form that caused them."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, _errors(exc))
 
 
 @login_required
@@ -88,58 +107,214 @@ def dispute_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _detail_context(
+    request: HttpRequest,
+    dispute_id: int,
+    *,
+    decision_form: DecisionForm | None = None,
+    note_form: InternalNoteForm | None = None,
+    statement_form: StatementForm | None = None,
+    attach_form: EvidenceAttachForm | None = None,
+) -> dict[str, Any]:
+    dispute = selectors.dispute_get(user=request.user, dispute_id=dispute_id)
+    images = list(dispute.claim_images.all())
+    done = sum(
+        1
+        for i in images
+        if i.analysis_status in (ClaimImage.Status.ANALYSED, ClaimImage.Status.FAILED)
+    )
+    reviewing = can_review(request.user, dispute.merchant_id)
+    member = is_member(request.user, dispute.merchant_id)
+    context: dict[str, Any] = {
+        "dispute": dispute,
+        "images": images,
+        "done": done,
+        "busy": done < len(images),
+        "originals": selectors.matched_originals(user=request.user, dispute=dispute),
+        "reviewing": reviewing,
+        "member": member,
+        "nav": "queue" if reviewing and not member else "disputes",
+    }
+    if request.GET.get("fragment"):
+        return context
+    context.update(
+        {
+            "keyframes": selectors.order_keyframes(user=request.user, dispute=dispute),
+            "videos": selectors.order_videos(user=request.user, dispute=dispute),
+            "audit": selectors.dispute_audit_trail(user=request.user, dispute=dispute),
+            "decisions": dispute.decisions.select_related("reviewer"),
+            "history": selectors.buyer_history(user=request.user, dispute=dispute),
+            "notes": selectors.internal_notes(user=request.user, dispute=dispute),
+            "decision_form": decision_form or DecisionForm(initial={"version": dispute.version}),
+            "note_form": note_form or InternalNoteForm(),
+            "statement_form": statement_form
+            or StatementForm(initial={"text": dispute.merchant_statement}),
+            "attach_form": attach_form
+            or EvidenceAttachForm(
+                merchant=dispute.merchant, initial={"product": dispute.product_id}
+            ),
+            "photos_form": ClaimPhotosForm(),
+            "can_decide": reviewing and dispute.status not in Dispute.FINAL,
+        }
+    )
+    return context
+
+
 @login_required
 @require_GET
 def dispute_detail(request: HttpRequest, dispute_id: int) -> HttpResponse:
     """The dispute, each claim photo's verdict with its evidence, and the decision."""
-    dispute = selectors.dispute_get(user=request.user, dispute_id=dispute_id)
-    images = list(dispute.claim_images.all())
-    busy = any(
-        i.analysis_status in (ClaimImage.Status.PENDING, ClaimImage.Status.PROCESSING)
-        for i in images
-    )
-    context: dict[str, Any] = {
-        "dispute": dispute,
-        "images": images,
-        "originals": selectors.matched_originals(user=request.user, dispute=dispute),
-        "busy": busy,
-        "nav": "disputes",
-    }
+    context = _detail_context(request, dispute_id)
     if request.GET.get("fragment"):
         return render(request, "disputes/_claim_images.html", context)
-    context.update(
-        {
-            "keyframes": selectors.order_keyframes(user=request.user, dispute=dispute),
-            "audit": selectors.dispute_audit_trail(user=request.user, dispute=dispute),
-            "decisions": dispute.decisions.select_related("reviewer"),
-            "decision_form": DecisionForm(),
-            "photos_form": ClaimPhotosForm(),
-        }
-    )
     return render(request, "disputes/dispute_detail.html", context)
+
+
+@login_required
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """Support reviewers' queue: awaiting a decision, riskiest first, then deadline."""
+    if not is_reviewer(request.user):
+        raise PermissionDenied(_("The review queue is for support staff."))
+    merchants = list(selectors.review_merchants(user=request.user))
+    form = QueueFilterForm(request.GET, merchants=merchants)
+    filters = form.filters()
+    page = Paginator(selectors.review_queue(user=request.user, **filters), 25).get_page(
+        request.GET.get("page")
+    )
+    params = request.GET.copy()
+    params.pop("page", None)
+    return render(
+        request,
+        "disputes/review_queue.html",
+        {
+            "form": form,
+            "page": page,
+            "filtered": any(v for k, v in filters.items()),
+            "query_string": params.urlencode(),
+            "now": timezone.now(),
+            "nav": "queue",
+        },
+    )
 
 
 @login_required
 @require_POST
 def dispute_decide(request: HttpRequest, dispute_id: int) -> HttpResponse:
-    """Record a decision (a person decides; the analysis only flags)."""
+    """Record a reviewer's decision (the analysis only flags; a person decides)."""
     dispute = selectors.dispute_get(user=request.user, dispute_id=dispute_id)
     form = DecisionForm(request.POST)
     if form.is_valid():
+        outcome, requested_from = form.outcome
         try:
             services.dispute_decide(
                 dispute=dispute,
                 actor=request.user,
-                outcome=form.cleaned_data["outcome"],
+                outcome=outcome,
                 note=form.cleaned_data["note"],
+                requested_from=requested_from,
+                expected_version=form.cleaned_data["version"],
             )
-        except ValidationError as exc:
+        except services.DecisionConflict as exc:
+            # Keep what the reviewer typed, show the latest state, write nothing.
             messages.error(request, " ".join(_errors(exc)))
+            fresh = DecisionForm(
+                initial={
+                    "action": form.cleaned_data["action"],
+                    "note": form.cleaned_data["note"],
+                    "version": selectors.dispute_get(
+                        user=request.user, dispute_id=dispute_id
+                    ).version,
+                }
+            )
+            context = _detail_context(request, dispute_id, decision_form=fresh)
+            return render(request, "disputes/dispute_detail.html", context, status=409)
+        except ValidationError as exc:
+            _form_errors(form, exc)
         else:
             messages.success(request, _("Decision recorded."))
-    else:
-        messages.error(request, _("Choose a decision."))
-    return redirect("disputes:detail", dispute_id=dispute.pk)
+            return redirect("disputes:detail", dispute_id=dispute.pk)
+    context = _detail_context(request, dispute_id, decision_form=form)
+    return render(request, "disputes/dispute_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def internal_note_add(request: HttpRequest, dispute_id: int) -> HttpResponse:
+    """Add a support-staff note."""
+    dispute = selectors.dispute_get(user=request.user, dispute_id=dispute_id)
+    form = InternalNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.internal_note_add(
+                dispute=dispute, actor=request.user, text=form.cleaned_data["text"]
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Note added."))
+            return redirect(f"{reverse('disputes:detail', args=[dispute.pk])}#notes")
+    context = _detail_context(request, dispute_id, note_form=form)
+    return render(request, "disputes/dispute_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def statement_save(request: HttpRequest, dispute_id: int) -> HttpResponse:
+    """Save the merchant's statement."""
+    dispute = selectors.dispute_get(user=request.user, dispute_id=dispute_id)
+    form = StatementForm(request.POST)
+    if form.is_valid():
+        try:
+            services.merchant_statement_save(
+                dispute=dispute, actor=request.user, text=form.cleaned_data["text"]
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Statement saved."))
+            return redirect(f"{reverse('disputes:detail', args=[dispute.pk])}#statement")
+    context = _detail_context(request, dispute_id, statement_form=form)
+    return render(request, "disputes/dispute_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def evidence_attach(request: HttpRequest, dispute_id: int) -> HttpResponse:
+    """Attach product photos and/or the order's packing video from the dispute page."""
+    dispute = selectors.dispute_get(user=request.user, dispute_id=dispute_id)
+    form = EvidenceAttachForm(request.POST, request.FILES, merchant=dispute.merchant)
+    if form.is_valid():
+        video = form.cleaned_data.get("video")
+        try:
+            results = services.dispute_evidence_attach(
+                dispute=dispute,
+                actor=request.user,
+                product=form.cleaned_data.get("product"),
+                photos=[(f, f.name or "") for f in form.cleaned_data.get("photos") or []],
+                video=(video, video.name or "") if video else None,
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            for result in results:
+                if result.status == "rejected":
+                    messages.error(request, f"{result.name}: {result.message}")
+                elif result.status == "duplicate":
+                    messages.info(
+                        request,
+                        _("%(name)s is already in your evidence (same bytes).")
+                        % {"name": result.name},
+                    )
+                else:
+                    messages.success(
+                        request,
+                        _("%(name)s stored; the analysis will use it once processed.")
+                        % {"name": result.name},
+                    )
+            return redirect(f"{reverse('disputes:detail', args=[dispute.pk])}#evidence")
+    context = _detail_context(request, dispute_id, attach_form=form)
+    return render(request, "disputes/dispute_detail.html", context, status=400)
 
 
 @login_required
@@ -187,16 +362,25 @@ def claim_image_file(request: HttpRequest, claim_image_id: int) -> HttpResponseB
     )
 
 
+#: Derived pictures of a claim photo: URL kind → (field, content type, extension).
+DERIVED_KINDS = {
+    "heatmap": ("heatmap", "image/png", "png"),
+    "thumbnail": ("thumbnail", "image/jpeg", "jpg"),
+    "aligned": ("aligned_original", "image/jpeg", "jpg"),
+}
+
+
 @login_required
 @require_GET
 def claim_image_derived(request: HttpRequest, claim_image_id: int, kind: str) -> HttpResponseBase:
     """A claim photo's thumbnail or difference heatmap."""
+    if kind not in DERIVED_KINDS:
+        raise Http404("Not found.")
     image = selectors.claim_image_get(user=request.user, claim_image_id=claim_image_id)
-    field = image.heatmap if kind == "heatmap" else image.thumbnail
-    content_type = "image/png" if kind == "heatmap" else "image/jpeg"
+    field_name, content_type, extension = DERIVED_KINDS[kind]
     return _file_response(
-        field.name,
+        getattr(image, field_name).name,
         content_type=content_type,
-        download_name=f"{kind}-{image.sha256[:12]}.{'png' if kind == 'heatmap' else 'jpg'}",
+        download_name=f"{kind}-{image.sha256[:12]}.{extension}",
         attachment=False,
     )

@@ -6,15 +6,21 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from evidence.access import is_reviewer
 from evidence.selectors import merchant_for_user, merchants_for_user
 
 SESSION_MERCHANT_KEY = "merchant_id"
 
 
 def active_merchant(request: HttpRequest) -> dict[str, Any]:
-    """The merchant the signed-in user is working for, and the others they could pick."""
+    """The merchant the signed-in user is working for, the others they could pick, and
+    whether they are support staff (who see the review queue)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     merchant = merchant_for_user(user=user, merchant_id=request.session.get(SESSION_MERCHANT_KEY))
-    return {"active_merchant": merchant, "my_merchants": merchants_for_user(user=user)}
+    return {
+        "active_merchant": merchant,
+        "my_merchants": merchants_for_user(user=user),
+        "is_reviewer": is_reviewer(user),
+    }

@@ -50,6 +50,36 @@ class Membership(models.Model):
         return f"{self.user} @ {self.merchant} ({self.role})"
 
 
+class Reviewer(models.Model):
+    """A RefundGuard support-staff member who reviews and decides disputes.
+
+    Reviewers are internal: they read the evidence of the merchants in their scope
+    (every merchant, or the ones listed) but never upload it, and merchants never see
+    the review queue or the reviewers' internal notes.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer"
+    )
+    all_merchants = models.BooleanField(
+        _("reviews every merchant"),
+        default=False,
+        help_text=_("Leave unticked to limit this reviewer to the merchants listed."),
+    )
+    merchants = models.ManyToManyField(
+        Merchant, blank=True, related_name="reviewers", verbose_name=_("merchants")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("reviewer")
+        verbose_name_plural = _("reviewers")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 class Product(models.Model):
     """A product the merchant sells, identified by its SKU."""
 

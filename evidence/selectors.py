@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from evidence.access import readable_filter
 from evidence.models import (
     Merchant,
     PackingVideo,
@@ -73,11 +74,9 @@ def photo_list(*, user: Any, product: Product) -> QuerySet[ReferencePhoto]:
 
 
 def photo_get(*, user: Any, photo_id: int) -> ReferencePhoto:
-    """One of the user's reference photos, or 404."""
+    """A reference photo the user may read (their merchant's, or in review scope), or 404."""
     return _get_or_404(
-        ReferencePhoto.objects.select_related("product", "merchant").filter(
-            merchant__memberships__user=user
-        ),
+        ReferencePhoto.objects.select_related("product", "merchant").filter(readable_filter(user)),
         pk=photo_id,
     )
 
@@ -100,10 +99,10 @@ def video_list(*, user: Any, merchant: Merchant, order_ref: str = "") -> QuerySe
 
 
 def video_get(*, user: Any, video_id: int) -> PackingVideo:
-    """One of the user's packing videos, or 404."""
+    """A packing video the user may read (their merchant's, or in review scope), or 404."""
     return _get_or_404(
         PackingVideo.objects.select_related("merchant", "uploaded_by").filter(
-            merchant__memberships__user=user
+            readable_filter(user)
         ),
         pk=video_id,
     )
@@ -111,14 +110,14 @@ def video_get(*, user: Any, video_id: int) -> PackingVideo:
 
 def keyframe_list(*, user: Any, video: PackingVideo) -> QuerySet[VideoKeyframe]:
     """A video's keyframes in time order."""
-    return VideoKeyframe.objects.filter(video=video, video__merchant__memberships__user=user)
+    return VideoKeyframe.objects.filter(readable_filter(user, "video__merchant"), video=video)
 
 
 def keyframe_get(*, user: Any, keyframe_id: int) -> VideoKeyframe:
-    """One of the user's keyframes, or 404."""
+    """A keyframe the user may read (their merchant's, or in review scope), or 404."""
     return _get_or_404(
         VideoKeyframe.objects.select_related("video").filter(
-            video__merchant__memberships__user=user
+            readable_filter(user, "video__merchant")
         ),
         pk=keyframe_id,
     )

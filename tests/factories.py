@@ -5,7 +5,7 @@ from __future__ import annotations
 import factory
 from django.contrib.auth import get_user_model
 
-from evidence.models import Membership, Merchant, Product
+from evidence.models import Membership, Merchant, Product, Reviewer
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -49,3 +49,21 @@ class ProductFactory(factory.django.DjangoModelFactory):
     merchant = factory.SubFactory(MerchantFactory)
     sku = factory.Sequence(lambda n: f"SKU-{n:04d}")
     title = factory.Faker("sentence", nb_words=3)
+
+
+class ReviewerFactory(factory.django.DjangoModelFactory):
+    """Support staff; pass ``merchants=[...]`` to scope them, else they review everyone."""
+
+    class Meta:
+        model = Reviewer
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory)
+    all_merchants = True
+
+    @factory.post_generation
+    def merchants(obj, create, extracted, **kwargs):
+        if create and extracted:
+            obj.all_merchants = False
+            obj.save(update_fields=["all_merchants"])
+            obj.merchants.set(extracted)

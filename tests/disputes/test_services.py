@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from disputes import services
 from disputes.audit import audit_chain_breaks
@@ -17,7 +17,7 @@ from tests.disputes.fixtures import (
     reference_photo,
     sample,
 )
-from tests.factories import MembershipFactory, ProductFactory
+from tests.factories import MembershipFactory, ProductFactory, ReviewerFactory
 
 
 @pytest.fixture
@@ -126,22 +126,27 @@ def test_a_bad_photo_refuses_the_whole_dispute_and_stores_nothing(shop, media_ro
 
 
 @pytest.mark.django_db
-def test_decisions_need_a_person_a_reason_to_reject_and_are_audited(shop):
+def test_decisions_need_a_reviewer_a_reason_to_reject_and_are_audited(shop):
     dispute = open_dispute(shop.merchant, [(jpeg_bytes(sample("astronaut")), "a.jpg")])
     analyse_all(dispute)
-    with pytest.raises(ValidationError):
+    reviewer = ReviewerFactory().user
+    with pytest.raises(PermissionDenied):  # the merchant does not decide its own dispute
         services.dispute_decide(
-            dispute=dispute, actor=shop.user, outcome="claim_rejected", note=" "
+            dispute=dispute, actor=shop.user, outcome="refund_approved", note=""
+        )
+    with pytest.raises(ValidationError):
+        services.dispute_decide(dispute=dispute, actor=reviewer, outcome="claim_rejected", note=" ")
+    with pytest.raises(ValidationError):  # more evidence: from whom?
+        services.dispute_decide(
+            dispute=dispute, actor=reviewer, outcome="more_evidence", note="Send the video"
         )
     services.dispute_decide(
-        dispute=dispute, actor=shop.user, outcome="claim_rejected", note="Listing photo, edited."
+        dispute=dispute, actor=reviewer, outcome="claim_rejected", note="Listing photo, edited."
     )
     dispute.refresh_from_db()
     assert dispute.status == Dispute.Status.CLAIM_REJECTED
     with pytest.raises(ValidationError, match="already been decided"):
-        services.dispute_decide(
-            dispute=dispute, actor=shop.user, outcome="refund_approved", note=""
-        )
+        services.dispute_decide(dispute=dispute, actor=reviewer, outcome="refund_approved", note="")
     actions = list(AuditEvent.objects.filter(dispute=dispute).values_list("action", flat=True))
     assert actions == ["dispute.opened", "claim_image.analysed", "dispute.decided"]
     assert audit_chain_breaks() == []

@@ -9,7 +9,7 @@ from django.urls import reverse
 from disputes import services
 from disputes.models import ClaimImage, Dispute
 from tests.disputes.fixtures import doctored, jpeg_bytes, open_dispute, reference_photo, sample
-from tests.factories import MembershipFactory, ProductFactory
+from tests.factories import MembershipFactory, ProductFactory, ReviewerFactory
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_dispute_page_shows_verdict_region_and_original(client, membership, anal
     assert "risk-high" in html
     assert "mug-front.jpg" in html
     assert 'class="region"' in html and 'class="heatmap"' in html
-    assert "dispute.opened" in html  # the audit trail
+    assert "Dispute opened" in html  # the audit trail
 
 
 @pytest.mark.django_db
@@ -108,13 +108,20 @@ def test_other_merchant_gets_404_everywhere(client, analysed_dispute):
 
 
 @pytest.mark.django_db
-def test_decide_from_the_page(client, membership, analysed_dispute):
-    client.force_login(membership.user)
+def test_reviewer_decides_from_the_page(client, analysed_dispute):
+    client.force_login(ReviewerFactory().user)
     url = reverse("disputes:decide", args=[analysed_dispute.pk])
-    client.post(url, {"outcome": "claim_rejected", "note": ""})
     analysed_dispute.refresh_from_db()
-    assert analysed_dispute.status == Dispute.Status.NEEDS_REVIEW  # a reason is required
-    client.post(url, {"outcome": "claim_rejected", "note": "Our listing photo with paint."})
+    version = analysed_dispute.version
+    response = client.post(url, {"action": "reject", "note": "", "version": version})
+    assert response.status_code == 400
+    assert "Say why the claim is rejected." in response.content.decode()
+    analysed_dispute.refresh_from_db()
+    assert analysed_dispute.status == Dispute.Status.NEEDS_REVIEW
+    response = client.post(
+        url, {"action": "reject", "note": "Our listing photo with paint.", "version": version}
+    )
+    assert response.status_code == 302
     analysed_dispute.refresh_from_db()
     assert analysed_dispute.status == Dispute.Status.CLAIM_REJECTED
 
