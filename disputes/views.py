@@ -228,6 +228,10 @@ def dispute_decide(request: HttpRequest, dispute_id: int) -> HttpResponse:
                 }
             )
             context = _detail_context(request, dispute_id, decision_form=fresh)
+            context["unsent"] = {
+                "action": dict(form.fields["action"].choices)[form.cleaned_data["action"]],  # type: ignore[attr-defined]
+                "note": form.cleaned_data["note"],
+            }
             return render(request, "disputes/dispute_detail.html", context, status=409)
         except ValidationError as exc:
             _form_errors(form, exc)
