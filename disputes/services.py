@@ -195,6 +195,8 @@ def claim_images_add(
     try:
         with transaction.atomic():
             locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
+            if locked.status in Dispute.FINAL:
+                raise ValidationError(_("This dispute has been decided; no more photos."))
             images, stored_names = _store_claim_images(
                 dispute=locked, checked=checked, uploader=actor
             )

@@ -17,12 +17,12 @@ from tests.factories import PASSWORD, MembershipFactory, ProductFactory
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 
-def login(page, live_server, username: str) -> None:
+def login(page, live_server, username: str, lands_on: str = "/evidence/") -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("#login-submit")
-    page.wait_for_url(f"{live_server.url}/evidence/")
+    page.wait_for_url(f"{live_server.url}{lands_on}")
 
 
 def test_merchant_uploads_several_photos_and_sees_each_result(

@@ -47,7 +47,7 @@ class ClaimImageFactory(factory.django.DjangoModelFactory):
     width = 800
     height = 600
     analysis_status = ClaimImage.Status.ANALYSED
-    thumbnail = factory.Sequence(lambda n: f"derived/{n}/thumb.jpg")
+    thumbnail = ""
 
 
 class FindingFactory(factory.django.DjangoModelFactory):
@@ -61,10 +61,10 @@ class FindingFactory(factory.django.DjangoModelFactory):
     evidence = factory.LazyFunction(dict)
 
 
-def scored_dispute(level: str, **fields: object) -> Dispute:
+def scored_dispute(level: str, *, thumbnail: str = "", **fields: object) -> Dispute:
     """A dispute whose analysis found ``level`` risk on one photo, as the queue shows it."""
     dispute = DisputeFactory(risk_level=level, **fields)
-    finding = FindingFactory(claim_image__dispute=dispute)
+    finding = FindingFactory(claim_image__dispute=dispute, claim_image__thumbnail=thumbnail)
     dispute.top_claim_image = finding.claim_image
     dispute.top_finding = finding
     dispute.save(update_fields=["top_claim_image", "top_finding"])

@@ -71,7 +71,7 @@ def test_queue_filters_search_and_survives_bad_values(client, reviewer):
 
 @pytest.mark.django_db
 def test_queue_row_shows_thumbnail_risk_reason_amount_and_time_left(client, reviewer):
-    dispute = scored_dispute("high", amount="129.00", currency="CNY")
+    dispute = scored_dispute("high", amount="129.00", currency="CNY", thumbnail="d/t.jpg")
     client.force_login(reviewer)
     html = client.get(QUEUE).content.decode()
     thumb = reverse("disputes:claim_derived", args=[dispute.top_claim_image_id, "thumbnail"])
@@ -84,12 +84,12 @@ def test_queue_row_shows_thumbnail_risk_reason_amount_and_time_left(client, revi
 def test_queue_query_count_does_not_grow_with_rows(client, reviewer):
     client.force_login(reviewer)
     for _ in range(3):
-        scored_dispute("high")
+        scored_dispute("high", thumbnail="d/t.jpg")
     client.get(QUEUE)  # warm the session
     with CaptureQueriesContext(connection) as few:
         assert client.get(QUEUE).status_code == 200
     for _ in range(22):
-        scored_dispute("medium")
+        scored_dispute("medium", thumbnail="d/t.jpg")
     with CaptureQueriesContext(connection) as many:
         assert client.get(QUEUE).status_code == 200
     assert len(many) == len(few)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from evidence import demo, services
-from evidence.models import Membership, Merchant
+from evidence.models import Membership, Merchant, Reviewer
 
 DEMO_PASSWORD = "refundguard-demo"  # noqa: S105 - printed for the local demo on purpose
 DEMO_USERS = (
@@ -47,6 +47,11 @@ class Command(BaseCommand):
                 Membership.objects.get_or_create(
                     user=user, merchant=shops[slug], defaults={"role": role}
                 )
+            reviewer, created = User.objects.get_or_create(username="demo-reviewer")
+            if created:
+                reviewer.set_password(DEMO_PASSWORD)
+                reviewer.save()
+            Reviewer.objects.get_or_create(user=reviewer, defaults={"all_merchants": True})
             admin, created = User.objects.get_or_create(
                 username="admin", defaults={"is_staff": True, "is_superuser": True}
             )
@@ -72,23 +77,47 @@ class Command(BaseCommand):
             filename="DEMO-1001.mp4",
             uploader=owner,
         )
-        self._demo_dispute(shop, owner)
+        self._demo_dispute(shop, owner, reviewer)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: merchant 'demo-shop', {stored} new photo(s), packing video "
                 f"of order DEMO-1001. Logins (password '{DEMO_PASSWORD}'): "
-                "demo-owner, demo-agent, other-owner; admin for /admin/."
+                "demo-owner, demo-agent, other-owner (merchants); demo-reviewer (support "
+                "staff, the review queue); admin for /admin/."
             )
         )
 
-    def _demo_dispute(self, shop: Merchant, owner: Any) -> None:
+    def _demo_dispute(self, shop: Merchant, owner: Any, reviewer: Any) -> None:
         # Imported here: the evidence app does not depend on disputes, only its demo does.
         from disputes.models import Dispute
-        from disputes.services import dispute_open
+        from disputes.services import dispute_decide, dispute_open
         from evidence.models import Product
 
         if Dispute.objects.filter(merchant=shop, external_id="TB-DEMO-0001").exists():
             return
+        # An earlier claim by the same buyer, already decided: the buyer's history.
+        earlier = dispute_open(
+            merchant=shop,
+            actor=owner,
+            platform=Dispute.Platform.TAOBAO,
+            external_id="TB-DEMO-0000",
+            order_ref="DEMO-0950",
+            buyer_ref="tb_buyer_8812",
+            product=None,
+            claim_type=Dispute.ClaimType.REFUND_ONLY,
+            reason="Parcel arrived late.",
+            amount=Decimal("45.00"),
+            currency="CNY",
+            opened_at=timezone.now() - timedelta(days=40),
+            respond_by=timezone.now() - timedelta(days=38),
+            photos=[],
+        )
+        dispute_decide(
+            dispute=earlier,
+            actor=reviewer,
+            outcome=Dispute.Status.REFUND_APPROVED,
+            note="Courier confirmed the delay.",
+        )
         dispute_open(
             merchant=shop,
             actor=owner,
