@@ -183,8 +183,6 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.review_queue(user=request.user, **filters), 25).get_page(
         request.GET.get("page")
     )
-    params = request.GET.copy()
-    params.pop("page", None)
     return render(
         request,
         "disputes/review_queue.html",
@@ -192,7 +190,6 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "filtered": any(v for k, v in filters.items()),
-            "query_string": params.urlencode(),
             "now": timezone.now(),
             "nav": "queue",
         },

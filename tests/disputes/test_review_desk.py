@@ -103,7 +103,7 @@ def test_queue_is_paginated(client, reviewer):
     client.force_login(reviewer)
     first = client.get(QUEUE, {"risk": "low"})
     assert len(first.context["page"].object_list) == 25
-    assert "risk=low&amp;page=2" in first.content.decode()
+    assert "?risk=low&amp;page=2" in first.content.decode()
     second = client.get(QUEUE, {"risk": "low", "page": 2})
     assert len(second.context["page"].object_list) == 2
 
@@ -315,3 +315,33 @@ def test_queue_and_dispute_page_in_chinese(client, reviewer):
     assert "审核队列" in html and "高风险" in html
     html = client.get(reverse("disputes:detail", args=[dispute.pk])).content.decode()
     assert "内部备注" in html and "买家争议记录" in html
+
+
+@pytest.mark.django_db
+def test_reviewer_reads_matched_originals_only_within_scope(client):
+    from tests.disputes.fixtures import reference_photo
+
+    member = MembershipFactory()
+    product = ProductFactory(merchant=member.merchant)
+    photo = reference_photo(product, sample("coffee"), "front.jpg")
+    urls = [
+        reverse("evidence:photo_file", args=[photo.pk]),
+        reverse("evidence:photo_thumbnail", args=[photo.pk]),
+    ]
+    client.force_login(ReviewerFactory(merchants=[member.merchant]).user)
+    assert [client.get(u).status_code for u in urls] == [200, 200]
+    client.force_login(ReviewerFactory(merchants=[MerchantFactory()]).user)
+    assert [client.get(u).status_code for u in urls] == [404, 404]
+    # Reviewers read evidence; they do not upload it.
+    response = client.post(reverse("evidence:product_detail", args=[product.pk]), {})
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_merchant_dispute_list_pages_keep_the_search(client):
+    member = MembershipFactory()
+    for n in range(27):
+        DisputeFactory(merchant=member.merchant, order_ref=f"SHOP-{n}")
+    client.force_login(member.user)
+    html = client.get(reverse("disputes:list"), {"q": "SHOP"}).content.decode()
+    assert "?q=SHOP&amp;page=2" in html
