@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from disputes.models import AuditEvent, ClaimImage, Decision, Dispute, Finding
+from disputes.models import AuditEvent, ClaimImage, Decision, Dispute, Finding, InternalNote
 
 
 class ClaimImageInline(admin.TabularInline):
@@ -85,9 +85,18 @@ class FindingAdmin(admin.ModelAdmin):
 
 @admin.register(Decision)
 class DecisionAdmin(admin.ModelAdmin):
-    list_display = ("dispute", "outcome", "reviewer", "created_at")
+    list_display = ("dispute", "outcome", "requested_from", "reviewer", "created_at")
     list_filter = ("outcome",)
-    readonly_fields = ("dispute", "reviewer", "outcome", "note", "created_at")
+    readonly_fields = ("dispute", "reviewer", "outcome", "requested_from", "note", "created_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(InternalNote)
+class InternalNoteAdmin(admin.ModelAdmin):
+    list_display = ("dispute", "author", "created_at")
+    readonly_fields = ("dispute", "author", "text", "created_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -15,6 +15,7 @@ from evidence.models import (
     PackingVideo,
     Product,
     ReferencePhoto,
+    Reviewer,
     VideoKeyframe,
 )
 
@@ -52,6 +53,15 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ["role", "merchant"]
     search_fields = ["user__username", "merchant__name"]
     autocomplete_fields = ["user", "merchant"]
+
+
+@admin.register(Reviewer)
+class ReviewerAdmin(admin.ModelAdmin):
+    list_display = ["user", "all_merchants", "is_active", "created_at"]
+    list_filter = ["all_merchants", "is_active"]
+    search_fields = ["user__username"]
+    autocomplete_fields = ["user"]
+    filter_horizontal = ["merchants"]
 
 
 @admin.register(Product)

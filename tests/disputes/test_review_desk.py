@@ -345,3 +345,13 @@ def test_merchant_dispute_list_pages_keep_the_search(client):
     client.force_login(member.user)
     html = client.get(reverse("disputes:list"), {"q": "SHOP"}).content.decode()
     assert "?q=SHOP&amp;page=2" in html
+
+
+@pytest.mark.django_db
+def test_admin_lists_review_desk_models(admin_client):
+    dispute = scored_dispute("high")
+    ReviewerFactory(merchants=[dispute.merchant])
+    for model in ["dispute", "decision", "internalnote", "auditevent", "claimimage"]:
+        response = admin_client.get(reverse(f"admin:disputes_{model}_changelist"))
+        assert response.status_code == 200, model
+    assert admin_client.get(reverse("admin:evidence_reviewer_add")).status_code == 200

@@ -179,7 +179,7 @@ def test_pages_switch_to_simplified_chinese(owner_client, evidence_of_a):
 @pytest.mark.django_db
 def test_admin_lists_every_model(admin_client, evidence_of_a):
     for model in ["merchant", "membership", "product", "referencephoto", "packingvideo",
-                  "videokeyframe", "fingerprint"]:  # fmt: skip
+                  "videokeyframe", "fingerprint", "reviewer"]:  # fmt: skip
         response = admin_client.get(reverse(f"admin:evidence_{model}_changelist"))
         assert response.status_code == 200, model
     photo = evidence_of_a["photo"]
