@@ -49,8 +49,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "evidence",
     "disputes",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -177,3 +182,57 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Integration API ---------------------------------------------------------------
+
+# The rate limiter counts in this cache: set REFUNDGUARD_CACHE_URL=redis://… when several
+# web processes serve the API, so they share one count per token.
+_CACHE_URL = os.environ.get("REFUNDGUARD_CACHE_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+    if _CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasApiToken"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("REFUNDGUARD_API_RATE", "1200/min")},
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiCursorPagination",
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.api_exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "RefundGuard API",
+    "DESCRIPTION": (
+        "Push disputes and evidence from your order system and read the analysis back. "
+        "Authenticate with `Authorization: Bearer rg_…` (a token from Settings → "
+        'Integrations). Errors are `{"error": {"code", "message", "fields"?}}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "PhotoStatusEnum": "api.schema.PHOTO_STATUS",
+        "VideoStatusEnum": "api.schema.VIDEO_STATUS",
+        "DisputeStatusEnum": "api.schema.DISPUTE_STATUS",
+        "AnalysisStatusEnum": "api.schema.ANALYSIS_STATUS",
+    },
+}
+
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("REFUNDGUARD_WEBHOOK_TIMEOUT", "10"))

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", start, name="start"),
     path("evidence/", include("evidence.urls")),
     path("disputes/", include("disputes.urls")),
+    path("api/", include("api.urls")),
+    path("settings/integrations/", include("api.page_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from disputes import signals
+from disputes import events, signals
 from disputes.alignment import original_in_claim_frame
 from disputes.audit import audit_record
 from disputes.evidence_index import merchant_index
@@ -362,6 +362,8 @@ def _dispute_refresh(
     ]
     if not pending and dispute.status in (Dispute.Status.OPEN, Dispute.Status.ANALYSING):
         dispute.status = Dispute.Status.NEEDS_REVIEW
+    if not pending:
+        events.send_on_commit(events.analysis_completed, dispute.pk)
     if (dispute.status, dispute.risk_level) != before:
         dispute.version += 1
     dispute.save(
@@ -459,6 +461,7 @@ def dispute_decide(
             action="dispute.decided",
             data={"from": previous, "to": outcome, "requested_from": requested_from, "note": note},
         )
+        events.send_on_commit(events.dispute_decided, locked.pk)
     return decision
 
 

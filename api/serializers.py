@@ -1,0 +1,240 @@
+"""What the API reads and writes, field by field (also the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.models import ChunkedUpload
+from disputes.models import ClaimImage, Decision, Dispute, Finding
+from evidence.models import PackingVideo, Product, ReferencePhoto, VideoKeyframe
+
+
+class ProductSerializer(serializers.ModelSerializer[Product]):
+    class Meta:
+        model = Product
+        fields = ["id", "sku", "title", "created_at"]
+        read_only_fields = ["id", "created_at"]
+
+
+class ReferencePhotoSerializer(serializers.ModelSerializer[ReferencePhoto]):
+    """A reference photo; ``status`` becomes ``fingerprinted`` once a worker indexed it."""
+
+    class Meta:
+        model = ReferencePhoto
+        fields = [
+            "id",
+            "product",
+            "original_name",
+            "sha256",
+            "size_bytes",
+            "content_type",
+            "width",
+            "height",
+            "status",
+            "failure_reason",
+            "uploaded_at",
+            "processed_at",
+        ]
+        read_only_fields = fields
+
+
+class PhotoUploadSerializer(serializers.Serializer[Any]):
+    """One or more photo files (``files``, repeated in the multipart body)."""
+
+    files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
+
+
+class PhotoUploadResultSerializer(serializers.Serializer[Any]):
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=["stored", "duplicate", "rejected"])
+    message = serializers.CharField(allow_blank=True)
+    photo = ReferencePhotoSerializer(allow_null=True)
+
+
+class KeyframeSerializer(serializers.ModelSerializer[VideoKeyframe]):
+    class Meta:
+        model = VideoKeyframe
+        fields = ["id", "t_seconds", "width", "height"]
+        read_only_fields = fields
+
+
+class PackingVideoSerializer(serializers.ModelSerializer[PackingVideo]):
+    """A packing video; ``status`` becomes ``ready`` when its keyframes are extracted."""
+
+    class Meta:
+        model = PackingVideo
+        fields = [
+            "id",
+            "order_ref",
+            "original_name",
+            "sha256",
+            "size_bytes",
+            "content_type",
+            "container",
+            "codec",
+            "width",
+            "height",
+            "duration_seconds",
+            "status",
+            "failure_reason",
+            "uploaded_at",
+            "processed_at",
+        ]
+        read_only_fields = fields
+
+
+class PackingVideoDetailSerializer(PackingVideoSerializer):
+    keyframes = KeyframeSerializer(many=True, read_only=True)
+
+    class Meta(PackingVideoSerializer.Meta):
+        fields = [*PackingVideoSerializer.Meta.fields, "keyframes"]
+        read_only_fields = fields
+
+
+class PackingVideoCreateSerializer(serializers.Serializer[Any]):
+    """The order number and either the file itself or a finished chunked ``upload``."""
+
+    order_ref = serializers.CharField(max_length=100)
+    file = serializers.FileField(required=False)
+    upload = serializers.UUIDField(required=False, help_text="Id of a complete chunked upload.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs.get("file")) == bool(attrs.get("upload")):
+            raise serializers.ValidationError("Send either `file` or `upload`, not both.")
+        return attrs
+
+
+class ChunkedUploadSerializer(serializers.ModelSerializer[ChunkedUpload]):
+    """A resumable upload: ``PATCH`` bytes at ``offset`` until ``offset == size``."""
+
+    complete = serializers.BooleanField(source="is_complete", read_only=True)
+
+    class Meta:
+        model = ChunkedUpload
+        fields = ["id", "filename", "size", "offset", "complete", "created_at"]
+        read_only_fields = ["id", "offset", "complete", "created_at"]
+
+    def validate_size(self, value: int) -> int:
+        if value <= 0:
+            raise serializers.ValidationError("Must be a positive number of bytes.")
+        if value > settings.VIDEO_MAX_BYTES:
+            raise serializers.ValidationError(
+                f"Larger than the {settings.VIDEO_MAX_BYTES} byte limit."
+            )
+        return value
+
+
+class FindingSerializer(serializers.ModelSerializer[Finding]):
+    """One reason, with the facts behind it (``evidence`` keys depend on ``code``)."""
+
+    class Meta:
+        model = Finding
+        fields = ["code", "weight", "message", "evidence"]
+        read_only_fields = fields
+
+
+class ClaimImageSerializer(serializers.ModelSerializer[ClaimImage]):
+    findings = FindingSerializer(many=True, read_only=True)
+    region = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ClaimImage
+        fields = [
+            "id",
+            "original_name",
+            "sha256",
+            "size_bytes",
+            "width",
+            "height",
+            "uploaded_at",
+            "analysis_status",
+            "failure_reason",
+            "risk_score",
+            "risk_level",
+            "region",
+            "findings",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.IntegerField(), min_length=4, max_length=4)
+    )
+    def get_region(self, image: ClaimImage) -> list[int] | None:
+        """Changed region ``[x, y, width, height]`` in the claim's pixels, or null."""
+        return list(image.region) if image.region else None
+
+
+class DecisionSerializer(serializers.ModelSerializer[Decision]):
+    class Meta:
+        model = Decision
+        fields = ["id", "outcome", "requested_from", "note", "created_at"]
+        read_only_fields = fields
+
+
+class DisputeSerializer(serializers.ModelSerializer[Dispute]):
+    """A dispute as listed."""
+
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id",
+            "platform",
+            "external_id",
+            "order_ref",
+            "buyer_ref",
+            "product",
+            "claim_type",
+            "reason",
+            "amount",
+            "currency",
+            "opened_at",
+            "respond_by",
+            "status",
+            "risk_score",
+            "risk_level",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class DisputeDetailSerializer(DisputeSerializer):
+    """A dispute with every claim photo's verdict and findings, and the decisions."""
+
+    claim_images = ClaimImageSerializer(many=True, read_only=True)
+    decisions = DecisionSerializer(many=True, read_only=True)
+
+    class Meta(DisputeSerializer.Meta):
+        fields = [*DisputeSerializer.Meta.fields, "merchant_statement", "claim_images", "decisions"]
+        read_only_fields = fields
+
+
+class DisputeCreateSerializer(serializers.Serializer[Any]):
+    """A new dispute and the buyer's photos (``photos``, repeated), in one request."""
+
+    platform = serializers.ChoiceField(choices=Dispute.Platform.choices)
+    external_id = serializers.CharField(max_length=100)
+    order_ref = serializers.CharField(max_length=100)
+    buyer_ref = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    product = serializers.IntegerField(required=False, allow_null=True, default=None)
+    claim_type = serializers.ChoiceField(choices=Dispute.ClaimType.choices)
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    currency = serializers.RegexField(r"^[A-Za-z]{3}$", default="CNY")
+    opened_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    respond_by = serializers.DateTimeField()
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+
+
+class ClaimImagesAddSerializer(serializers.Serializer[Any]):
+    photos = serializers.ListField(child=serializers.FileField(), allow_empty=False)
+
+
+class StatementSerializer(serializers.Serializer[Any]):
+    text = serializers.CharField(allow_blank=True, max_length=10000)

@@ -1,0 +1,177 @@
+"""Every write of the integration API: tokens, webhook endpoints, chunked uploads."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from api import signing
+from api.models import ApiToken, ChunkedUpload, WebhookEndpoint
+from disputes.audit import audit_record
+from evidence.models import Membership, Merchant
+
+TOKEN_PREFIX = "rg_"  # noqa: S105 - a public marker, not a secret
+READ_CHUNK = 1024 * 1024
+
+
+def _require_owner(user: Any, merchant: Merchant) -> None:
+    if not Membership.objects.filter(
+        user=user, merchant=merchant, role=Membership.Role.OWNER
+    ).exists():
+        raise PermissionDenied(_("Only the merchant's owner manages integrations."))
+
+
+def token_hash(secret: str) -> str:
+    """What is stored for a token: the SHA-256 of the whole token string."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new token; ``secret`` is shown once and never stored."""
+
+    token: ApiToken
+    secret: str
+
+
+def token_create(*, merchant: Merchant, actor: Any, name: str) -> IssuedToken:
+    """Issue a named token acting for ``merchant``."""
+    _require_owner(actor, merchant)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": _("Give the token a name (e.g. the system using it).")})
+    prefix = secrets.token_hex(4)
+    secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            merchant=merchant,
+            name=name[:100],
+            prefix=prefix,
+            key_hash=token_hash(secret),
+            created_by=actor,
+        )
+        audit_record(
+            merchant=merchant, actor=actor, action="api_token.created", data={"prefix": prefix}
+        )
+    return IssuedToken(token, secret)
+
+
+def token_revoke(*, token: ApiToken, actor: Any) -> ApiToken:
+    """Revoke a token at once (idempotent)."""
+    _require_owner(actor, token.merchant)
+    if token.revoked_at is None:
+        with transaction.atomic():
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            audit_record(
+                merchant=token.merchant,
+                actor=actor,
+                action="api_token.revoked",
+                data={"prefix": token.prefix},
+            )
+    return token
+
+
+def webhook_endpoint_create(*, merchant: Merchant, actor: Any, url: str) -> WebhookEndpoint:
+    """Register a URL for signed event notifications."""
+    _require_owner(actor, merchant)
+    url = url.strip()
+    if not url.startswith(("https://", "http://")):
+        raise ValidationError({"url": _("Use an http:// or https:// URL.")})
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(
+            merchant=merchant, url=url, secret=signing.new_secret(), created_by=actor
+        )
+        audit_record(merchant=merchant, actor=actor, action="webhook.created", data={"url": url})
+    return endpoint
+
+
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, actor: Any) -> None:
+    """Stop sending events to an endpoint (its delivery log goes with it)."""
+    _require_owner(actor, endpoint.merchant)
+    with transaction.atomic():
+        audit_record(
+            merchant=endpoint.merchant,
+            actor=actor,
+            action="webhook.deleted",
+            data={"url": endpoint.url},
+        )
+        endpoint.delete()
+
+
+# --- Chunked uploads ---------------------------------------------------------------
+
+
+class UploadOffsetMismatch(Exception):
+    """The client sent bytes for an offset the server is not at."""
+
+    def __init__(self, expected: int) -> None:
+        super().__init__(expected)
+        self.expected = expected
+
+
+def partial_path(upload: ChunkedUpload) -> Path:
+    """Where the bytes received so far are kept (outside the write-once originals)."""
+    return Path(settings.MEDIA_ROOT) / "partial" / f"{upload.pk}.part"
+
+
+def upload_start(*, merchant: Merchant, actor: Any, filename: str, size: int) -> ChunkedUpload:
+    """Open a resumable upload of ``size`` bytes."""
+    if size <= 0:
+        raise ValidationError({"size": _("The size must be a positive number of bytes.")})
+    if size > settings.VIDEO_MAX_BYTES:
+        raise ValidationError(
+            {"size": _("The file is larger than the %(mb)d MB limit.")
+             % {"mb": settings.VIDEO_MAX_BYTES // 1_000_000}}
+        )  # fmt: skip
+    upload = ChunkedUpload.objects.create(
+        merchant=merchant, filename=filename.strip()[:255] or "upload", size=size, created_by=actor
+    )
+    path = partial_path(upload)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    return upload
+
+
+def upload_append(*, upload: ChunkedUpload, offset: int, stream: IO[bytes], length: int) -> int:
+    """Append ``length`` bytes sent for ``offset``; returns the new offset.
+
+    The row is locked so two concurrent PATCHes cannot interleave; a wrong offset is
+    refused with the offset the server has (the client resumes from there)."""
+    with transaction.atomic():
+        locked = ChunkedUpload.objects.select_for_update().get(pk=upload.pk)
+        if locked.consumed_at is not None:
+            raise ValidationError(_("This upload has already been used."))
+        if offset != locked.offset:
+            raise UploadOffsetMismatch(locked.offset)
+        if length < 0 or locked.offset + length > locked.size:
+            raise ValidationError(_("More bytes than the declared size."))
+        path = partial_path(locked)
+        written = 0
+        with path.open("r+b") as fh:
+            fh.seek(locked.offset)
+            while written < length:
+                piece = stream.read(min(READ_CHUNK, length - written))
+                if not piece:
+                    break
+                fh.write(piece)
+                written += len(piece)
+            fh.truncate(locked.offset + written)
+        locked.offset += written
+        locked.save(update_fields=["offset", "updated_at"])
+    return locked.offset
+
+
+def upload_consume(*, upload: ChunkedUpload) -> None:
+    """Mark a complete upload used and delete its bytes (they now live as an original)."""
+    ChunkedUpload.objects.filter(pk=upload.pk).update(consumed_at=timezone.now())
+    partial_path(upload).unlink(missing_ok=True)

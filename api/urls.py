@@ -1,0 +1,23 @@
+"""``/api/v1/`` and its OpenAPI schema and docs (served with offline assets)."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from api import views
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("products", views.ProductViewSet, basename="product")
+router.register("photos", views.ReferencePhotoViewSet, basename="photo")
+router.register("videos", views.PackingVideoViewSet, basename="video")
+router.register("uploads", views.ChunkedUploadViewSet, basename="upload")
+router.register("disputes", views.DisputeViewSet, basename="dispute")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+]
