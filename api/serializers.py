@@ -9,15 +9,28 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.models import ChunkedUpload
-from disputes.models import ClaimImage, Decision, Dispute, Finding
+from disputes.models import ClaimImage, Decision, Dispute, Finding, RiskLevel
 from evidence.models import PackingVideo, Product, ReferencePhoto, VideoKeyframe
 
 
+class BlankAsNullChoiceField(serializers.ChoiceField):
+    """A read-only choice that is empty in the database and ``null`` in the API."""
+
+    def __init__(self, choices: Any, **kwargs: Any) -> None:
+        super().__init__(choices=choices, allow_null=True, read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return value or None
+
+
 class ProductSerializer(serializers.ModelSerializer[Product]):
+    """A product; ``title`` defaults to the SKU."""
+
     class Meta:
         model = Product
         fields = ["id", "sku", "title", "created_at"]
         read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"title": {"required": False, "allow_blank": True}}
 
 
 class ReferencePhotoSerializer(serializers.ModelSerializer[ReferencePhoto]):
@@ -140,6 +153,7 @@ class FindingSerializer(serializers.ModelSerializer[Finding]):
 class ClaimImageSerializer(serializers.ModelSerializer[ClaimImage]):
     findings = FindingSerializer(many=True, read_only=True)
     region = serializers.SerializerMethodField()
+    risk_level = BlankAsNullChoiceField(RiskLevel.choices)
 
     class Meta:
         model = ClaimImage
@@ -169,6 +183,8 @@ class ClaimImageSerializer(serializers.ModelSerializer[ClaimImage]):
 
 
 class DecisionSerializer(serializers.ModelSerializer[Decision]):
+    requested_from = BlankAsNullChoiceField(Decision.RequestedFrom.choices)
+
     class Meta:
         model = Decision
         fields = ["id", "outcome", "requested_from", "note", "created_at"]
@@ -179,6 +195,7 @@ class DisputeSerializer(serializers.ModelSerializer[Dispute]):
     """A dispute as listed."""
 
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    risk_level = BlankAsNullChoiceField(RiskLevel.choices)
 
     class Meta:
         model = Dispute

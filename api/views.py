@@ -9,6 +9,8 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files import File
 from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -72,6 +74,7 @@ class MerchantScoped:
 
     request: Request
     model: Any
+    lookup_value_regex = "[0-9]+"
 
     @property
     def merchant(self) -> Merchant:
@@ -300,6 +303,7 @@ class ChunkedUploadViewSet(
 
     serializer_class = ChunkedUploadSerializer
     parser_classes = [JSONParser, FormParser, MultiPartParser]
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
 
     model = ChunkedUpload
 
@@ -502,3 +506,11 @@ class DisputeViewSet(
     def decisions(self, request: Request, pk: str | None = None) -> Response:
         dispute = self.get_object()
         return Response(DecisionSerializer(dispute.decisions.all(), many=True).data)
+
+
+@csrf_exempt  # token-authenticated API paths; no cookie session to protect
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Any other path under ``/api/``: the JSON error envelope, never an HTML page."""
+    return JsonResponse(
+        {"error": {"code": "not_found", "message": "No such API path."}}, status=404
+    )

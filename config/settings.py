@@ -227,6 +227,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.error_responses_hook",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "PhotoStatusEnum": "api.schema.PHOTO_STATUS",
         "VideoStatusEnum": "api.schema.VIDEO_STATUS",

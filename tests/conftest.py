@@ -42,6 +42,16 @@ def _english() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _fast_passwords() -> Iterator[None]:
+    """Tests create many users; a slow password hash (rightly slow in production) would
+    dominate their run time. The live-server and worker tests share these settings."""
+    original = settings.PASSWORD_HASHERS
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    yield
+    settings.PASSWORD_HASHERS = original
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _eager_celery() -> Iterator[None]:
     """Unit tests run tasks in-process; integration tests switch this off."""
     celery_app.conf.task_always_eager = True

@@ -1,0 +1,189 @@
+"""The REST API end to end through Django: create, read, filter, paginate, answer."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from disputes.models import ClaimImage, Dispute
+from evidence.models import PackingVideo, Product, ReferencePhoto
+from tests.conftest import stored_files
+from tests.disputes.fixtures import doctored, jpeg_bytes, sample
+from tests.evidence.test_services import mp4
+
+pytestmark = pytest.mark.django_db
+
+
+def upload(name: str, data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data)
+
+
+def dispute_fields(**extra: object) -> dict[str, object]:
+    return {
+        "platform": "taobao",
+        "external_id": "TB-API-1",
+        "order_ref": "ORDER-1001",
+        "buyer_ref": "tb_buyer_1",
+        "claim_type": "refund_only",
+        "reason": "Cracked",
+        "amount": "129.00",
+        "currency": "cny",
+        "respond_by": (timezone.now() + timezone.timedelta(days=2)).isoformat(),
+        **extra,
+    }
+
+
+def test_products_create_list_and_duplicate_sku(api):
+    response = api.client.post("/api/v1/products/", {"sku": "MUG-1", "title": "Mug"}, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["sku"] == "MUG-1"
+    again = api.client.post("/api/v1/products/", {"sku": "MUG-1"}, format="json")
+    assert again.status_code == 400
+    error = again.json()["error"]
+    assert error["code"] == "validation_error" and "sku" in error["fields"]
+    listing = api.client.get("/api/v1/products/").json()
+    assert [p["sku"] for p in listing["results"]] == ["MUG-1"]
+    assert set(listing) == {"next", "previous", "results"}
+
+
+def test_photos_upload_each_file_gets_a_result(api):
+    product = Product.objects.create(merchant=api.merchant, sku="MUG-1", title="Mug")
+    response = api.client.post(
+        f"/api/v1/products/{product.pk}/photos/",
+        {
+            "files": [
+                upload("front.jpg", jpeg_bytes(sample("coffee"))),
+                upload("again.jpg", jpeg_bytes(sample("coffee"))),
+                upload("fake.jpg", b"<?php system($_GET['c']); ?>"),
+            ]
+        },
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    results = {r["name"]: r for r in response.json()}
+    assert results["front.jpg"]["status"] == "stored"
+    assert results["again.jpg"]["status"] == "duplicate"
+    assert results["fake.jpg"]["status"] == "rejected" and results["fake.jpg"]["message"]
+    photo_id = results["front.jpg"]["photo"]["id"]
+    detail = api.client.get(f"/api/v1/photos/{photo_id}/").json()
+    assert detail["status"] in {"pending", "fingerprinted"}
+    assert ReferencePhoto.objects.filter(merchant=api.merchant).count() == 1
+
+
+def test_dispute_create_with_photos_and_read_the_analysis(api, django_capture_on_commit_callbacks):
+    product = Product.objects.create(merchant=api.merchant, sku="MUG-1", title="Mug")
+    with django_capture_on_commit_callbacks(execute=True):
+        api.client.post(
+            f"/api/v1/products/{product.pk}/photos/",
+            {"files": [upload("front.jpg", jpeg_bytes(sample("coffee")))]},
+            format="multipart",
+        )
+    claim, _ = doctored(sample("coffee"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.client.post(
+            "/api/v1/disputes/",
+            {
+                **dispute_fields(product=product.pk),
+                "photos": [
+                    upload("broken.jpg", jpeg_bytes(claim)),
+                    upload("other.jpg", jpeg_bytes(sample("rocket"))),
+                ],
+            },
+            format="multipart",
+        )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["currency"] == "CNY" and len(body["claim_images"]) == 2
+    detail = api.client.get(f"/api/v1/disputes/{body['id']}/").json()
+    assert detail["status"] == "needs_review" and detail["risk_level"] == "high"
+    flagged = next(i for i in detail["claim_images"] if i["original_name"] == "broken.jpg")
+    assert flagged["findings"][0]["code"] == "derived_from_original"
+    assert len(flagged["region"]) == 4
+
+
+def test_dispute_with_a_bad_photo_is_refused_whole(api, media_root):
+    before = set(stored_files(media_root))
+    response = api.client.post(
+        "/api/v1/disputes/",
+        {
+            **dispute_fields(),
+            "photos": [
+                upload("ok.jpg", jpeg_bytes(sample("coffee"))),
+                upload("evil.jpg", b"GIF89a nope"),
+            ],
+        },
+        format="multipart",
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "validation_error" and "evil.jpg" in error["message"]
+    assert Dispute.objects.count() == 0 and ClaimImage.objects.count() == 0
+    assert set(stored_files(media_root)) == before
+
+
+def test_dispute_validation_errors_name_the_fields(api):
+    response = api.client.post(
+        "/api/v1/disputes/", {"platform": "ebay", "amount": "-3"}, format="json"
+    )
+    assert response.status_code == 400
+    fields = response.json()["error"]["fields"]
+    assert {"platform", "amount", "external_id", "respond_by"} <= set(fields)
+
+
+def test_dispute_list_filters_orders_and_pages_by_cursor(api):
+    for n in range(5):
+        api.client.post(
+            "/api/v1/disputes/",
+            dispute_fields(external_id=f"TB-{n}", platform="jd" if n % 2 else "taobao"),
+            format="multipart",
+        )
+    jd = api.client.get("/api/v1/disputes/", {"platform": "jd"}).json()["results"]
+    assert sorted(d["external_id"] for d in jd) == ["TB-1", "TB-3"]
+    first = api.client.get("/api/v1/disputes/", {"page_size": 2, "ordering": "id"}).json()
+    assert [d["external_id"] for d in first["results"]] == ["TB-0", "TB-1"]
+    second = api.client.get(first["next"]).json()
+    assert [d["external_id"] for d in second["results"]] == ["TB-2", "TB-3"]
+
+
+def test_statement_claim_images_and_decisions(api):
+    created = api.client.post("/api/v1/disputes/", dispute_fields(), format="multipart").json()
+    url = f"/api/v1/disputes/{created['id']}/"
+    response = api.client.post(
+        url + "statement/", {"text": "Video shows it intact."}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["merchant_statement"] == "Video shows it intact."
+    added = api.client.post(
+        url + "claim-images/",
+        {"photos": [upload("more.jpg", jpeg_bytes(sample("astronaut")))]},
+        format="multipart",
+    )
+    assert added.status_code == 201 and added.json()[0]["original_name"] == "more.jpg"
+    assert api.client.get(url + "decisions/").json() == []
+    assert api.client.post(url + "decisions/", {}, format="json").status_code == 405
+
+
+def test_video_upload_in_one_request(api):
+    response = api.client.post(
+        "/api/v1/videos/",
+        {"order_ref": "ORDER-9", "file": upload("pack.mp4", mp4(seconds=2))},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    video = PackingVideo.objects.get()
+    assert response.json()["sha256"] == video.sha256 and video.order_ref == "ORDER-9"
+    again = api.client.post(
+        "/api/v1/videos/",
+        {"order_ref": "ORDER-9", "file": upload("pack.mp4", mp4(seconds=2))},
+        format="multipart",
+    )
+    assert again.status_code in (200, 201)
+
+
+def test_unknown_routes_and_methods_answer_json(api):
+    missing = api.client.get("/api/v1/disputes/999999/")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    wrong = api.client.delete("/api/v1/products/")
+    assert wrong.status_code == 405
+    assert wrong.json()["error"]["code"] == "method_not_allowed"

@@ -1,0 +1,168 @@
+"""Webhooks: signed POSTs to a real HTTP receiver, retried until answered, logged."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from django.urls import reverse
+
+from api import services, signing
+from api.models import WebhookDelivery
+from disputes import services as dispute_services
+from tests.disputes.factories import scored_dispute
+from tests.factories import ReviewerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """A local endpoint that records what it gets and answers with scripted codes."""
+
+    def __init__(self, codes: list[int]) -> None:
+        self.codes = codes
+        self.received: list[tuple[dict[str, str], bytes]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                code = receiver.codes.pop(0) if receiver.codes else 200
+                self.send_response(code)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(autouse=True)
+def _eager_retries() -> Iterator[None]:
+    """Eager tasks retry in-process (at once, no countdown) instead of raising Retry."""
+    from config.celery import app
+
+    app.conf.task_eager_propagates = False
+    yield
+    app.conf.task_eager_propagates = True
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    made: list[Receiver] = []
+
+    def make(codes: list[int]) -> Receiver:
+        made.append(Receiver(codes))
+        return made[-1]
+
+    yield make  # type: ignore[misc]
+    for r in made:
+        r.server.shutdown()
+
+
+def test_decision_is_posted_signed_to_the_endpoint(
+    api, receiver, django_capture_on_commit_callbacks
+):
+    hook = receiver([])
+    endpoint = services.webhook_endpoint_create(merchant=api.merchant, actor=api.user, url=hook.url)
+    dispute = scored_dispute("high", merchant=api.merchant)
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute_services.dispute_decide(
+            dispute=dispute,
+            actor=ReviewerFactory().user,
+            outcome="claim_rejected",
+            note="Edited listing photo",
+        )
+    assert len(hook.received) == 1
+    headers, body = hook.received[0]
+    assert signing.verify(endpoint.secret, body, headers["RefundGuard-Signature"])
+    assert not signing.verify("whsec_wrong", body, headers["RefundGuard-Signature"])
+    event = json.loads(body)
+    assert event["type"] == "dispute.decided" == headers["RefundGuard-Event"]
+    assert event["data"]["dispute"]["decision"]["outcome"] == "claim_rejected"
+    assert event["id"] == headers["RefundGuard-Delivery"]
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "succeeded" and delivery.attempts == 1
+
+
+def test_failed_deliveries_are_retried_then_logged(
+    api, receiver, django_capture_on_commit_callbacks
+):
+    hook = receiver([500, 503])
+    services.webhook_endpoint_create(merchant=api.merchant, actor=api.user, url=hook.url)
+    dispute = scored_dispute("low", merchant=api.merchant)
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute_services.dispute_decide(
+            dispute=dispute, actor=ReviewerFactory().user, outcome="refund_approved", note=""
+        )
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "succeeded" and delivery.attempts == 3
+    bodies = {body for _, body in hook.received}
+    assert len(hook.received) == 3 and len(bodies) == 1  # the same event each time
+
+
+def test_unreachable_endpoint_ends_failed_with_the_reason(api, django_capture_on_commit_callbacks):
+    services.webhook_endpoint_create(
+        merchant=api.merchant, actor=api.user, url="http://127.0.0.1:9/nothing-listens"
+    )
+    dispute = scored_dispute("low", merchant=api.merchant)
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute_services.dispute_decide(
+            dispute=dispute, actor=ReviewerFactory().user, outcome="refund_approved", note=""
+        )
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed" and delivery.attempts == 9
+    assert "ConnectionError" in delivery.last_error
+
+
+def test_analysis_completed_event_after_the_last_photo(
+    api, receiver, django_capture_on_commit_callbacks
+):
+    from tests.disputes.fixtures import jpeg_bytes, open_dispute, sample
+
+    hook = receiver([])
+    services.webhook_endpoint_create(merchant=api.merchant, actor=api.user, url=hook.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        open_dispute(api.merchant, [(jpeg_bytes(sample("coffee")), "a.jpg")])
+    types = [json.loads(body)["type"] for _, body in hook.received]
+    assert types == ["dispute.analysis_completed"]
+    event = json.loads(hook.received[0][1])
+    assert event["data"]["dispute"]["status"] == "needs_review"
+    assert event["data"]["dispute"]["claim_images"][0]["reasons"]
+
+
+def test_signature_rejects_stale_or_tampered_messages():
+    header = signing.signature_header("whsec_x", b'{"a":1}', timestamp=1_000_000)
+    assert signing.verify("whsec_x", b'{"a":1}', header, now=1_000_100)
+    assert not signing.verify("whsec_x", b'{"a":2}', header, now=1_000_100)
+    assert not signing.verify("whsec_x", b'{"a":1}', header, now=1_000_000 + 301)
+    assert not signing.verify("whsec_x", b'{"a":1}', "garbage", now=1_000_100)
+
+
+def test_integrations_page_for_owners_only(client, api):
+    from evidence.models import Membership
+    from tests.factories import MembershipFactory
+
+    client.force_login(api.user)
+    page = client.get(reverse("integrations:home"))
+    assert page.status_code == 200 and "ERP" in page.content.decode()
+    created = client.post(reverse("integrations:token_create"), {"name": "Warehouse"})
+    assert created.status_code == 201
+    html = created.content.decode()
+    secret = html.split('id="new-token">')[1].split("<")[0]
+    assert secret.startswith("rg_") and created["Cache-Control"] == "no-store"
+    assert secret not in client.get(reverse("integrations:home")).content.decode()
+    hook = client.post(reverse("integrations:webhook_create"), {"url": "https://erp.example.com/h"})
+    assert hook.status_code == 201 and "whsec_" in hook.content.decode()
+    bad = client.post(reverse("integrations:webhook_create"), {"url": "ftp://x"})
+    assert bad.status_code == 400
+    agent = MembershipFactory(merchant=api.merchant, role=Membership.Role.AGENT).user
+    client.force_login(agent)
+    assert client.get(reverse("integrations:home")).status_code == 403
+    assert client.post(reverse("integrations:token_create"), {"name": "x"}).status_code == 403
