@@ -31,6 +31,14 @@ def media_root(settings, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Rate-limit counters live in the cache; ids repeat between tests, counts must not."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english() -> Iterator[None]:
     """Each test starts in English: a page test that switches language leaves the
     thread's active language behind otherwise."""

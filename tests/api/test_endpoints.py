@@ -187,3 +187,21 @@ def test_unknown_routes_and_methods_answer_json(api):
     wrong = api.client.delete("/api/v1/products/")
     assert wrong.status_code == 405
     assert wrong.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_docs_and_schema_are_served_without_a_cdn(client):
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    html = docs.content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+    redoc = client.get("/api/docs/redoc/")
+    assert redoc.status_code == 200 and "drf_spectacular_sidecar/redoc" in redoc.content.decode()
+    schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    spec = schema.json()
+    assert spec["openapi"].startswith("3.")
+    assert "/api/v1/disputes/" in spec["paths"]
+    assert spec["components"]["securitySchemes"]["ApiToken"]["scheme"] == "bearer"
+    sidecar = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert sidecar.status_code == 200
