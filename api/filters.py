@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 import django_filters
+from django.db.models import QuerySet
 
 from disputes.models import Dispute
 from evidence.models import PackingVideo, ReferencePhoto
 
 
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time, compared in UTC: any offset ISO allows (up to ±23:59) works,
+    though PostgreSQL refuses offsets beyond ±15:59 as query parameters."""
+
+    def filter(self, qs: QuerySet[Any], value: datetime | None) -> QuerySet[Any]:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return super().filter(qs, value)
+
+
 class DisputeFilter(django_filters.FilterSet):
-    respond_by_before = django_filters.IsoDateTimeFilter(field_name="respond_by", lookup_expr="lt")
-    respond_by_after = django_filters.IsoDateTimeFilter(field_name="respond_by", lookup_expr="gte")
-    updated_after = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    respond_by_before = UtcDateTimeFilter(field_name="respond_by", lookup_expr="lt")
+    respond_by_after = UtcDateTimeFilter(field_name="respond_by", lookup_expr="gte")
+    updated_after = UtcDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:
         model = Dispute

@@ -205,3 +205,17 @@ def test_docs_and_schema_are_served_without_a_cdn(client):
     assert spec["components"]["securitySchemes"]["ApiToken"]["scheme"] == "bearer"
     sidecar = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
     assert sidecar.status_code == 200
+
+
+def test_time_filters_accept_any_iso_offset(api):
+    api.client.post("/api/v1/disputes/", dispute_fields(), format="multipart")
+    for value in ["2000-01-01T00:00:00-21:06", "2000-01-01T00:00:00+23:59", "0931-12-19T22:41:56Z"]:
+        response = api.client.get("/api/v1/disputes/", {"respond_by_after": value})
+        assert response.status_code == 200, (value, response.content)
+        assert len(response.json()["results"]) == 1
+    late = api.client.post(
+        "/api/v1/disputes/",
+        dispute_fields(external_id="TB-2", respond_by="2030-01-01T00:00:00-21:06"),
+        format="multipart",
+    )
+    assert late.status_code == 201, late.content
