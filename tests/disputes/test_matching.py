@@ -236,6 +236,29 @@ def test_another_photograph_of_the_same_artwork_is_not_derived(index: OriginalIn
     assert match is None or not match.is_derived
 
 
+def test_mirrored_pass_verifies_only_originals_that_vote_more_strongly_mirrored(
+    index: OriginalIndex, originals: dict[str, Image.Image]
+) -> None:
+    # A mirrored copy votes for its original far more strongly mirrored than plain; an
+    # original the plain claim already votes for as strongly is not verified again mirrored
+    # (that second verification + comparison was most of an honest photo's time).
+    mirrored, _ = EDITS["mirror"](*paint_damage(originals["astronaut"], (330, 300)))
+    claim, _ = as_claim(mirrored)
+    target = [o.key for o in index.originals].index("astronaut")
+
+    _, plain_votes = matching._feature_candidates(index, claim, mirrored=False)
+    found, mirror_votes = matching._feature_candidates(
+        index, claim, mirrored=True, plain_votes=plain_votes
+    )
+    stronger = plain_votes.copy()
+    stronger[target] = mirror_votes[target] + 1
+    blocked, _ = matching._feature_candidates(index, claim, mirrored=True, plain_votes=stronger)
+
+    assert mirror_votes[target] > plain_votes[target]
+    assert [c.index for c in found] == [target] and found[0].mirrored
+    assert target not in [c.index for c in blocked]
+
+
 def test_a_different_photo_is_not_matched(index: OriginalIndex) -> None:
     claim, size = as_claim(Image.fromarray(skdata.coffee()))
 
