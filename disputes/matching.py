@@ -426,7 +426,10 @@ def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) ->
             target,
             warp.astype(np.float32),
             cv2.MOTION_HOMOGRAPHY,
-            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 40, 1e-5),
+            # 25 iterations / eps 1e-4 (was 40 / 1e-5): benchmarks/detection.py seed 7,
+            # report half recall 92.35 -> 92.71 %, IoU 0.656 -> 0.660, false flags equal;
+            # --speed mean 344 -> 322 ms. The feature homography is already close.
+            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 25, 1e-4),
             None,
             3,
         )
