@@ -60,6 +60,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.request_context.ClientIpMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -238,5 +239,8 @@ SPECTACULAR_SETTINGS = {
         "AnalysisStatusEnum": "api.schema.ANALYSIS_STATUS",
     },
 }
+
+#: Behind a reverse proxy that sets X-Forwarded-For, record that IP in the audit trail.
+USE_X_FORWARDED_FOR = _env_bool("REFUNDGUARD_USE_X_FORWARDED_FOR", False)
 
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("REFUNDGUARD_WEBHOOK_TIMEOUT", "10"))

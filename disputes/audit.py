@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from config.request_context import client_ip
 from disputes.models import AuditEvent, Dispute
 from evidence.models import Merchant
 
@@ -30,6 +31,7 @@ def audit_record(
             actor=actor if actor is not None and actor.is_authenticated else None,
             action=action,
             data=data or {},
+            ip=client_ip.get(),
             created_at=timezone.now(),
             prev_hash=last.hash if last else GENESIS,
         )

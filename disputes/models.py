@@ -244,6 +244,7 @@ class AuditEvent(models.Model):
     )
     action = models.CharField(max_length=40)
     data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
@@ -266,16 +267,19 @@ class AuditEvent(models.Model):
 
     def compute_hash(self) -> str:
         """SHA-256 over the previous hash and this event's canonical content."""
+        content: dict[str, Any] = {
+            "prev": self.prev_hash,
+            "merchant": self.merchant_id,
+            "dispute": self.dispute_id,
+            "actor": self.actor_id,
+            "action": self.action,
+            "data": self.data,
+            "at": self.created_at.isoformat(),
+        }
+        if self.ip:  # only when known, so events recorded before the field still verify
+            content["ip"] = self.ip
         body = json.dumps(
-            {
-                "prev": self.prev_hash,
-                "merchant": self.merchant_id,
-                "dispute": self.dispute_id,
-                "actor": self.actor_id,
-                "action": self.action,
-                "data": self.data,
-                "at": self.created_at.isoformat(),
-            },
+            content,
             sort_keys=True,
             cls=DjangoJSONEncoder,
             ensure_ascii=False,

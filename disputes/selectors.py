@@ -15,6 +15,8 @@ from evidence.models import Merchant, PackingVideo, ReferencePhoto, VideoKeyfram
 
 #: Audit actions that concern support staff only; a merchant's trail leaves them out.
 INTERNAL_ACTIONS = frozenset({"note.added"})
+#: Custody records kept for verification and the admin, not listed on the page.
+UNLISTED_ACTIONS = frozenset({"dispute.viewed"})
 
 
 def dispute_list(
@@ -116,6 +118,7 @@ def dispute_audit_trail(*, user: Any, dispute: Dispute) -> QuerySet[AuditEvent]:
     """The dispute's audit events, oldest first; support-only events for reviewers only."""
     events = (
         AuditEvent.objects.filter(readable_filter(user), dispute=dispute)
+        .exclude(action__in=UNLISTED_ACTIONS)
         .select_related("actor")
         .order_by("id")
     )

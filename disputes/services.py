@@ -465,6 +465,11 @@ def dispute_decide(
     return decision
 
 
+def dispute_viewed(*, dispute: Dispute, actor: Any) -> None:
+    """Record that someone opened the dispute (chain of custody: who saw the evidence)."""
+    audit_record(merchant=dispute.merchant, dispute=dispute, actor=actor, action="dispute.viewed")
+
+
 def internal_note_add(*, dispute: Dispute, actor: Any, text: str) -> InternalNote:
     """Add a support-staff note (never shown to the merchant)."""
     if not can_review(actor, dispute.merchant_id):

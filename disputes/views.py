@@ -168,6 +168,7 @@ def dispute_detail(request: HttpRequest, dispute_id: int) -> HttpResponse:
     context = _detail_context(request, dispute_id)
     if request.GET.get("fragment"):
         return render(request, "disputes/_claim_images.html", context)
+    services.dispute_viewed(dispute=context["dispute"], actor=request.user)
     return render(request, "disputes/dispute_detail.html", context)
 
 
