@@ -112,6 +112,7 @@ def main() -> int:
         "REFUNDGUARD_CACHE_URL": args.cache_url,
         "MEDIA_ROOT": str(media),
         "DJANGO_DEBUG": "false",
+        "REFUNDGUARD_HTTPS": "false",  # plain http on loopback
         "DJANGO_SECRET_KEY": "load-benchmark-only",
         "REFUNDGUARD_API_RATE": "1000000/min",
         "LOG_LEVEL": "WARNING",

@@ -60,6 +60,7 @@ def _setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DJANGO_DEBUG", "false")
+    os.environ.setdefault("REFUNDGUARD_HTTPS", "false")  # the test client speaks http
     import django
 
     django.setup()
