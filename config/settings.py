@@ -193,6 +193,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# The sweeper: every 5 minutes, send again what is stuck (run beat once per deployment).
+CELERY_BEAT_SCHEDULE = {
+    "requeue-stuck-work": {"task": "disputes.tasks.stuck_work_requeue_task", "schedule": 300.0}
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {
     "version": 1,

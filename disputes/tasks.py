@@ -40,3 +40,11 @@ def merchant_reanalyse_task(merchant_id: int) -> None:
     merchant = Merchant.objects.filter(pk=merchant_id).first()
     if merchant is not None:
         services.dispute_reanalyse(merchant=merchant, only_unmatched=True)
+
+
+@shared_task
+def stuck_work_requeue_task() -> dict[str, int]:
+    """The periodic sweeper (Celery beat): re-enqueue work stuck in pending/processing."""
+    from disputes.stuck_work import stuck_work_requeue
+
+    return stuck_work_requeue()

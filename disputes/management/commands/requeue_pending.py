@@ -8,12 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.utils import timezone
 
-from disputes.models import ClaimImage
-from disputes.tasks import claim_image_analyze_task
-from evidence.models import PackingVideo, ReferencePhoto
-from evidence.tasks import photo_fingerprint_task, video_process_task
+from disputes.stuck_work import stuck_work_requeue
 
 
 class Command(BaseCommand):
@@ -26,32 +22,6 @@ class Command(BaseCommand):
         )  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
-        cutoff = timezone.now() - timedelta(minutes=options["older_than"])
-        work = [
-            (
-                "reference photos",
-                ReferencePhoto.objects.filter(
-                    status__in=[ReferencePhoto.Status.PENDING, ReferencePhoto.Status.PROCESSING]
-                ),
-                photo_fingerprint_task,
-            ),
-            (
-                "packing videos",
-                PackingVideo.objects.filter(
-                    status__in=[PackingVideo.Status.PENDING, PackingVideo.Status.PROCESSING]
-                ),
-                video_process_task,
-            ),
-            (
-                "claim photos",
-                ClaimImage.objects.filter(
-                    analysis_status__in=[ClaimImage.Status.PENDING, ClaimImage.Status.PROCESSING]
-                ),
-                claim_image_analyze_task,
-            ),
-        ]
-        for label, rows, task in work:
-            ids = list(rows.filter(uploaded_at__lte=cutoff).values_list("pk", flat=True))
-            for object_id in ids:
-                task.delay(object_id)
-            self.stdout.write(f"{label}: {len(ids)} re-enqueued")
+        counts = stuck_work_requeue(older_than=timedelta(minutes=options["older_than"]))
+        for label, count in counts.items():
+            self.stdout.write(f"{label}: {count} re-enqueued")

@@ -49,6 +49,7 @@ class Command(BaseCommand):
             sys.executable, "-m", "celery", "-A", "config", "worker",
             "--loglevel", "INFO", "--concurrency", str(options["concurrency"]),
             "--hostname", "refundguard-local@%h",
+            "--beat",  # one local process: it also runs the periodic sweeper
         ]  # fmt: skip
         try:
             children.append(subprocess.Popen(worker_cmd, env=env))
