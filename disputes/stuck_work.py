@@ -53,8 +53,8 @@ def stuck_work_requeue(
                 "status",
                 ReferencePhoto.Status.PENDING,
                 ReferencePhoto.Status.PROCESSING,
-                **limits,
-            ),  # fmt: skip
+                cutoffs,
+            ),
             photo_fingerprint_task,
         ),
         (
@@ -64,8 +64,8 @@ def stuck_work_requeue(
                 "status",
                 PackingVideo.Status.PENDING,
                 PackingVideo.Status.PROCESSING,
-                **limits,
-            ),  # fmt: skip
+                cutoffs,
+            ),
             video_process_task,
         ),
         (
@@ -75,8 +75,8 @@ def stuck_work_requeue(
                 "analysis_status",
                 ClaimImage.Status.PENDING,
                 ClaimImage.Status.PROCESSING,
-                **limits,
-            ),  # fmt: skip
+                cutoffs,
+            ),
             claim_image_analyze_task,
         ),
     ]
