@@ -70,6 +70,9 @@ def probe_video(source: str | IO[bytes] | Any, *, max_seconds: float) -> VideoIn
     try:
         format_name = _check_container(container)
         stream = container.streams.video[0]
+        # A damaged header can name a codec FFmpeg has no decoder for (found by fuzzing).
+        if stream.codec_context is None:
+            raise MediaRejected("The video's codec is unknown or the file is damaged.")
         codec = stream.codec_context.name
         duration = _duration_seconds(container, stream)
         if duration <= 0:
