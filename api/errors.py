@@ -15,6 +15,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from evidence.errors import StorageUnavailable
+
 CODES: dict[type[Exception], str] = {
     exceptions.ValidationError: "validation_error",
     exceptions.ParseError: "parse_error",
@@ -72,9 +74,20 @@ def from_django(exc: DjangoValidationError) -> exceptions.ValidationError:
     return exceptions.ValidationError({"non_field_errors": [str(m) for m in exc.messages]})
 
 
+class ServiceUnavailable(exceptions.APIException):
+    """Storage (or another backend) cannot take the request now; retry later (503)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Temporarily unavailable; try again later."
+    default_code = "storage_unavailable"
+    extra: dict[str, Any] = {}
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, then our envelope."""
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, StorageUnavailable):
+        exc = ServiceUnavailable(" ".join(str(m) for m in exc.messages))
+    elif isinstance(exc, DjangoValidationError):
         exc = from_django(exc)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
@@ -83,17 +96,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     response = exception_handler(exc, context)
     if response is None:
         return None
-    code = (
-        getattr(exc, "default_code", None)
-        if isinstance(exc, Conflict | UnprocessableRequest)
-        else None
-    )
+    own = Conflict | UnprocessableRequest | ServiceUnavailable
+    code = getattr(exc, "default_code", None) if isinstance(exc, own) else None
     code = code or next((c for t, c in CODES.items() if isinstance(exc, t)), "error")
     detail = response.data
     body: dict[str, Any] = {"code": code, "message": _first_message(detail)}
     if isinstance(exc, exceptions.ValidationError) and isinstance(detail, dict):
         body["fields"] = detail
-    if isinstance(exc, Conflict | UnprocessableRequest) and getattr(exc, "extra", None):
+    if isinstance(exc, own) and getattr(exc, "extra", None):
         body.update(exc.extra)
     response.data = {"error": body}
     return response

@@ -1,5 +1,13 @@
-"""The one error the media engines raise for input they refuse."""
+"""Errors the evidence layer raises: refused media, and storage that cannot take a file."""
+
+from django.core.exceptions import ValidationError
 
 
 class MediaRejected(ValueError):
     """A file that is not an acceptable photo or video; ``str(exc)`` is for the user."""
+
+
+class StorageUnavailable(ValidationError):
+    """The storage refused an upload (disk full, permissions, backend down). Nothing was
+    kept; the message tells the user to try again. A ``ValidationError`` so every upload
+    form shows it; the API answers it with 503."""

@@ -12,6 +12,9 @@ from typing import Any
 
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.utils.translation import gettext as _
+
+from evidence.errors import StorageUnavailable
 
 ORIGINALS_PREFIX = "originals/"
 DERIVED_PREFIX = "derived/"
@@ -39,7 +42,15 @@ def derived_name(*, source_sha256: str, label: str) -> str:
 def save_original(content: File[Any], *, name: str) -> str:
     """Store an original's bytes under ``name``; returns the name actually used."""
     content.seek(0)
-    stored = default_storage.save(name, content)
+    try:
+        stored = default_storage.save(name, content)
+    except OSError as exc:
+        delete_quietly(name)  # a half-written file must not outlive the failed upload
+        raise StorageUnavailable(
+            _("The file could not be stored (%(reason)s). Nothing was kept; try again later.")
+            % {"reason": exc.strerror or type(exc).__name__},
+            code="storage_unavailable",
+        ) from exc
     if stored != name:  # pragma: no cover - a storage backend that renamed it
         default_storage.delete(stored)
         raise FileExistsError(f"storage renamed {name} to {stored}")
