@@ -227,6 +227,11 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
     findings with the same facts."""
     with transaction.atomic():
         image = ClaimImage.objects.select_for_update().get(pk=claim_image_id)
+        if image.analysis_status == ClaimImage.Status.ANALYSED:
+            # A redelivered task (worker killed after commit, before the ack) or a
+            # sweep that raced the worker: the work is done; doing it twice would only
+            # add audit noise. Re-analysis is asked for by setting the row back to pending.
+            return image
         image.analysis_status = ClaimImage.Status.PROCESSING
         image.save(update_fields=["analysis_status"])
     try:

@@ -108,25 +108,51 @@ def _database_url_for_worker() -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, redis_url: str, media_root: Path) -> Iterator[str]:
+class WorkerProcess:
     """A real ``celery worker`` process on the test database, the test's media folder and
-    a real Redis; tasks sent from the test go through the broker to it."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url_for_worker(),
-        "REDIS_URL": redis_url,
-        "MEDIA_ROOT": str(media_root),
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-    }
-    log = media_root.parent / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "--without-heartbeat",
-             "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+    a real Redis; ``kill()`` it like a crash and ``start()`` it again."""
+
+    def __init__(self, redis_url: str, media_root: Path) -> None:
+        self.redis_url = redis_url
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": _database_url_for_worker(),
+            "REDIS_URL": redis_url,
+            "MEDIA_ROOT": str(media_root),
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+        }
+        self.log = media_root.parent / "worker.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
+                 "--loglevel", "INFO", "--without-heartbeat",
+                 "--without-gossip", "--without-mingle"],
+                cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def kill(self) -> None:
+        """SIGKILL: no warm shutdown, no ack, no cleanup."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=15)
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture
+def worker(transactional_db, redis_url: str, media_root: Path) -> Iterator[WorkerProcess]:
+    """A running real worker (see ``WorkerProcess``); tasks sent from the test reach it."""
+    process = WorkerProcess(redis_url, media_root)
     old = {
         "broker_url": celery_app.conf.broker_url,
         "task_always_eager": celery_app.conf.task_always_eager,
@@ -135,19 +161,22 @@ def celery_worker_process(transactional_db, redis_url: str, media_root: Path) ->
     celery_app.conf.task_always_eager = False
     _reset_broker_connections()
     celery_app.control.purge()  # leftovers of an earlier, interrupted run
+    process.start()
     try:
-        yield redis_url
+        yield process
     finally:
         for key, value in old.items():
             setattr(celery_app.conf, key, value)
         _reset_broker_connections()
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        process.stop()
         if os.environ.get("RG_SHOW_WORKER_LOG"):
-            sys.stderr.write(log.read_text(errors="replace"))
+            sys.stderr.write(process.log.read_text(errors="replace"))
+
+
+@pytest.fixture
+def celery_worker_process(worker: WorkerProcess) -> str:
+    """A running real worker; the value is its broker URL."""
+    return worker.redis_url
 
 
 def _reset_broker_connections() -> None:
