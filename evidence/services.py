@@ -129,6 +129,21 @@ def _store_original(
                 size_bytes=file_digest.size,
                 **fields,
             )
+            # The trail lives with the disputes; imported here to keep apps acyclic.
+            from disputes.audit import audit_record
+
+            audit_record(
+                merchant=merchant,
+                actor=fields.get("uploaded_by"),
+                action="evidence.uploaded",
+                data={
+                    "kind": kind,
+                    "id": obj.pk,
+                    "name": fields.get("original_name", ""),
+                    "sha256": file_digest.sha256,
+                    "size": file_digest.size,
+                },
+            )
             _enqueue(task, obj.pk)
     except IntegrityError:
         storage.delete_quietly(stored_name)

@@ -109,3 +109,10 @@ def test_views_and_decisions_are_recorded_with_the_client_ip(client):
     assert viewed.actor == reviewer and viewed.ip == "203.0.113.7"
     assert decided.ip == "203.0.113.7"
     assert viewed.compute_hash() == viewed.hash  # the IP is inside the hashed content
+
+
+@pytest.mark.django_db
+def test_evidence_uploads_are_in_the_audit_trail(evidence):
+    photo, _ = evidence
+    event = AuditEvent.objects.get(action="evidence.uploaded")
+    assert event.data["sha256"] == photo.sha256 and event.data["kind"] == "photos"
