@@ -3,6 +3,7 @@ photos loses none and analyses none twice, once restarted and swept."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -63,3 +64,97 @@ def test_worker_killed_mid_batch_loses_nothing_and_does_nothing_twice(worker):
         codes = list(Finding.objects.filter(claim_image=image).values_list("code", flat=True))
         assert codes and len(codes) == len(set(codes)), (image.pk, codes)
     print(f"killed after {done_before} of {PHOTOS}; all {PHOTOS} analysed exactly once")
+
+
+def test_uploads_accepted_while_redis_is_down_are_all_analysed_once_it_is_back(
+    transactional_db, media_root, tmp_path
+):
+    """The broker is down while merchants upload: the uploads succeed (rows + files,
+    status pending); when Redis is back, the sweeper sends them and a worker does them."""
+    from config import embedded_redis
+    from config.celery import app as celery_app
+    from evidence.models import ReferencePhoto
+    from tests.conftest import WorkerProcess, _reset_broker_connections
+
+    socket_path = tmp_path / "chaos-redis.sock"
+    redis_process = embedded_redis.start(socket_path, data_dir=tmp_path)
+    url = embedded_redis.redis_url(socket_path)
+    old = (celery_app.conf.broker_url, celery_app.conf.task_always_eager)
+    celery_app.conf.broker_url, celery_app.conf.task_always_eager = url, False
+    _reset_broker_connections()
+    worker = WorkerProcess(url, media_root)
+    try:
+        embedded_redis.stop(redis_process)  # the broker goes down
+        merchant = MembershipFactory().merchant
+        photo = reference_photo_pending(merchant)
+        for d in range(3):
+            open_dispute(
+                merchant,
+                [(jpeg_bytes(sample("astronaut").rotate(d * 5 + i)), f"c{d}{i}.jpg")
+                 for i in range(3)],
+                external_id=f"OUTAGE-{d}",
+            )  # fmt: skip
+        pending = ClaimImage.objects.filter(analysis_status=ClaimImage.Status.PENDING)
+        assert pending.count() == 9 and ReferencePhoto.objects.get(pk=photo.pk).status == "pending"
+        redis_process = embedded_redis.start(socket_path, data_dir=tmp_path)  # back up
+        _reset_broker_connections()
+        worker.start()
+        stuck_work_requeue(older_than=timedelta(0))  # what beat does every 5 minutes
+        analysed = ClaimImage.objects.filter(analysis_status=ClaimImage.Status.ANALYSED)
+        assert wait_for(lambda: analysed.count() == 9, timeout=180), "uploads were lost"
+        assert wait_for(
+            lambda: ReferencePhoto.objects.get(pk=photo.pk).status == "fingerprinted", timeout=60
+        )
+        events = AuditEvent.objects.filter(action="claim_image.analysed").count()
+        assert events == 9
+    finally:
+        worker.stop()
+        celery_app.conf.broker_url, celery_app.conf.task_always_eager = old
+        _reset_broker_connections()
+        embedded_redis.stop(redis_process)
+
+
+def reference_photo_pending(merchant):  # type: ignore[no-untyped-def]
+    """Upload a reference photo (its fingerprinting task cannot be sent: broker down)."""
+    from django.core.files.base import ContentFile
+
+    from evidence import services as evidence_services
+
+    product = ProductFactory(merchant=merchant)
+    data = jpeg_bytes(sample("coffee"))
+    return evidence_services.photo_ingest(
+        product=product, upload=ContentFile(data, name="f.jpg"), filename="f.jpg", uploader=None
+    ).obj
+
+
+def test_database_connections_dropped_mid_task_are_retried_to_completion(worker):
+    """PostgreSQL kills the worker's connections while it works: tasks retry and finish."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("dropping server-side connections is a PostgreSQL test")
+    merchant = MembershipFactory().merchant
+    reference_photo(ProductFactory(merchant=merchant), sample("coffee"))
+    for d in range(4):
+        open_dispute(
+            merchant,
+            [(jpeg_bytes(sample("rocket").rotate(d * 7 + i)), f"r{d}{i}.jpg") for i in range(5)],
+            external_id=f"DROP-{d}",
+        )
+    killed = 0
+    analysed = ClaimImage.objects.filter(analysis_status=ClaimImage.Status.ANALYSED)
+    for _ in range(20):
+        if analysed.count() >= 20:
+            break
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            killed += cursor.fetchone()[0]
+        time.sleep(0.4)
+    assert killed > 0, "no worker connection was ever dropped"
+    assert wait_for(lambda: analysed.count() == 20, timeout=240), "a task did not complete"
+    per_image = AuditEvent.objects.filter(action="claim_image.analysed").count()
+    assert per_image == 20
+    print(f"dropped {killed} worker connections; all 20 photos analysed once")
