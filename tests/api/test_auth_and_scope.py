@@ -161,3 +161,17 @@ def test_lists_show_only_the_token_merchant(api, other_api):
     for url in ["/api/v1/products/", "/api/v1/photos/", "/api/v1/videos/", "/api/v1/disputes/"]:
         assert other_api.client.get(url).json()["results"] == [], url
         assert api.client.get(url).json()["results"] != [], url
+
+
+def test_anonymous_gets_401_on_every_object_route_and_verb(api):
+    from django.urls import reverse
+
+    objects = _objects_of(api)
+    anonymous = APIClient()
+    for name, kind in _detail_routes():
+        url = reverse(f"api:{name}", args=[objects[kind].pk])
+        for verb in ("get", "post", "put", "patch", "delete"):
+            response = getattr(anonymous, verb)(url, {}, format="json")
+            assert response.status_code in (401, 405), (name, verb, response.status_code)
+            if response.status_code == 401:
+                assert response.json()["error"]["code"] == "not_authenticated"
