@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api import signing
+from api.destinations import ForbiddenDestination, destination_check
 from api.models import ApiToken, ChunkedUpload, WebhookEndpoint
 from disputes.audit import audit_record
 from evidence.models import Membership, Merchant
@@ -87,6 +88,10 @@ def webhook_endpoint_create(*, merchant: Merchant, actor: Any, url: str) -> Webh
     url = url.strip()
     if not url.startswith(("https://", "http://")):
         raise ValidationError({"url": _("Use an http:// or https:// URL.")})
+    try:
+        destination_check(url)
+    except ForbiddenDestination as exc:
+        raise ValidationError({"url": str(exc)}) from None
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.create(
             merchant=merchant, url=url, secret=signing.new_secret(), created_by=actor

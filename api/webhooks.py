@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from api import signing
+from api.destinations import ForbiddenDestination, destination_check
 from api.models import WebhookDelivery, WebhookEndpoint
 from disputes.models import Dispute
 
@@ -109,6 +110,13 @@ def delivery_attempt(delivery_id: int) -> WebhookDelivery:
         signing.HEADER: signing.signature_header(delivery.endpoint.secret, body),
     }
     delivery.attempts += 1
+    try:
+        destination_check(delivery.endpoint.url)  # again: DNS may have changed since
+    except ForbiddenDestination as exc:
+        delivery.status = WebhookDelivery.Status.FAILED
+        delivery.last_error = str(exc)[:300]
+        delivery.save(update_fields=["attempts", "status", "last_error"])
+        return delivery  # a refused destination is not retried
     try:
         response = requests.post(
             delivery.endpoint.url,

@@ -267,6 +267,8 @@ SPECTACULAR_SETTINGS = {
 #: Behind a reverse proxy that sets X-Forwarded-For, record that IP in the audit trail.
 USE_X_FORWARDED_FOR = _env_bool("REFUNDGUARD_USE_X_FORWARDED_FOR", False)
 
+#: Let webhooks reach private addresses (development only: a local receiver).
+WEBHOOK_ALLOW_PRIVATE = _env_bool("REFUNDGUARD_WEBHOOK_ALLOW_PRIVATE", DEBUG)
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("REFUNDGUARD_WEBHOOK_TIMEOUT", "10"))
 
 

@@ -166,3 +166,49 @@ def test_integrations_page_for_owners_only(client, api):
     client.force_login(agent)
     assert client.get(reverse("integrations:home")).status_code == 403
     assert client.post(reverse("integrations:token_create"), {"name": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost/hook",
+        "http://127.0.0.1:8000/hook",
+        "https://10.0.0.5/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]/hook",
+        "http://[::ffff:192.168.1.1]/hook",
+        "https://no-such-host.invalid/hook",
+    ],
+)
+def test_private_or_unresolvable_destinations_are_refused(api, settings, url):
+    from django.core.exceptions import ValidationError
+
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    with pytest.raises(ValidationError):
+        services.webhook_endpoint_create(merchant=api.merchant, actor=api.user, url=url)
+    assert not api.merchant.webhooks.exists()
+
+
+def test_public_destination_is_accepted(api, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    endpoint = services.webhook_endpoint_create(
+        merchant=api.merchant, actor=api.user, url="https://93.184.216.34/hook"
+    )
+    assert endpoint.pk
+
+
+def test_delivery_rechecks_the_destination_and_does_not_retry_a_refused_one(
+    api, receiver, settings, django_capture_on_commit_callbacks
+):
+    hook = receiver([])
+    services.webhook_endpoint_create(merchant=api.merchant, actor=api.user, url=hook.url)
+    settings.WEBHOOK_ALLOW_PRIVATE = False  # e.g. the name now resolves somewhere private
+    dispute = scored_dispute("low", merchant=api.merchant)
+    with django_capture_on_commit_callbacks(execute=True):
+        dispute_services.dispute_decide(
+            dispute=dispute, actor=ReviewerFactory().user, outcome="refund_approved", note=""
+        )
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status == "failed" and delivery.attempts == 1
+    assert "private or reserved" in delivery.last_error
+    assert hook.received == []
