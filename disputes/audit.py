@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.request_context import client_ip
@@ -12,6 +12,21 @@ from disputes.models import AuditEvent, Dispute
 from evidence.models import Merchant
 
 GENESIS = "0" * 64
+#: Arbitrary, fixed key of the PostgreSQL advisory lock that serialises appends.
+CHAIN_LOCK_KEY = 7_140_219_881
+
+
+def _chain_lock() -> None:
+    """Hold the append lock until the surrounding transaction ends.
+
+    PostgreSQL: a transaction-level advisory lock. (Locking the newest row with
+    SELECT … FOR UPDATE is not enough: a waiter wakes up holding the row it waited for,
+    not the one committed meanwhile, and two events would chain to the same parent.)
+    SQLite already runs one writing transaction at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
 
 
 def audit_record(
@@ -24,7 +39,10 @@ def audit_record(
 ) -> AuditEvent:
     """Append one event, chained to the latest one (serialised by a row lock)."""
     with transaction.atomic():
-        last = AuditEvent.objects.select_for_update().order_by("-id").first()
+        _chain_lock()
+        # Read the head only once the lock is held: a fresh statement sees every event
+        # committed by whoever held the lock before (no fork of the chain).
+        last = AuditEvent.objects.order_by("-id").only("hash").first()
         event = AuditEvent(
             merchant=merchant,
             dispute=dispute,

@@ -116,3 +116,34 @@ def test_evidence_uploads_are_in_the_audit_trail(evidence):
     photo, _ = evidence
     event = AuditEvent.objects.get(action="evidence.uploaded")
     assert event.data["sha256"] == photo.sha256 and event.data["kind"] == "photos"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_appends_keep_one_unbroken_chain(membership):
+    """Eight threads append at once; every event must chain to the one before it."""
+    import threading
+
+    from disputes.audit import audit_chain_breaks, audit_record
+
+    merchant = membership.merchant
+    errors: list[BaseException] = []
+
+    def append(n: int) -> None:
+        from django.db import connection as thread_connection
+
+        try:
+            for i in range(5):
+                audit_record(merchant=merchant, action="test.append", data={"n": n, "i": i})
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            thread_connection.close()
+
+    threads = [threading.Thread(target=append, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert AuditEvent.objects.filter(action="test.append").count() == 40
+    assert audit_chain_breaks() == []
