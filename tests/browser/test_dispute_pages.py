@@ -17,7 +17,13 @@ from tests.disputes.factories import scored_dispute
 from tests.disputes.fixtures import doctored, jpeg_bytes, sample
 from tests.factories import MembershipFactory, ProductFactory, ReviewerFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration]
+# flaky: a browser upload intermittently never reaches the worker on CI (see the
+# closing note of 2026-11-26); rerun up to twice while the cause is found.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.flaky(reruns=2, reruns_delay=2),
+]
 
 
 def test_doctored_claim_reaches_the_top_of_the_queue_and_is_rejected(

@@ -14,7 +14,13 @@ from tests.browser.conftest import screenshot
 from tests.evidence.test_services import jpeg, mp4
 from tests.factories import PASSWORD, MembershipFactory, ProductFactory
 
-pytestmark = [pytest.mark.browser, pytest.mark.integration]
+# flaky: a browser upload intermittently never reaches the worker on CI (see the
+# closing note of 2026-11-26); rerun up to twice while the cause is found.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.flaky(reruns=2, reruns_delay=2),
+]
 
 
 def login(page, live_server, username: str, lands_on: str = "/evidence/") -> None:
