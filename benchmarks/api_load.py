@@ -55,6 +55,70 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def stack_start(
+    env: dict[str, str],
+    *,
+    port: int,
+    web_workers: int,
+    threads: int,
+    celery_workers: int,
+    name: str,
+) -> list[subprocess.Popen[bytes]]:
+    """gunicorn on ``port`` and ``celery_workers`` solo Celery workers, as in production."""
+    bin_dir = Path(sys.executable).parent
+    processes = [
+        subprocess.Popen(
+            [
+                str(bin_dir / "gunicorn"),
+                "config.wsgi",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                str(web_workers),
+                "--threads",
+                str(threads),
+                "--timeout",
+                "120",
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+    ]
+    for n in range(celery_workers):
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(bin_dir / "celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    "-P",
+                    "solo",
+                    "-n",
+                    f"{name}{n}@%h",
+                    "--loglevel",
+                    "WARNING",
+                ],
+                cwd=ROOT,
+                env=env,
+            )
+        )
+    return processes
+
+
+def stack_stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Warm shutdown for every process; kill what does not stop within 30 s."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def _recreate_database(url: str) -> None:
     import psycopg
     from psycopg import sql
@@ -149,47 +213,14 @@ def main() -> int:
     assert Merchant.objects.count() == 1
 
     port = _free_port()
-    python = sys.executable
-    bin_dir = Path(python).parent
-    processes = [
-        subprocess.Popen(
-            [
-                str(bin_dir / "gunicorn"),
-                "config.wsgi",
-                "-b",
-                f"127.0.0.1:{port}",
-                "-w",
-                str(args.web_workers),
-                "--threads",
-                str(args.threads),
-                "--timeout",
-                "120",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-    ]
-    for n in range(args.celery_workers):
-        processes.append(
-            subprocess.Popen(
-                [
-                    str(bin_dir / "celery"),
-                    "-A",
-                    "config",
-                    "worker",
-                    "-P",
-                    "solo",
-                    "-n",
-                    f"load{n}@%h",
-                    "--loglevel",
-                    "WARNING",
-                ],
-                cwd=ROOT,
-                env=env,
-            )
-        )
+    processes = stack_start(
+        env,
+        port=port,
+        web_workers=args.web_workers,
+        threads=args.threads,
+        celery_workers=args.celery_workers,
+        name="load",
+    )
     import requests
 
     base = f"http://127.0.0.1:{port}/api/v1"
@@ -318,13 +349,7 @@ def main() -> int:
         )
         return 0 if met else 1
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stack_stop(processes)
         shutil.rmtree(media, ignore_errors=True)
 
 

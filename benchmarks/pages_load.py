@@ -27,8 +27,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -42,7 +40,13 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.api_load import _free_port, _percentile, _recreate_database
+from benchmarks.api_load import (
+    _free_port,
+    _percentile,
+    _recreate_database,
+    stack_start,
+    stack_stop,
+)
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/refundguard_pages"
 PASSWORD = "load-benchmark-password-1"
@@ -178,46 +182,14 @@ def main() -> int:
     photos = [_jpeg(i) for i in range(8)]
 
     port = _free_port()
-    bin_dir = Path(sys.executable).parent
-    processes = [
-        subprocess.Popen(
-            [
-                str(bin_dir / "gunicorn"),
-                "config.wsgi",
-                "-b",
-                f"127.0.0.1:{port}",
-                "-w",
-                str(args.web_workers),
-                "--threads",
-                str(args.threads),
-                "--timeout",
-                "120",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-    ]
-    for n in range(args.celery_workers):
-        processes.append(
-            subprocess.Popen(
-                [
-                    str(bin_dir / "celery"),
-                    "-A",
-                    "config",
-                    "worker",
-                    "-P",
-                    "solo",
-                    "-n",
-                    f"pages{n}@%h",
-                    "--loglevel",
-                    "WARNING",
-                ],
-                cwd=ROOT,
-                env=env,
-            )
-        )
+    processes = stack_start(
+        env,
+        port=port,
+        web_workers=args.web_workers,
+        threads=args.threads,
+        celery_workers=args.celery_workers,
+        name="pages",
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -358,13 +330,7 @@ def main() -> int:
         )
         return 0 if met else 1
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stack_stop(processes)
         shutil.rmtree(media, ignore_errors=True)
 
 
