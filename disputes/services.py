@@ -7,6 +7,7 @@ import functools
 import hashlib
 import io
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -495,6 +496,30 @@ def internal_note_add(*, dispute: Dispute, actor: Any, text: str) -> InternalNot
     return note
 
 
+def _merchant_answered(
+    locked: Dispute,
+    *,
+    actor: Any,
+    action: str,
+    data: dict[str, Any],
+    fields: Sequence[str] = (),
+) -> None:
+    """Record something the merchant added to a locked dispute: it answers a request for
+    more evidence (back to review) and is a change a reviewer must see (new version)."""
+    previous = locked.status
+    if locked.status == Dispute.Status.MORE_EVIDENCE:
+        locked.status = Dispute.Status.NEEDS_REVIEW
+    locked.version += 1
+    locked.save(update_fields=[*fields, "status", "version", "updated_at"])
+    audit_record(
+        merchant=locked.merchant,
+        dispute=locked,
+        actor=actor,
+        action=action,
+        data={**data, "from": previous, "to": locked.status},
+    )
+
+
 def merchant_statement_save(*, dispute: Dispute, actor: Any, text: str) -> Dispute:
     """Save the merchant's statement; it answers a request for more evidence."""
     if not is_member(actor, dispute.merchant_id):
@@ -506,27 +531,14 @@ def merchant_statement_save(*, dispute: Dispute, actor: Any, text: str) -> Dispu
             raise ValidationError(_("This dispute has been decided; the statement is closed."))
         if text == locked.merchant_statement:
             return locked
-        previous = locked.status
         locked.merchant_statement = text
         locked.statement_updated_at = timezone.now()
-        if locked.status == Dispute.Status.MORE_EVIDENCE:
-            locked.status = Dispute.Status.NEEDS_REVIEW
-        locked.version += 1
-        locked.save(
-            update_fields=[
-                "merchant_statement",
-                "statement_updated_at",
-                "status",
-                "version",
-                "updated_at",
-            ]
-        )
-        audit_record(
-            merchant=locked.merchant,
-            dispute=locked,
+        _merchant_answered(
+            locked,
             actor=actor,
             action="statement.saved",
-            data={"text": text, "from": previous, "to": locked.status},
+            data={"text": text},
+            fields=["merchant_statement", "statement_updated_at"],
         )
     return locked
 
@@ -650,16 +662,7 @@ def dispute_evidence_attach(
     if stored:
         with transaction.atomic():
             locked = Dispute.objects.select_for_update().get(pk=dispute.pk)
-            previous = locked.status
-            if locked.status == Dispute.Status.MORE_EVIDENCE:
-                locked.status = Dispute.Status.NEEDS_REVIEW
-            locked.version += 1
-            locked.save(update_fields=["status", "version", "updated_at"])
-            audit_record(
-                merchant=locked.merchant,
-                dispute=locked,
-                actor=actor,
-                action="evidence.attached",
-                data={"files": stored, "from": previous, "to": locked.status},
+            _merchant_answered(
+                locked, actor=actor, action="evidence.attached", data={"files": stored}
             )
     return results
