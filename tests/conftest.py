@@ -179,6 +179,35 @@ def celery_worker_process(worker: WorkerProcess) -> str:
     return worker.redis_url
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """When a test with a real worker fails, attach what the worker and the broker saw:
+    its log's tail, what is still queued and every row's status (for flakes on CI)."""
+    outcome = yield
+    report = outcome.get_result()
+    process = getattr(item, "funcargs", {}).get("worker")
+    if report.when != "call" or not report.failed or not isinstance(process, WorkerProcess):
+        return
+    lines = [f"worker alive: {process.process is not None and process.process.poll() is None}"]
+    try:
+        with celery_app.connection_for_write() as conn:
+            lines.append(f"queued: {conn.default_channel.client.llen('celery')}")
+    except Exception as error:  # the diagnosis must not hide the failure
+        lines.append(f"broker unreachable: {error!r}")
+    from pytest_django.plugin import blocking_manager_key
+
+    from disputes.models import ClaimImage
+    from evidence.models import PackingVideo, ReferencePhoto
+
+    with item.config.stash[blocking_manager_key].unblock():
+        for model, field in ((ReferencePhoto, "status"), (PackingVideo, "status"),
+                             (ClaimImage, "analysis_status")):  # fmt: skip
+            lines.append(f"{model.__name__}: {list(model.objects.values_list('pk', field))}")
+    log = process.log.read_text(errors="replace") if process.log.exists() else ""
+    lines.append("worker log (tail):\n" + "\n".join(log.splitlines()[-60:]))
+    report.sections.append(("real worker", "\n".join(lines)))
+
+
 def _reset_broker_connections() -> None:
     """Drop cached broker connections so the next send uses the current broker_url."""
     from kombu import pools
