@@ -177,6 +177,25 @@ KEYFRAME_MIN_SPACING_SECONDS = float(os.environ.get("REFUNDGUARD_KEYFRAME_MIN_SP
 # New evidence re-scores open claims after this delay (one pass per bulk upload).
 REANALYSE_DELAY_SECONDS = _env_int("REFUNDGUARD_REANALYSE_DELAY", 20)
 
+# --- Buyer history -------------------------------------------------------------------
+# Buyer ids are matched by HMAC under this key. Set it once per deployment and keep it:
+# a new key makes every earlier dispute unmatched (it is separate from SECRET_KEY so that
+# rotating the session key does not forget buyers).
+REFUNDGUARD_BUYER_KEY = os.environ.get("REFUNDGUARD_BUYER_KEY", SECRET_KEY)
+# A "repeat claimant" finding from this many other disputes by the buyer (all merchants),
+# or this many of them flagged high risk or rejected. History alone never makes "high".
+REPEAT_CLAIMANT_MIN_DISPUTES = _env_int("REFUNDGUARD_REPEAT_CLAIMANT_MIN_DISPUTES", 3)
+REPEAT_CLAIMANT_MIN_FLAGGED = _env_int("REFUNDGUARD_REPEAT_CLAIMANT_MIN_FLAGGED", 2)
+
+# --- Evidence packs ------------------------------------------------------------------
+# What a pack may hold; what does not fit is listed in the pack as left out. Card
+# networks cap submissions at e.g. 5 files of 5 MB: set these to match where you submit.
+PACK_MAX_PAGES = _env_int("REFUNDGUARD_PACK_MAX_PAGES", 60)
+PACK_MAX_FILE_BYTES = _env_int("REFUNDGUARD_PACK_MAX_FILE_BYTES", 50 * 1024 * 1024)
+PACK_MAX_FILES = _env_int("REFUNDGUARD_PACK_MAX_FILES", 200)
+# Stills per packing video in the PDF (spread over the whole video).
+PACK_STILLS_PER_VIDEO = _env_int("REFUNDGUARD_PACK_STILLS_PER_VIDEO", 12)
+
 # --- Celery --------------------------------------------------------------------------
 EMBEDDED_REDIS_SOCKET = VAR_DIR / "run" / "redis.sock"
 REDIS_URL = os.environ.get("REDIS_URL", f"redis+socket://{EMBEDDED_REDIS_SOCKET}")

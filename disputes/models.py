@@ -59,6 +59,9 @@ class Dispute(models.Model):
     external_id = models.CharField(_("platform dispute id"), max_length=100)
     order_ref = models.CharField(_("order number"), max_length=100, db_index=True)
     buyer_ref = models.CharField(_("buyer reference"), max_length=100, blank=True)
+    #: HMAC of the platform and the normalised buyer id (``disputes.buyers.buyer_key``):
+    #: what buyer history matches on, across merchants.
+    buyer_key = models.CharField(_("buyer key"), max_length=64, blank=True, editable=False)
     product = models.ForeignKey(
         Product, on_delete=models.SET_NULL, null=True, blank=True, related_name="disputes"
     )
@@ -112,6 +115,7 @@ class Dispute(models.Model):
                 name="dispute_queue",
             ),
             models.Index(fields=["merchant", "buyer_ref"], name="dispute_buyer"),
+            models.Index(fields=["buyer_key", "opened_at"], name="dispute_buyer_key"),
         ]
         verbose_name = _("dispute")
         verbose_name_plural = _("disputes")

@@ -36,7 +36,11 @@ WEIGHTS: dict[str, float] = {
     "ai_provenance": 0.85,
     "editing_software": 0.3,
     "no_match": 0.0,
+    "repeat_claimant": 0.35,
 }
+#: Signals about the buyer, not the image. They can raise a claim's score but never make it
+#: "high" unless the image evidence is flagged on its own (history is not proof).
+HISTORY_CODES = frozenset({"repeat_claimant"})
 
 _TRANSFORM_WORDS = {
     "resized": "resized",
@@ -118,12 +122,22 @@ def match_signal(match: ClaimMatch | None, *, original_label: str) -> Signal:
     return Signal("derived_from_original", round(weight, 3), message, evidence)
 
 
-def verdict(signals: list[Signal]) -> Verdict:
-    """Combine signals into a score (noisy-OR of the weights), a level and a flag."""
+def _noisy_or(signals: list[Signal]) -> float:
     remaining = 1.0
     for signal in signals:
         remaining *= 1.0 - min(1.0, max(0.0, signal.weight))
-    score = round(1.0 - remaining, 4)
+    return 1.0 - remaining
+
+
+def verdict(signals: list[Signal]) -> Verdict:
+    """Combine signals into a score (noisy-OR of the weights), a level and a flag.
+
+    History signals (``HISTORY_CODES``) count only up to "medium" unless the other
+    signals are flagged by themselves."""
+    score = round(_noisy_or(signals), 4)
+    image_score = _noisy_or([s for s in signals if s.code not in HISTORY_CODES])
+    if image_score < FLAG_SCORE:
+        score = min(score, round(HIGH_SCORE - 0.0001, 4))
     if score >= HIGH_SCORE:
         level = "high"
     elif score >= MEDIUM_SCORE:

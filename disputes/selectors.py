@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
@@ -78,8 +79,18 @@ def review_queue(
     return (
         _search(disputes, query)
         .select_related("merchant", "top_claim_image", "top_finding")
+        .annotate(buyer_here=_buyer_count(same_merchant=True), buyer_everywhere=_buyer_count())
         .order_by("-risk_rank", "respond_by", "id")
     )
+
+
+def _buyer_count(*, same_merchant: bool = False) -> Coalesce:
+    """Subquery: the row's buyer's other disputes (one merchant or all; a count only)."""
+    others = Dispute.objects.filter(buyer_key=OuterRef("buyer_key")).exclude(pk=OuterRef("pk"))
+    if same_merchant:
+        others = others.filter(merchant_id=OuterRef("merchant_id"))
+    counted = others.exclude(buyer_key="").order_by().values("buyer_key")
+    return Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n")[:1]), Value(0))
 
 
 def dispute_get(*, user: Any, dispute_id: int) -> Dispute:
@@ -135,15 +146,15 @@ def internal_notes(*, user: Any, dispute: Dispute) -> QuerySet[InternalNote]:
 
 
 def buyer_history(*, user: Any, dispute: Dispute, limit: int = 20) -> QuerySet[Dispute]:
-    """The same buyer's earlier disputes with this merchant, newest first, with outcomes."""
-    if not dispute.buyer_ref:
+    """The same buyer's other disputes with this merchant (matched on the normalised,
+    keyed buyer id), newest first, with outcomes."""
+    if not dispute.buyer_key:
         return Dispute.objects.none()
     return (
         Dispute.objects.filter(
             readable_filter(user),
             merchant_id=dispute.merchant_id,
-            platform=dispute.platform,
-            buyer_ref=dispute.buyer_ref,
+            buyer_key=dispute.buyer_key,
         )
         .exclude(pk=dispute.pk)
         .order_by("-opened_at", "-id")[:limit]

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from disputes import events, signals
 from disputes.alignment import original_in_claim_frame
 from disputes.audit import audit_record
+from disputes.buyer_history import buyer_counts, dispute_buyer_key, repeat_claimant_rule
 from disputes.evidence_index import merchant_index
 from disputes.matching import claim_match
 from disputes.models import RISK_RANK, ClaimImage, Decision, Dispute, Finding, InternalNote
@@ -157,6 +158,7 @@ def dispute_open(
                 external_id=external_id.strip(),
                 order_ref=order_ref.strip(),
                 buyer_ref=buyer_ref.strip(),
+                buyer_key=dispute_buyer_key(platform=platform, buyer_ref=buyer_ref),
                 product=product,
                 claim_type=claim_type,
                 reason=reason,
@@ -254,6 +256,9 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
     reuse = signals.reuse_signal(reuse_facts(claim_image=image, phash=phash))
     if reuse is not None:
         found_signals.append(reuse)
+    repeat = signals.repeat_claimant_signal(buyer_counts(image.dispute), repeat_claimant_rule())
+    if repeat is not None:
+        found_signals.append(repeat)
     result = verdict(found_signals)
     heatmap_name = ""
     if match is not None and match.is_derived and match.heatmap is not None:

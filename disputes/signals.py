@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from disputes.scoring import Signal
+from disputes.buyers import BuyerCounts, RepeatClaimantRule
+from disputes.scoring import WEIGHTS, Signal
 from evidence.provenance import ProvenanceLabel
 
 # An AI-generation label written by the generating tool is close to proof on its own.
@@ -107,3 +108,26 @@ def reuse_signal(facts: ReuseFacts) -> Signal | None:
             "other_merchants": facts.other_merchants,
         },
     )
+
+
+def repeat_claimant_signal(counts: BuyerCounts, rule: RepeatClaimantRule) -> Signal | None:
+    """A "repeat claimant" signal when the buyer's other disputes cross the rule's
+    thresholds (None otherwise). Counts only: nothing of another merchant is named."""
+    if not rule.crossed(counts):
+        return None
+    message = (
+        f"This buyer has {counts.all_merchants} other dispute(s) on record across all "
+        f"merchants ({counts.with_merchant} with you): {counts.high_risk} flagged high "
+        f"risk, {counts.rejected} rejected."
+    )
+    evidence = {
+        "disputes_with_you": counts.with_merchant,
+        "disputes_all_merchants": counts.all_merchants,
+        "flagged_high_risk": counts.high_risk,
+        "rejected": counts.rejected,
+        "thresholds": {
+            "disputes": rule.min_disputes,
+            "flagged_or_rejected": rule.min_flagged_or_rejected,
+        },
+    }
+    return Signal("repeat_claimant", WEIGHTS["repeat_claimant"], message, evidence)

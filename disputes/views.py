@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from disputes import selectors, services
+from disputes.buyer_history import buyer_counts
 from disputes.forms import (
     ClaimPhotosForm,
     DecisionForm,
@@ -144,6 +145,7 @@ def _detail_context(
             "audit": selectors.dispute_audit_trail(user=request.user, dispute=dispute),
             "decisions": dispute.decisions.select_related("reviewer"),
             "history": selectors.buyer_history(user=request.user, dispute=dispute),
+            "buyer": buyer_counts(dispute),
             "notes": selectors.internal_notes(user=request.user, dispute=dispute),
             "decision_form": decision_form or DecisionForm(initial={"version": dispute.version}),
             "note_form": note_form or InternalNoteForm(),

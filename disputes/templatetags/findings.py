@@ -85,4 +85,14 @@ def finding_text(finding: Any) -> str:
             "field": evidence.get("field", ""),
             "value": str(evidence.get("value", ""))[:120],
         }
+    if code == "repeat_claimant":
+        return gettext(
+            "This buyer has %(all)s other dispute(s) on record across all merchants "
+            "(%(here)s with you): %(high)s flagged high risk, %(rejected)s rejected."
+        ) % {
+            "all": evidence.get("disputes_all_merchants", 0),
+            "here": evidence.get("disputes_with_you", 0),
+            "high": evidence.get("flagged_high_risk", 0),
+            "rejected": evidence.get("rejected", 0),
+        }
     return str(finding.message)

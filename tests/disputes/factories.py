@@ -7,6 +7,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
+from disputes.buyer_history import dispute_buyer_key
 from disputes.models import RISK_RANK, ClaimImage, Dispute, Finding
 from tests.factories import MerchantFactory
 
@@ -20,6 +21,9 @@ class DisputeFactory(factory.django.DjangoModelFactory):
     external_id = factory.Sequence(lambda n: f"TB-{n:05d}")
     order_ref = factory.Sequence(lambda n: f"ORD-{n:05d}")
     buyer_ref = factory.Sequence(lambda n: f"buyer-{n}")
+    buyer_key = factory.LazyAttribute(
+        lambda d: dispute_buyer_key(platform=d.platform, buyer_ref=d.buyer_ref)
+    )
     claim_type = Dispute.ClaimType.REFUND_ONLY
     reason = "Arrived broken"
     amount = "99.00"
