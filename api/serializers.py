@@ -11,6 +11,7 @@ from rest_framework import serializers
 from api.models import ChunkedUpload
 from disputes.models import ClaimImage, Decision, Dispute, Finding, RiskLevel
 from evidence.models import PackingVideo, Product, ReferencePhoto, VideoKeyframe
+from packs.models import EvidencePack
 
 
 class BlankAsNullChoiceField(serializers.ChoiceField):
@@ -255,3 +256,48 @@ class ClaimImagesAddSerializer(serializers.Serializer[Any]):
 
 class StatementSerializer(serializers.Serializer[Any]):
     text = serializers.CharField(allow_blank=True, max_length=10000)
+
+
+class EvidencePackSerializer(serializers.ModelSerializer[EvidencePack]):
+    """An evidence pack: its build progress, and its files once ready."""
+
+    dispute = serializers.PrimaryKeyRelatedField(read_only=True)
+    pdf_url = serializers.SerializerMethodField()
+    zip_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EvidencePack
+        fields = [
+            "id",
+            "dispute",
+            "status",
+            "progress",
+            "step",
+            "failure_reason",
+            "pdf_pages",
+            "archive_sha256",
+            "archive_size",
+            "omitted",
+            "created_at",
+            "finished_at",
+            "pdf_url",
+            "zip_url",
+        ]
+        read_only_fields = fields
+
+    def _url(self, pack: EvidencePack, name: str) -> str | None:
+        if pack.status != EvidencePack.Status.READY:
+            return None
+        from django.urls import reverse
+
+        path = reverse(f"api:evidence-pack-{name}", args=[pack.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path
+
+    def get_pdf_url(self, pack: EvidencePack) -> str | None:
+        """Where to download the PDF report (once ready)."""
+        return self._url(pack, "pdf")
+
+    def get_zip_url(self, pack: EvidencePack) -> str | None:
+        """Where to download the ZIP archive (once ready)."""
+        return self._url(pack, "zip")

@@ -18,6 +18,7 @@ router.register("photos", views.ReferencePhotoViewSet, basename="photo")
 router.register("videos", views.PackingVideoViewSet, basename="video")
 router.register("uploads", views.ChunkedUploadViewSet, basename="upload")
 router.register("disputes", views.DisputeViewSet, basename="dispute")
+router.register("evidence-packs", views.EvidencePackViewSet, basename="evidence-pack")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

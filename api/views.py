@@ -8,8 +8,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db.models import Prefetch, QuerySet
-from django.http import HttpRequest, JsonResponse
+from django.http import FileResponse, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -41,6 +42,7 @@ from api.serializers import (
     DisputeCreateSerializer,
     DisputeDetailSerializer,
     DisputeSerializer,
+    EvidencePackSerializer,
     PackingVideoCreateSerializer,
     PackingVideoDetailSerializer,
     PackingVideoSerializer,
@@ -54,6 +56,8 @@ from disputes import services as dispute_services
 from disputes.models import ClaimImage, Dispute, Finding
 from evidence import services as evidence_services
 from evidence.models import Merchant, PackingVideo, Product, ReferencePhoto, VideoKeyframe
+from packs import services as pack_services
+from packs.models import EvidencePack
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -506,6 +510,74 @@ class DisputeViewSet(
     def decisions(self, request: Request, pk: str | None = None) -> Response:
         dispute = self.get_object()
         return Response(DecisionSerializer(dispute.decisions.all(), many=True).data)
+
+    @extend_schema(
+        summary="Export an evidence pack (PDF report + ZIP), built by a worker",
+        request=None,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={202: EvidencePackSerializer},
+    )
+    @action(detail=True, methods=["post"], url_path="evidence-packs", parser_classes=[JSONParser])
+    @idempotent
+    def evidence_packs(self, request: Request, pk: str | None = None) -> Response:
+        dispute = self.get_object()
+        pack = pack_services.evidence_pack_request(dispute=dispute, actor=request.user)
+        return Response(
+            EvidencePackSerializer(pack, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List evidence packs (newest first)"),
+    retrieve=extend_schema(summary="An evidence pack: progress, then its files"),
+)
+class EvidencePackViewSet(
+    MerchantScoped,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[EvidencePack],
+):
+    """Evidence packs of the merchant's disputes; poll one until ``status`` is ``ready``."""
+
+    serializer_class = EvidencePackSerializer
+    filter_backends = [OrderingFilter]
+    ordering_fields = ["id", "created_at"]
+    ordering = ["-id"]
+    model = EvidencePack
+
+    def scoped_queryset(self) -> QuerySet[EvidencePack]:
+        return EvidencePack.objects.filter(dispute__merchant=self.merchant)
+
+    def _download(self, kind: str) -> FileResponse:
+        pack = self.get_object()
+        field = pack.pdf if kind == "pdf" else pack.archive
+        if pack.status != EvidencePack.Status.READY or not field.name:
+            raise Conflict("The evidence pack is not ready yet.", code="not_ready")
+        response = FileResponse(
+            default_storage.open(field.name, "rb"),
+            as_attachment=True,
+            filename=f"evidence-pack-{pack.dispute.external_id}-{pack.pk}.{kind}",
+            content_type="application/pdf" if kind == "pdf" else "application/zip",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    @extend_schema(
+        summary="Download the PDF report",
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def pdf(self, request: Request, pk: str | None = None) -> FileResponse:
+        return self._download("pdf")
+
+    @extend_schema(
+        summary="Download the ZIP archive",
+        responses={(200, "application/zip"): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"], url_path="zip", filter_backends=[])
+    def zip(self, request: Request, pk: str | None = None) -> FileResponse:
+        return self._download("zip")
 
 
 @csrf_exempt  # token-authenticated API paths; no cookie session to protect

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "evidence",
     "disputes",
     "api",
+    "packs",
     "axes",
 ]
 

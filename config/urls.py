@@ -10,6 +10,7 @@ urlpatterns = [
     path("", start, name="start"),
     path("evidence/", include("evidence.urls")),
     path("disputes/", include("disputes.urls")),
+    path("packs/", include("packs.urls")),
     path("api/", include("api.urls")),
     path("settings/integrations/", include("api.page_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

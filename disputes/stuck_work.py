@@ -1,4 +1,5 @@
-"""The sweeper: send again work that never reached a worker, or whose worker died.
+"""The sweeper: send again work that never reached a worker, or whose worker died
+(reference photos, packing videos, claim photos, evidence packs).
 
 A row stays ``pending`` when the broker was down as its upload committed; it stays
 ``processing`` when a worker was killed mid-task past the broker's redelivery. Both are
@@ -20,13 +21,18 @@ from evidence.models import PackingVideo, ReferencePhoto
 
 
 def _stuck(
-    rows: QuerySet[Any], field: str, pending: str, processing: str, cutoffs: tuple[Any, Any]
+    rows: QuerySet[Any],
+    field: str,
+    pending: str,
+    processing: str,
+    cutoffs: tuple[Any, Any],
+    since: str = "uploaded_at",
 ) -> list[int]:
     pending_before, processing_before = cutoffs
     return list(
         rows.filter(
-            Q(**{field: pending}, uploaded_at__lte=pending_before)
-            | Q(**{field: processing}, uploaded_at__lte=processing_before)
+            Q(**{field: pending, f"{since}__lte": pending_before})
+            | Q(**{field: processing, f"{since}__lte": processing_before})
         ).values_list("pk", flat=True)
     )
 
@@ -40,6 +46,8 @@ def stuck_work_requeue(
     is not sent twice."""
     from disputes.tasks import claim_image_analyze_task
     from evidence.tasks import photo_fingerprint_task, video_process_task
+    from packs.models import EvidencePack
+    from packs.tasks import evidence_pack_build_task
 
     if processing_after is None:
         processing_after = max(older_than, timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT * 2))
@@ -78,6 +86,18 @@ def stuck_work_requeue(
                 cutoffs,
             ),
             claim_image_analyze_task,
+        ),
+        (
+            "evidence packs",
+            _stuck(
+                EvidencePack.objects.all(),
+                "status",
+                EvidencePack.Status.PENDING,
+                EvidencePack.Status.BUILDING,
+                cutoffs,
+                since="created_at",
+            ),
+            evidence_pack_build_task,
         ),
     ]
     counts = {}

@@ -29,6 +29,7 @@ from disputes.forms import (
 from disputes.models import ClaimImage, Dispute
 from evidence.access import can_review, is_member, is_reviewer
 from evidence.views import _file_response, _merchant
+from packs import selectors as pack_selectors
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -146,6 +147,8 @@ def _detail_context(
             "decisions": dispute.decisions.select_related("reviewer"),
             "history": selectors.buyer_history(user=request.user, dispute=dispute),
             "buyer": buyer_counts(dispute),
+            "packs": pack_selectors.dispute_packs(user=request.user, dispute_id=dispute.pk),
+            "can_export": is_member(request.user, dispute.merchant_id),
             "notes": selectors.internal_notes(user=request.user, dispute=dispute),
             "decision_form": decision_form or DecisionForm(initial={"version": dispute.version}),
             "note_form": note_form or InternalNoteForm(),

@@ -199,10 +199,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     from disputes.models import ClaimImage
     from evidence.models import PackingVideo, ReferencePhoto
 
-    with item.config.stash[blocking_manager_key].unblock():
-        for model, field in ((ReferencePhoto, "status"), (PackingVideo, "status"),
-                             (ClaimImage, "analysis_status")):  # fmt: skip
-            lines.append(f"{model.__name__}: {list(model.objects.values_list('pk', field))}")
+    try:
+        with item.config.stash[blocking_manager_key].unblock():
+            for model, field in ((ReferencePhoto, "status"), (PackingVideo, "status"),
+                                 (ClaimImage, "analysis_status")):  # fmt: skip
+                lines.append(f"{model.__name__}: {list(model.objects.values_list('pk', field))}")
+    except Exception as error:  # the diagnosis must never break the run
+        lines.append(f"database unreadable: {error!r}")
     log = process.log.read_text(errors="replace") if process.log.exists() else ""
     lines.append("worker log (tail):\n" + "\n".join(log.splitlines()[-60:]))
     report.sections.append(("real worker", "\n".join(lines)))
