@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -168,9 +168,9 @@ def report_pdf(
             dropped.append(
                 LeftOut(f"report page of {gone.image.original_name}", "over the page cap")
             )
-        elif any(v.stills for v in videos):
-            dropped.append(LeftOut("packing-video stills", "over the page cap"))
-            videos = [replace(v, stills=[]) for v in videos]
+        elif videos:
+            dropped.append(LeftOut("packing-video stills pages", "over the page cap"))
+            videos = []
         elif len(timeline) > 10:
             dropped.append(
                 LeftOut(f"{len(timeline) - 10} earliest timeline events", "over the page cap")

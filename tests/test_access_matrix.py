@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from api import services as api_services
 from disputes.models import Dispute, InternalNote
 from evidence.models import PackingVideo, VideoKeyframe
+from packs.models import EvidencePack
 from tests.disputes.factories import scored_dispute
 from tests.disputes.fixtures import reference_photo, sample
 from tests.factories import MembershipFactory, MerchantFactory, ProductFactory, ReviewerFactory
@@ -25,6 +26,7 @@ KWARG_OBJECT = {
     "claim_image_id": "claim_image",
     "token_id": "token",
     "endpoint_id": "endpoint",
+    "pack_id": "pack",
 }
 EXPECTED_ROUTES = {
     "evidence:product_detail", "evidence:video_detail", "evidence:photo_file",
@@ -33,6 +35,7 @@ EXPECTED_ROUTES = {
     "disputes:statement", "disputes:evidence_attach", "disputes:claim_retry",
     "disputes:claim_file", "disputes:claim_derived",
     "integrations:token_revoke", "integrations:webhook_delete",
+    "packs:request", "packs:status", "packs:download",
 }  # fmt: skip
 
 
@@ -90,11 +93,15 @@ def merchant_a(db):
         "claim_image": dispute.top_claim_image,
         "token": token,
         "endpoint": endpoint,
+        "pack": EvidencePack.objects.create(
+            dispute=dispute, requested_by=owner.user, status="ready", pdf="packs/x.pdf"
+        ),
     }
 
 
 def url_for(name: str, kwargs: list[str], objects: dict) -> str:
-    values = {k: ("heatmap" if k == "kind" else objects[KWARG_OBJECT[k]].pk) for k in kwargs}
+    kind = "pdf" if name.startswith("packs:") else "heatmap"
+    values = {k: (kind if k == "kind" else objects[KWARG_OBJECT[k]].pk) for k in kwargs}
     return reverse(name, kwargs=values)
 
 
@@ -120,6 +127,7 @@ def test_outsiders_get_nothing_from_any_route_with_any_method(client, merchant_a
     merchant_a["token"].refresh_from_db()
     assert merchant_a["token"].revoked_at is None
     assert merchant_a["merchant"].webhooks.count() == 1
+    assert EvidencePack.objects.count() == 1
 
 
 def test_the_owner_reaches_their_own_objects(client, merchant_a):

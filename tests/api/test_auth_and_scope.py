@@ -14,6 +14,7 @@ from api import services
 from api.models import ApiToken, ChunkedUpload
 from disputes.models import Dispute
 from evidence.models import Membership, PackingVideo, Product, ReferencePhoto
+from packs.models import EvidencePack
 from tests.disputes.factories import DisputeFactory
 from tests.disputes.fixtures import jpeg_bytes, reference_photo, sample
 
@@ -83,12 +84,14 @@ def _objects_of(api) -> dict[str, object]:
     )
     dispute = DisputeFactory(merchant=api.merchant)
     upload = services.upload_start(merchant=api.merchant, actor=api.user, filename="v.mp4", size=10)
+    pack = EvidencePack.objects.create(dispute=dispute, requested_by=api.user, status="ready")
     return {
         "product": product,
         "photo": photo,
         "video": video,
         "dispute": dispute,
         "upload": upload,
+        "evidence-pack": pack,
     }
 
 
@@ -100,6 +103,7 @@ def _detail_routes() -> list[tuple[str, str]]:
         "video": "video",
         "dispute": "dispute",
         "upload": "upload",
+        "evidence-pack": "evidence-pack",
     }
     found = []
     api_resolver = next(p for p in get_resolver().url_patterns if str(p.pattern) == "api/")
@@ -126,6 +130,10 @@ def test_every_object_route_is_in_the_matrix():
         "dispute-claim-images",
         "dispute-statement",
         "dispute-decisions",
+        "dispute-evidence-packs",
+        "evidence-pack-detail",
+        "evidence-pack-pdf",
+        "evidence-pack-zip",
     }, "a new API route with an id needs a row in test_other_merchant_gets_404_everywhere"
 
 
@@ -154,6 +162,7 @@ def test_other_merchant_gets_404_everywhere(api, other_api):
     assert dispute.claim_images.count() == 0
     assert ReferencePhoto.objects.filter(merchant=other_api.merchant).count() == 0
     assert ChunkedUpload.objects.get(pk=objects["upload"].pk).offset == 0
+    assert EvidencePack.objects.count() == 1
 
 
 def test_lists_show_only_the_token_merchant(api, other_api):

@@ -1,0 +1,128 @@
+"""The pack's pure parts: which files the caps keep, and the ZIP's manifest and its
+verification (no database, files in memory)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from disputes.buyers import BuyerCounts
+from packs.archive import MANIFEST, FileChanged, archive_write, pack_verify
+from packs.contents import PackContents, PackFile, zip_safe
+from packs.limits import PackLimits, files_select
+
+BLOBS = {"a": b"claim photo bytes", "b": b"listing photo bytes" * 10, "c": b"still"}
+
+
+def pack_file(
+    name: str, *, priority: int, size: int | None = None, original: bool = True
+) -> PackFile:
+    data = BLOBS[name]
+    return PackFile(
+        path=f"originals/{name}.jpg",
+        storage_name=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data) if size is None else size,
+        category="uncategorized_file",
+        description=f"file {name}",
+        original=original,
+        priority=priority,
+    )
+
+
+def contents() -> PackContents:
+    dispute = SimpleNamespace(
+        platform="taobao", external_id="TB-1", order_ref="O-1", buyer_ref="b", reason="坏了",
+        claim_type="refund_only", amount=Decimal("9.90"), currency="CNY", opened_at=None,
+        respond_by=None, status="needs_review", risk_level="high", risk_score=0.9,
+        merchant_statement="", product=None,
+    )  # fmt: skip
+    return PackContents(dispute, [], [], [], [], BuyerCounts())  # type: ignore[arg-type]
+
+
+def write(tmp_path: Path, files: list[PackFile], blobs: dict[str, bytes] = BLOBS) -> Path:
+    target = tmp_path / "pack.zip"
+    archive_write(
+        target,
+        report=b"%PDF-1.7 report",
+        files=files,
+        open_file=lambda name: io.BytesIO(blobs[name]),
+        contents=contents(),
+        left_out=[],
+        generated_at=datetime(2026, 11, 26, tzinfo=UTC),
+        generated_by="owner",
+    )
+    return target
+
+
+def test_caps_keep_the_most_important_files_and_say_what_they_left_out() -> None:
+    files = [pack_file("c", priority=40), pack_file("a", priority=11), pack_file("b", priority=21)]
+    kept, left = files_select([*files, files[1]], PackLimits(60, max_file_bytes=100, max_files=1))
+    assert [f.path for f in kept] == ["originals/a.jpg"]
+    reasons = {item.item: item.reason for item in left}
+    assert "file cap" in reasons["originals/b.jpg"]  # 190 bytes > 100
+    assert "cap of 1 files" in reasons["originals/c.jpg"]
+    assert len(left) == 2  # the duplicate path is carried once, not left out
+
+
+def test_an_intact_pack_verifies_and_lists_every_file(tmp_path: Path) -> None:
+    target = write(tmp_path, [pack_file("a", priority=1), pack_file("b", priority=2)])
+    assert list(pack_verify(target)) == []
+    with zipfile.ZipFile(target) as zf:
+        manifest = json.loads(zf.read(MANIFEST))
+        evidence = json.loads(zf.read("evidence.json"))
+    listed = {e["path"]: e for e in manifest["files"]}
+    assert set(listed) == {"report.pdf", "originals/a.jpg", "originals/b.jpg", "evidence.json"}
+    assert listed["originals/a.jpg"]["sha256"] == hashlib.sha256(BLOBS["a"]).hexdigest()
+    assert evidence["customer_communication"] == "坏了"
+    assert evidence["uncategorized_file"][0] == "report.pdf"
+
+
+def test_an_altered_added_or_missing_file_is_reported(tmp_path: Path) -> None:
+    target = write(tmp_path, [pack_file("a", priority=1), pack_file("b", priority=2)])
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(target) as src, zipfile.ZipFile(tampered, "w") as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "originals/a.jpg":
+                data = bytes([data[0] ^ 1]) + data[1:]
+            if info.filename != "originals/b.jpg":
+                out.writestr(info, data)
+        out.writestr("originals/extra.jpg", b"planted")
+    problems = {p.path: p.problem for p in pack_verify(tampered)}
+    assert "manifest says" in problems["originals/a.jpg"]
+    assert "missing" in problems["originals/b.jpg"]
+    assert "not listed" in problems["originals/extra.jpg"]
+    assert next(iter(pack_verify(io.BytesIO(b"not a zip")))).problem.startswith(
+        "not a readable ZIP"
+    )
+
+
+def test_an_original_that_no_longer_matches_its_upload_hash_stops_the_export(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(FileChanged):
+        write(tmp_path, [pack_file("a", priority=1)], blobs={**BLOBS, "a": b"swapped"})
+    # A derived file is re-made, so it is hashed as it is.
+    assert list(pack_verify(write(tmp_path, [pack_file("c", priority=1, original=False)]))) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("IMG 01.jpg", "IMG_01.jpg"),
+        ("../../etc/passwd", "passwd"),
+        ("照片.jpg", "照片.jpg"),
+        ("..", "file"),
+    ],
+)
+def test_zip_names_carry_no_path(name: str, safe: str) -> None:
+    assert zip_safe(name) == safe

@@ -1,0 +1,155 @@
+"""Building an evidence pack end to end (Celery eager): the PDF is rendered back to text
+and images, the ZIP is checked against the database's upload hashes."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from io import StringIO
+from pathlib import Path
+
+import pymupdf
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from disputes.models import AuditEvent
+from packs import services
+from packs.models import EvidencePack
+from tests.factories import ReviewerFactory
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def build(dispute, user) -> EvidencePack:  # type: ignore[no-untyped-def]
+    pack = services.evidence_pack_request(dispute=dispute, actor=user)
+    pack.refresh_from_db()
+    assert pack.status == EvidencePack.Status.READY, pack.failure_reason
+    return pack
+
+
+def local_path(name: str) -> str:
+    return default_storage.path(name)
+
+
+def test_the_pdf_tells_the_whole_case_in_english_and_chinese(exportable) -> None:
+    owner, dispute = exportable
+    pack = build(dispute, owner.user)
+    pdf = pymupdf.open(local_path(pack.pdf.name))
+    assert pdf.page_count == pack.pdf_pages
+    # Summary, two claim photos, the packing video, provenance + timeline, appendix.
+    assert pdf.page_count >= 6
+    text = "\n".join(page.get_text() for page in pdf)
+    first = pdf[0].get_text()
+    for expected in ("TB-PACK-1", "ORDER-1", "129.00 CNY", "杯子碎了，要求仅退款", "High risk"):
+        assert expected in first, expected
+    assert "This is your photo MUG-1 / mug-front.jpg" in text
+    assert "Claim photo 1: broken.jpg" in text and "Claim photo 2: other.jpg" in text
+    assert "Packing video of order ORDER-1" in text and "Frame at" in text
+    assert "Dispute opened" in text or "dispute.opened" in text  # the timeline
+    for image in dispute.claim_images.all():
+        assert image.sha256 in text.replace("\n", "")  # the appendix lists every hash
+    claim_page = next(i for i, p in enumerate(pdf) if "Claim photo 1" in p.get_text())
+    assert pdf[claim_page].get_images(), "the claim page shows the photos"
+    ARTIFACTS.mkdir(exist_ok=True)
+    pdf[0].get_pixmap(dpi=80).save(ARTIFACTS / "pack-summary.png")
+    pdf[claim_page].get_pixmap(dpi=80).save(ARTIFACTS / "pack-claim.png")
+
+
+def test_the_zip_holds_originals_byte_for_byte_with_their_upload_hashes(exportable) -> None:
+    owner, dispute = exportable
+    pack = build(dispute, owner.user)
+    with zipfile.ZipFile(local_path(pack.archive.name)) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+        evidence = json.loads(zf.read("evidence.json"))
+        names = set(zf.namelist())
+        listed = {e["path"]: e for e in manifest["files"]}
+        for image in dispute.claim_images.all():
+            entry = next(e for e in manifest["files"] if e["sha256"] == image.sha256)
+            with default_storage.open(image.file.name, "rb") as fh:
+                assert zf.read(entry["path"]) == fh.read()
+            assert entry["kind"] == "original" and entry["uploaded_at"]
+    assert {"report.pdf", "manifest.json", "evidence.json"} <= names
+    assert any(p.startswith("originals/reference-photos/") for p in names)
+    assert any(p.startswith("originals/packing-videos/") for p in names)
+    assert any(p.startswith("derived/stills/") for p in names)
+    assert any(p.endswith("difference-heatmap.png") for p in names)
+    assert listed["report.pdf"]["uploaded_by"] == "shop-owner"
+    assert set(evidence) >= {
+        "product_description", "customer_communication", "shipping_documentation",
+        "uncategorized_file", "uncategorized_text",
+    }  # fmt: skip
+    assert evidence["shipping_documentation"] and evidence["customer_name"] == dispute.buyer_ref
+    out = StringIO()
+    call_command("verify_pack", local_path(pack.archive.name), stdout=out)
+    assert "match the manifest" in out.getvalue()
+    actions = list(AuditEvent.objects.filter(dispute=dispute).values_list("action", flat=True))
+    assert "pack.requested" in actions and "pack.exported" in actions
+
+
+def test_verify_pack_names_a_file_changed_after_export(exportable, tmp_path: Path) -> None:
+    owner, dispute = exportable
+    pack = build(dispute, owner.user)
+    tampered = tmp_path / "tampered.zip"
+    with (
+        zipfile.ZipFile(local_path(pack.archive.name)) as src,
+        zipfile.ZipFile(tampered, "w") as out,
+    ):
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if "claim-photos/01-" in info.filename:
+                data = data[:-3] + bytes([data[-3] ^ 0xFF]) + data[-2:]
+            out.writestr(info, data)
+    err = StringIO()
+    with pytest.raises(CommandError, match="not intact"):
+        call_command("verify_pack", str(tampered), stderr=err)
+    assert "MISMATCH originals/claim-photos/01-broken.jpg" in err.getvalue()
+
+
+def test_caps_leave_files_and_pages_out_and_say_so(exportable, settings) -> None:
+    owner, dispute = exportable
+    settings.PACK_MAX_FILES = 3
+    settings.PACK_MAX_PAGES = 4
+    pack = build(dispute, owner.user)
+    assert pack.pdf_pages <= 4
+    with zipfile.ZipFile(local_path(pack.archive.name)) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    originals = [e for e in manifest["files"] if e["kind"] in ("original", "derived")]
+    assert len(originals) == 3
+    assert all(e["path"].startswith("originals/claim-photos/") or "reference" in e["path"]
+               for e in originals)  # fmt: skip
+    left = {item["item"]: item["reason"] for item in manifest["left_out"]}
+    assert any("over the cap of 3 files" in r for r in left.values())
+    assert any("page cap" in r for r in left.values())
+    assert pack.omitted == manifest["left_out"]
+    text = "".join(p.get_text() for p in pymupdf.open(local_path(pack.pdf.name)))
+    assert "Left out of this pack" in text
+
+
+def test_an_altered_stored_original_fails_the_pack_with_the_reason(exportable) -> None:
+    owner, dispute = exportable
+    image = dispute.claim_images.order_by("id").first()
+    path = Path(local_path(image.file.name))
+    path.write_bytes(path.read_bytes() + b"tampered")
+    pack = services.evidence_pack_request(dispute=dispute, actor=owner.user)
+    pack.refresh_from_db()
+    assert pack.status == EvidencePack.Status.FAILED
+    assert "no longer matches the hash recorded at upload" in pack.failure_reason
+    assert not pack.archive and not pack.pdf
+
+
+def test_only_the_merchants_people_export(exportable) -> None:
+    _owner, dispute = exportable
+    with pytest.raises(PermissionDenied):
+        services.evidence_pack_request(dispute=dispute, actor=ReviewerFactory().user)
+    assert not EvidencePack.objects.exists()
+
+
+def test_a_pack_in_chinese(exportable) -> None:
+    owner, dispute = exportable
+    pack = services.evidence_pack_request(dispute=dispute, actor=owner.user, language="zh-hans")
+    pack.refresh_from_db()
+    text = pymupdf.open(local_path(pack.pdf.name))[0].get_text()
+    assert "证据包" in text and "订单号" in text
