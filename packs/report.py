@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from django.template.loader import render_to_string
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFile, ImageOps
 
 from packs.contents import ClaimSection, PackContents, PackFile, VideoSection
 from packs.limits import LeftOut
@@ -25,6 +25,18 @@ SCHEME = "pack-image:"
 #: Longest side of an image in the report: sharp on A4 at ~150 dpi, small in bytes.
 REPORT_IMAGE_SIDE = 1000
 STILL_SIDE = 480
+
+
+def _weasyprint() -> Any:
+    """Import WeasyPrint without its side effect: it sets Pillow's process-wide
+    ``LOAD_TRUNCATED_IMAGES`` on import, which would let a worker that built a pack
+    accept truncated uploads afterwards. The report only embeds images it encoded itself."""
+    strict = ImageFile.LOAD_TRUNCATED_IMAGES
+    import weasyprint
+    import weasyprint.urls
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = strict
+    return weasyprint
 
 
 @dataclass(frozen=True)
@@ -61,18 +73,16 @@ class _Images:
     def fetcher(self) -> Any:
         """A WeasyPrint URL fetcher that serves these images and nothing else (no file,
         no network: a finding's text can never pull a resource into the report)."""
-        from weasyprint.urls import URLFetcher, URLFetcherResponse
-
+        urls = _weasyprint().urls
+        response = urls.URLFetcherResponse
         cache = self.cache
 
-        class ReportImages(URLFetcher):
-            def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        class ReportImages(urls.URLFetcher):  # type: ignore[name-defined]
+            def fetch(self, url: str, headers: Any = None) -> Any:
                 key = url[len(SCHEME) :] if url.startswith(SCHEME) else None
                 if key not in cache:
                     raise ValueError(f"the report may only show its own images, not {url!r}")
-                return URLFetcherResponse(
-                    url, body=cache[key], headers={"Content-Type": "image/jpeg"}
-                )
+                return response(url, body=cache[key], headers={"Content-Type": "image/jpeg"})
 
         return ReportImages(fail_on_errors=False)
 
@@ -140,8 +150,7 @@ def report_pdf(
 ) -> RenderedReport:
     """Render the report; past ``max_pages`` drop the least risky claim pages, then the
     video stills, then cut the timeline, and say so in the report itself."""
-    from weasyprint import HTML
-
+    HTML = _weasyprint().HTML
     images = _Images(read)
     claims = list(contents.claims)
     videos = list(contents.videos)

@@ -3,6 +3,7 @@ and images, the ZIP is checked against the database's upload hashes."""
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from io import StringIO
@@ -153,3 +154,20 @@ def test_a_pack_in_chinese(exportable) -> None:
     pack.refresh_from_db()
     text = pymupdf.open(local_path(pack.pdf.name))[0].get_text()
     assert "证据包" in text and "订单号" in text
+
+
+def test_building_a_pack_leaves_upload_validation_strict(exportable) -> None:
+    """WeasyPrint turns on Pillow's LOAD_TRUNCATED_IMAGES when imported; a worker that
+    built a pack must still refuse truncated uploads afterwards."""
+    from PIL import ImageFile
+
+    from evidence.errors import MediaRejected
+    from evidence.fingerprints import inspect_photo
+    from tests import media_factories as mf
+
+    owner, dispute = exportable
+    build(dispute, owner.user)
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False
+    with pytest.raises(MediaRejected, match="damaged or truncated"):
+        damaged = mf.truncated_jpeg(mf.noise(640, 480), keep=0.3)
+        inspect_photo(io.BytesIO(damaged), max_pixels=10_000_000)
