@@ -208,7 +208,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         lines.append(f"database unreadable: {error!r}")
     log = process.log.read_text(errors="replace") if process.log.exists() else ""
     lines.append("worker log (tail):\n" + "\n".join(log.splitlines()[-60:]))
-    report.sections.append(("real worker", "\n".join(lines)))
+    text = "\n".join(lines)
+    report.sections.append(("real worker", text))
+    # Also straight to the terminal: a failure that a rerun then passes shows no sections.
+    error = str(call.excinfo.value)[:2000] if call.excinfo is not None else ""
+    sys.__stderr__.write(f"\n--- real worker, {item.nodeid} failed: {error}\n{text}\n---\n")
 
 
 def _reset_broker_connections() -> None:

@@ -123,3 +123,14 @@ def test_doctored_claim_reaches_the_top_of_the_queue_and_is_rejected(
     assert "The photo is our listing photo with painted cracks." in page.inner_text("#decision")
     assert "Buyer used our Taobao listing photo." not in page.content()
     screenshot(page, "dispute-decided-merchant-phone")
+
+    # The merchant exports the evidence pack: the worker builds it while the page shows
+    # its progress, then both downloads appear without a reload.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.click("#pack-export")
+    page.wait_for_selector("text=The evidence pack is being built")
+    page.wait_for_selector("#packs a:has-text('ZIP archive')", timeout=90_000)
+    with page.expect_download() as download:
+        page.click("#packs a:has-text('PDF report')")
+    assert download.value.suggested_filename.endswith(".pdf")
+    screenshot(page, "dispute-evidence-pack")
