@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-postgres lint format install clean-var help
+.PHONY: run test test-postgres lint format install clean-var help system-packages
 
 help:
 	@echo "make run     install, migrate, load the demo and start web + worker (+ bundled Redis)"
@@ -19,7 +19,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+# Evidence-pack PDFs need Pango and a CJK font from the system; installed when missing
+# and we may (root with apt), otherwise `manage.py check` says what to install.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk
+system-packages:
+	@dpkg -s $(PDF_PACKAGES) >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES) >/dev/null; } || true
+
+run: $(STAMP) system-packages
 	$(BIN)/python manage.py serve
 
 # pytest exits 5 when it collects no test; that is not a failure of the command itself.

@@ -7,3 +7,6 @@ class PacksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "packs"
     verbose_name = "Evidence packs"
+
+    def ready(self) -> None:
+        from packs import checks  # noqa: F401 - registers the PDF rendering check
