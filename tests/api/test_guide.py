@@ -82,6 +82,8 @@ def test_every_curl_example_runs_against_a_live_server(live_server, tmp_path, tr
     dispute = Dispute.objects.get(merchant=member.merchant)
     assert dispute.claim_images.count() == 2 and dispute.risk_level == "high"
     assert dispute.merchant_statement == "Our packing video shows the cup intact."
+    assert "pack.zip intact" in result.stdout
+    assert dispute.packs.get().status == "ready"
 
 
 def test_the_signature_recipe_accepts_our_signature_and_nothing_else():
