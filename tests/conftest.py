@@ -210,7 +210,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     lines.append("worker log (tail):\n" + "\n".join(log.splitlines()[-60:]))
     text = "\n".join(lines)
     report.sections.append(("real worker", text))
-    # Also straight to the terminal: a failure that a rerun then passes shows no sections.
+    # Also straight to the terminal: CI keeps only part of the output, sections last.
     error = str(call.excinfo.value)[:2000] if call.excinfo is not None else ""
     sys.__stderr__.write(f"\n--- real worker, {item.nodeid} failed: {error}\n{text}\n---\n")
 

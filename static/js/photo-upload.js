@@ -107,6 +107,8 @@
 
   form.addEventListener("submit", (ev) => { ev.preventDefault(); if (input.files.length) sendAll([...input.files]); });
   input.addEventListener("change", () => { if (input.files.length) sendAll([...input.files]); });
+  // Files chosen before this (deferred) script ran missed the change event: send them now.
+  if (input.files.length) sendAll([...input.files]);
   ["dragenter", "dragover"].forEach((n) => zone.addEventListener(n, (ev) => { ev.preventDefault(); zone.classList.add("over"); }));
   ["dragleave", "drop"].forEach((n) => zone.addEventListener(n, (ev) => { ev.preventDefault(); zone.classList.remove("over"); }));
   zone.addEventListener("drop", (ev) => { if (ev.dataTransfer && ev.dataTransfer.files.length) sendAll([...ev.dataTransfer.files]); });

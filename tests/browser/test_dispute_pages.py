@@ -17,12 +17,9 @@ from tests.disputes.factories import scored_dispute
 from tests.disputes.fixtures import doctored, jpeg_bytes, sample
 from tests.factories import MembershipFactory, ProductFactory, ReviewerFactory
 
-# flaky: a browser upload intermittently never reaches the worker on CI (see the
-# closing note of 2026-11-26); rerun up to twice while the cause is found.
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.integration,
-    pytest.mark.flaky(reruns=2, reruns_delay=2),
 ]
 
 
@@ -46,6 +43,7 @@ def test_doctored_claim_reaches_the_top_of_the_queue_and_is_rejected(
     # The merchant files the listing photo in the evidence library.
     login(page, live_server, "merchant")
     page.click("text=MUG-1")
+    page.wait_for_load_state()  # the page's deferred scripts have run
     page.set_input_files("#photo-files", str(listing))
     page.wait_for_function(
         "() => document.querySelectorAll('#photo-grid .photo img').length === 1", timeout=60_000
@@ -84,6 +82,7 @@ def test_doctored_claim_reaches_the_top_of_the_queue_and_is_rejected(
     assert desk.locator(".queue-row").first.locator(".queue-thumb img").is_visible()
     screenshot(desk, "review-queue")
     rows.first.locator("a >> text=PDD-20261125-1").click()
+    desk.wait_for_load_state()  # app.js (slider, toggle) has run
 
     # Claim and aligned original side by side, heatmap strength and region box toggles.
     desk.wait_for_selector(".heatmap")

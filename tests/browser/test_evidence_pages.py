@@ -14,12 +14,9 @@ from tests.browser.conftest import screenshot
 from tests.evidence.test_services import jpeg, mp4
 from tests.factories import PASSWORD, MembershipFactory, ProductFactory
 
-# flaky: a browser upload intermittently never reaches the worker on CI (see the
-# closing note of 2026-11-26); rerun up to twice while the cause is found.
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.integration,
-    pytest.mark.flaky(reruns=2, reruns_delay=2),
 ]
 
 
@@ -49,6 +46,7 @@ def test_merchant_uploads_several_photos_and_sees_each_result(
 
     login(page, live_server, "shopkeeper")
     page.click("text=MUG-1")
+    page.wait_for_load_state()  # the page's deferred scripts have run
     page.set_input_files("#photo-files", paths)
     results = page.locator("#upload-results li")
     results.nth(3).wait_for()
@@ -89,3 +87,24 @@ def test_packing_video_page_shows_keyframes_and_language_switch(
     assert "关键帧" in page.content()
     page.set_viewport_size({"width": 390, "height": 844})
     screenshot(page, "evidence-video-keyframes-zh-phone")
+
+
+def test_photos_chosen_before_the_page_script_loaded_are_still_uploaded(
+    page, live_server, celery_worker_process, tmp_path: Path
+):
+    """On a slow connection a merchant can pick files before the deferred upload script
+    has run (its change event is missed); the script sends them when it starts."""
+    membership = MembershipFactory(user__username="slow-line")
+    ProductFactory(merchant=membership.merchant, sku="MUG-1", title="Coffee mug")
+    (tmp_path / "front.jpg").write_bytes(jpeg("coffee"))
+    login(page, live_server, "slow-line")
+    network = page.context.new_cdp_session(page)
+    network.send("Network.enable")
+    network.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    page.click("text=MUG-1")
+    page.set_input_files("#photo-files", str(tmp_path / "front.jpg"))  # before the script
+    page.wait_for_selector("#upload-results li.result-stored", timeout=60_000)
+    assert ReferencePhoto.objects.filter(merchant=membership.merchant).count() == 1

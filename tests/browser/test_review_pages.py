@@ -13,9 +13,7 @@ from tests.disputes.factories import scored_dispute
 from tests.disputes.fixtures import doctored, jpeg_bytes, open_dispute, reference_photo, sample
 from tests.factories import MembershipFactory, ProductFactory, ReviewerFactory
 
-# flaky: a browser upload intermittently never reaches the worker on CI (see the
-# closing note of 2026-11-26); rerun up to twice while the cause is found.
-pytestmark = [pytest.mark.browser, pytest.mark.flaky(reruns=2, reruns_delay=2)]
+pytestmark = [pytest.mark.browser]
 
 FITS = "() => document.scrollingElement.scrollWidth <= window.innerWidth + 1"
 
