@@ -77,12 +77,14 @@ def _seed(n_disputes: int, n_merchants: int, seed: int, *, reseed: bool) -> Any:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from disputes.buyer_history import dispute_buyer_key
     from disputes.models import RISK_RANK, ClaimImage, Dispute, Finding
     from evidence.models import Merchant, Reviewer
 
     rng = random.Random(seed)
     User = get_user_model()
-    if not reseed and Dispute.objects.count() == n_disputes and Reviewer.objects.exists():
+    seeded = Dispute.objects.count() == n_disputes and Reviewer.objects.exists()
+    if not reseed and seeded and not Dispute.objects.filter(buyer_key="").exists():
         print(f"reusing the {n_disputes:,} seeded disputes (--reseed to rebuild)")
         return Reviewer.objects.select_related("user").first().user  # type: ignore[union-attr]
     started = time.perf_counter()
@@ -115,13 +117,18 @@ def _seed(n_disputes: int, n_merchants: int, seed: int, *, reseed: bool) -> Any:
             if status == Dispute.Status.ANALYSING:
                 level = ""
             opened = now - timedelta(hours=rng.uniform(0, 24 * 60))
+            # About 3 disputes per buyer, each buyer on one platform: repeat buyers exist,
+            # so the queue's buyer-history counts have rows to count.
+            buyer = rng.randrange(n_disputes // 3)
+            platform = Dispute.Platform.values[buyer % len(Dispute.Platform.values)]
             disputes.append(
                 Dispute(
                     merchant=rng.choice(merchants),
-                    platform=rng.choice(Dispute.Platform.values),
+                    platform=platform,
                     external_id=f"BENCH-{i:06d}",
                     order_ref=f"ORD-{rng.randrange(10**8):08d}",
-                    buyer_ref=f"buyer-{rng.randrange(n_disputes // 3)}",
+                    buyer_ref=f"buyer-{buyer}",
+                    buyer_key=dispute_buyer_key(platform=platform, buyer_ref=f"buyer-{buyer}"),
                     claim_type=Dispute.ClaimType.REFUND_ONLY,
                     reason="Arrived broken",
                     amount=f"{rng.uniform(5, 2000):.2f}",
