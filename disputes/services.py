@@ -3,7 +3,6 @@ photo, deciding. Keyword-only arguments, one transaction each, every change audi
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
 import logging
@@ -22,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.task_queue import enqueue_on_commit
 from disputes import events, signals
 from disputes.alignment import original_in_claim_frame
 from disputes.audit import audit_record
@@ -113,15 +113,8 @@ def _store_claim_images(
         )
         images.append(image)
         image_id = image.pk
-        transaction.on_commit(functools.partial(_send, claim_image_analyze_task, image_id))
+        enqueue_on_commit(claim_image_analyze_task, image_id)
     return images, stored_names
-
-
-def _send(task: Any, object_id: int) -> None:
-    try:
-        task.delay(object_id)
-    except Exception:
-        logger.exception("could not enqueue %s(%s); it stays pending", task.name, object_id)
 
 
 def dispute_open(
@@ -578,7 +571,7 @@ def dispute_reanalyse(
             data={"claim_images": len(images)},
         )
         for image_id in images:
-            transaction.on_commit(functools.partial(_send, claim_image_analyze_task, image_id))
+            enqueue_on_commit(claim_image_analyze_task, image_id)
     return len(images)
 
 
@@ -603,7 +596,7 @@ def claim_image_requeue(*, claim_image: ClaimImage, actor: Any | None) -> None:
             data={"claim_image": image.pk},
         )
         image_id = image.pk
-        transaction.on_commit(functools.partial(_send, claim_image_analyze_task, image_id))
+        enqueue_on_commit(claim_image_analyze_task, image_id)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from config.task_queue import enqueue_on_commit
 from evidence import storage
 from evidence.errors import MediaRejected
 from evidence.fingerprints import (
@@ -85,19 +86,6 @@ def product_get_or_create(*, merchant: Merchant, sku: str, title: str = "") -> P
     return product
 
 
-def _enqueue(task: Any, object_id: int) -> None:
-    """Send a task once the surrounding transaction has committed."""
-
-    def send() -> None:
-        try:
-            task.delay(object_id)
-        except Exception:
-            # The row stays pending; `manage.py requeue_pending` sends it again.
-            logger.exception("could not enqueue %s(%s); it stays pending", task.name, object_id)
-
-    transaction.on_commit(send)
-
-
 def _store_original(
     model: type[ReferencePhoto] | type[PackingVideo],
     *,
@@ -144,7 +132,7 @@ def _store_original(
                     "size": file_digest.size,
                 },
             )
-            _enqueue(task, obj.pk)
+            enqueue_on_commit(task, obj.pk)
     except IntegrityError:
         storage.delete_quietly(stored_name)
         return IngestOutcome(

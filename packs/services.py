@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from config.task_queue import enqueue_on_commit
 from disputes.audit import audit_record
 from disputes.models import Dispute
 from evidence.access import is_member
@@ -62,17 +63,8 @@ def evidence_pack_request(*, dispute: Dispute, actor: Any, language: str = "") -
             action="pack.requested",
             data={"pack": pack.pk},
         )
-        pack_id = pack.pk
-        transaction.on_commit(lambda: _send(evidence_pack_build_task, pack_id))
+        enqueue_on_commit(evidence_pack_build_task, pack.pk)
     return pack
-
-
-def _send(task: Any, pack_id: int) -> None:
-    try:
-        task.delay(pack_id)
-    except Exception:
-        # The row stays pending; the sweeper (stuck_work) sends it again.
-        logger.exception("could not enqueue evidence pack %s; it stays pending", pack_id)
 
 
 def _progress(pack_id: int, percent: int, step: str) -> None:
