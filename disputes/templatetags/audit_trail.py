@@ -23,6 +23,8 @@ def _labels() -> dict[str, str]:
         "statement.saved": gettext("Merchant statement saved"),
         "evidence.attached": gettext("Evidence attached"),
         "disputes.reanalyse": gettext("Analysis re-run after new evidence"),
+        "pack.requested": gettext("Evidence pack requested"),
+        "pack.exported": gettext("Evidence pack exported"),
     }
 
 
@@ -45,6 +47,8 @@ def audit_detail(event: Any) -> str:
             return ""
     if event.action == "claim_image.analysed" and data.get("score") is not None:
         return gettext("score %(score).2f") % {"score": float(data["score"])}
+    if event.action == "pack.exported" and data.get("zip_sha256"):
+        return gettext("ZIP SHA-256 %(sha)s") % {"sha": data["zip_sha256"]}
     if event.action == "claim_image.failed":
         return str(data.get("reason") or "")
     return ""
