@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from django.conf import settings
@@ -9,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.models import ChunkedUpload
+from disputes.buyer_history import buyer_counts
 from disputes.models import ClaimImage, Decision, Dispute, Finding, RiskLevel
 from evidence.models import PackingVideo, Product, ReferencePhoto, VideoKeyframe
 from packs.models import EvidencePack
@@ -222,15 +224,38 @@ class DisputeSerializer(serializers.ModelSerializer[Dispute]):
         read_only_fields = fields
 
 
+class BuyerHistorySerializer(serializers.Serializer[Any]):
+    """The buyer's other disputes up to this one: with you, and counted across all
+    merchants (numbers only)."""
+
+    with_merchant = serializers.IntegerField()
+    all_merchants = serializers.IntegerField()
+    high_risk = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+
+
 class DisputeDetailSerializer(DisputeSerializer):
-    """A dispute with every claim photo's verdict and findings, and the decisions."""
+    """A dispute with every claim photo's verdict and findings, the decisions, and the
+    buyer's history."""
 
     claim_images = ClaimImageSerializer(many=True, read_only=True)
     decisions = DecisionSerializer(many=True, read_only=True)
+    buyer_history = serializers.SerializerMethodField()
 
     class Meta(DisputeSerializer.Meta):
-        fields = [*DisputeSerializer.Meta.fields, "merchant_statement", "claim_images", "decisions"]
+        fields = [
+            *DisputeSerializer.Meta.fields,
+            "merchant_statement",
+            "claim_images",
+            "decisions",
+            "buyer_history",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(BuyerHistorySerializer)
+    def get_buyer_history(self, dispute: Dispute) -> dict[str, int]:
+        """Counts of the buyer's other disputes (see ``disputes.buyer_history``)."""
+        return dataclasses.asdict(buyer_counts(dispute))
 
 
 class DisputeCreateSerializer(serializers.Serializer[Any]):

@@ -86,3 +86,17 @@ def test_the_api_exports_polls_and_downloads(exportable):
     outsider.credentials(HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert outsider.get(f"/api/v1/evidence-packs/{detail['id']}/zip/").status_code == 404
     assert outsider.get("/api/v1/evidence-packs/").json()["results"] == []
+
+
+def test_the_api_dispute_detail_carries_the_buyers_history(exportable):
+    from tests.disputes.factories import DisputeFactory
+    from tests.factories import MerchantFactory
+
+    owner, dispute = exportable
+    DisputeFactory(merchant=MerchantFactory(), platform="taobao", buyer_ref=dispute.buyer_ref,
+                   status="claim_rejected", opened_at=dispute.opened_at)  # fmt: skip
+    issued = api_services.token_create(merchant=dispute.merchant, actor=owner.user, name="ERP")
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {issued.secret}")
+    history = api.get(f"/api/v1/disputes/{dispute.pk}/").json()["buyer_history"]
+    assert history == {"with_merchant": 0, "all_merchants": 1, "high_risk": 0, "rejected": 1}
