@@ -81,16 +81,21 @@ CHANGED_HIGH = 20.0
 CHANGED_LOW = 8.0
 CHANGED_MIN_AREA = 0.0004
 CHANGED_RELATIVE = 0.2
+#: Components within this share of the frame's diagonal of the strongest one (and of each
+#: other) form the reported edit; farther ones are left to the heatmap.
+CHANGED_CLUSTER_REACH = 0.08
 #: When nothing passes, the thresholds are retried at this share (see _changed_pixels).
 CHANGED_FALLBACK = 0.6
 #: Fine-texture agreement: band-pass scales (Gaussian sigma, work pixels), the local
 #: texture (std, grey levels) below which a pixel is "flat" and not counted, and the local
-#: correlation above which a textured pixel counts as reproduced. Chosen on benchmark run 3
-#: (seed 7, 60 objects, grid over sigma 0.7/1.0, std 1.5/3/5, ncc 0.6/0.75/0.85): the
-#: best recall with no honest claim above the doctored ones.
+#: correlation above which a textured pixel counts as reproduced. Re-chosen after the
+#: alignment fixes on the calibration half of benchmarks/detection.py (seed 7, grid over
+#: sigma 0.7/1.0/1.5, window 5/7, std 1.0/1.5/2.5, ncc 0.8/0.85/0.9, edit left out): the
+#: best recall at the honest p99.5 cut is sigma 1.0, window 7, std 1.5, ncc 0.80
+#: (95.9 %; 0.85 gave 94.2 %).
 TEXTURE_SIGMAS = (1.0,)
 TEXTURE_STD = 1.5
-TEXTURE_NCC = 0.85
+TEXTURE_NCC = 0.80
 #: The original's frame must lie at least this much inside the claim (a crop of up to a
 #: quarter of the area keeps 0.75); below it the score is scaled down.
 MIN_COVERAGE = 0.55
@@ -100,17 +105,23 @@ ALIGN_OUTLIER = 18.0
 #: A row or column at the frame's edge is trimmed (not reproduced: a border or screenshot
 #: UI where a crop removed the picture) when more than this share of it disagrees.
 TRIM_BAD_SHARE = 0.5
+#: Tone curves (see _fit_tone_curves): bins over 0..255 and the fewest pixels a bin needs.
+TONE_BINS = 16
+TONE_MIN_COUNT = 20
 #: Allowed difference per grey level/pixel of local gradient (misregistration slack).
 EDGE_SLACK = 0.6
 #: Ridge weight (per pixel) pulling the colour map toward identity.
 COLOUR_RIDGE = 50.0
 #: The verdict: fine-texture agreement (see above) at or above which the claim is "the
 #: same photograph, edited". benchmarks/detection.py, seed 7, full run, calibration half:
-#: honest max 0.906, honest p99.5 0.838, doctored p1 0.389 (the distributions overlap, all
-#: overlap from COIL-100 turntable views of symmetric objects); midpoint 0.648. 0.62 keeps
-#: recall first (report half: recall 92.4 %, false flags 3.9 %); 0.75 would give 85.6 % /
-#: 1.0 %. NOT yet at the issue's targets.
-SAME_PHOTO_THRESHOLD = 0.62
+#: honest max 0.937, honest p99.5 0.907, doctored p1 0.824; the benchmark's widest-margin
+#: cut (midpoint of honest max and doctored p1) is 0.880 (the threshold also decides when
+#: the mirrored pass runs, so it was iterated: 0.62 -> 0.875 -> 0.880, a fixed point).
+#: Report half: recall 96.4 %, false flags 1.5 %; 0.62 would give 99.3 % / 9.9 %. Every honest
+#: claim above 0.8 is a COIL-100 turntable view of a rotationally symmetric object (or
+#: one ETH-80 view): pixel for pixel the listing view's picture except for noise. NOT yet
+#: at the issue's targets.
+SAME_PHOTO_THRESHOLD = 0.88
 
 TRANSFORM_NAMES = (
     "resized",
@@ -549,6 +560,38 @@ def _refine_alignment(
     return best, best_ncc
 
 
+def _fit_tone_curves(rendered: np.ndarray, claim: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Per-channel tone curves rendered→claim, on top of the affine colour map.
+
+    Gamma, contrast and desaturate-plus-gamma filters are not affine: left alone, their
+    residual follows the label's colour regions and was reported as the changed region
+    (benchmark seed 7: grocery colour-filtered copies boxed the whole carton). The curve
+    is the median claim value per bin of the rendered value — robust to a local edit.
+    """
+    out = rendered.copy()
+    edges = np.linspace(0.0, 256.0, TONE_BINS + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    for c in range(3):
+        x = rendered[..., c][valid]
+        y = claim[..., c][valid]
+        which = np.clip(np.digitize(x, edges) - 1, 0, TONE_BINS - 1)
+        order = np.argsort(which, kind="stable")
+        splits = np.searchsorted(which[order], np.arange(TONE_BINS + 1))
+        xs, ys = [], []
+        for b in range(TONE_BINS):
+            chunk = y[order[splits[b] : splits[b + 1]]]
+            if len(chunk) >= TONE_MIN_COUNT:
+                xs.append(centres[b])
+                ys.append(float(np.median(chunk - x[order[splits[b] : splits[b + 1]]])))
+        if len(xs) < 2:
+            continue
+        # A median offset per bin, interpolated (flat beyond the ends): smooth in the
+        # value, so it cannot invent spatial structure.
+        offset = np.interp(rendered[..., c], xs, ys)
+        out[..., c] = np.clip(rendered[..., c] + offset, 0, 255)
+    return out
+
+
 def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) -> _Comparison:
     """Warp the claim onto the original and measure how much of its frame it reproduces."""
     oh, ow = original.shape[:2]
@@ -595,6 +638,7 @@ def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) ->
     # (a sepia or desaturating filter cannot be inverted, but it can be reproduced).
     matrix = _fit_colour(pixels_o[::step], pixels_c[::step])
     rendered = np.clip(work.reshape(-1, 3) @ matrix[:3] + matrix[3], 0, 255).reshape(work.shape)
+    rendered = _fit_tone_curves(rendered, warped, valid)
     # The claim may be softer than the original (a re-photographed screen, heavy JPEG):
     # blur the original to match before differencing, picking the best of a few widths.
     blur_c = cv2.GaussianBlur(warped, (0, 0), 1.0)
@@ -649,13 +693,15 @@ def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) ->
     # Fine texture, the decisive measure: in a copy of the same photograph the fine detail
     # (edges, print, grain) lines up pixel for pixel; in another photograph of the same
     # product it does not.
-    # Painted edits are *not* left out: benchmark run 3 (seed 7, 60 objects) showed that
-    # excluding the "changed" pixels helped honest photos (whose differences then count
-    # as edits) more than doctored ones.
+    # The edit itself is left out (the changed pixels, dilated by 3): with the alignment
+    # now accurate, counting the painted damage as disagreement cost doctored copies more
+    # than leaving it out helped honest photos (benchmark seed 7, calibration half: recall
+    # at the honest p99.5 cut 87.7 -> 94.2 %).
+    edit = cv2.dilate(changed.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     scores = []
     for sigma in TEXTURE_SIGMAS:
         ncc, textured = _texture_agreement(grey_o, grey_c, valid, sigma)
-        counted = textured & valid
+        counted = textured & valid & ~edit
         n = int(counted.sum())
         agree = float((counted & (ncc > TEXTURE_NCC)).sum()) / n if n >= 32 else 0.0
         measures[f"texture{sigma}"] = agree
@@ -732,10 +778,16 @@ def _changed_pixels(difference: np.ndarray, inside: np.ndarray, noise: float) ->
     inner[:2, :] = inner[-2:, :] = False  # resampling artefacts at the frame's edge
     inner[:, :2] = inner[:, -2:] = False
     diff = np.nan_to_num(difference, nan=0.0)
+    # The noise level is local: heavy JPEG or a non-linear filter leaves residuals all
+    # over a printed label, none on the plain background. A median over a third of the
+    # frame (an edit covers far less) sets the bar where the picture itself is busy.
+    window = max(3, (min(ww, wh) // 3) | 1)
+    local = cv2.medianBlur(np.clip(diff, 0, 255).astype(np.uint8), min(window, 255))
+    scale = np.maximum(noise, local.astype(np.float32))
     min_area = max(4, int(CHANGED_MIN_AREA * ww * wh))
     for factor in (1.0, CHANGED_FALLBACK):
-        high = inner & (diff > factor * max(CHANGED_HIGH, 6.0 * noise))
-        low = (inner & (diff > factor * max(CHANGED_LOW, 3.5 * noise))).astype(np.uint8)
+        high = inner & (diff > factor * np.maximum(CHANGED_HIGH, 6.0 * scale))
+        low = (inner & (diff > factor * np.maximum(CHANGED_LOW, 3.5 * scale))).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
         if count <= 1:
             continue
@@ -744,13 +796,53 @@ def _changed_pixels(difference: np.ndarray, inside: np.ndarray, noise: float) ->
         keep = [i for i in range(1, count) if strong[i] >= 3 and areas[i] >= min_area]
         if not keep:
             continue
+        mass = np.bincount(labels.ravel(), weights=diff.ravel(), minlength=count)
         if factor != 1.0:
-            mass = np.bincount(labels.ravel(), weights=diff.ravel(), minlength=count)
             return labels == max(keep, key=lambda i: mass[i])
         largest = max(areas[i] for i in keep)
         keep = [i for i in keep if areas[i] >= CHANGED_RELATIVE * largest]
-        return np.isin(labels, keep)
+        return _cluster_around_strongest(labels, keep, mass, stats)
     return np.zeros((wh, ww), bool)
+
+
+def _cluster_around_strongest(
+    labels: np.ndarray, keep: list[int], mass: np.ndarray, stats: np.ndarray
+) -> np.ndarray:
+    """The strongest component and those near it (transitively), as one edit.
+
+    A painted edit is one cluster of strokes; residue elsewhere (JPEG ringing along print,
+    a border's edge) is weaker and far from it, and unioning it into the box made the
+    reported region cover the whole product (benchmark seed 7: grocery JPEG and border
+    copies). Those differences still show in the heatmap.
+    """
+    wh, ww = labels.shape
+    reach = CHANGED_CLUSTER_REACH * math.hypot(ww, wh)
+    boxes = {
+        i: (
+            stats[i, cv2.CC_STAT_LEFT],
+            stats[i, cv2.CC_STAT_TOP],
+            stats[i, cv2.CC_STAT_LEFT] + stats[i, cv2.CC_STAT_WIDTH],
+            stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT],
+        )
+        for i in keep
+    }
+
+    def gap(a: int, b: int) -> float:
+        ax0, ay0, ax1, ay1 = boxes[a]
+        bx0, by0, bx1, by1 = boxes[b]
+        return math.hypot(max(0, bx0 - ax1, ax0 - bx1), max(0, by0 - ay1, ay0 - by1))
+
+    chosen = [max(keep, key=lambda i: mass[i])]
+    rest = [i for i in keep if i != chosen[0]]
+    grown = True
+    while grown and rest:
+        grown = False
+        for i in list(rest):
+            if any(gap(i, j) <= reach for j in chosen):
+                chosen.append(i)
+                rest.remove(i)
+                grown = True
+    return np.isin(labels, chosen)
 
 
 # --- Transforms, region, heatmap -------------------------------------------------------

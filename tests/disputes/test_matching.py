@@ -375,3 +375,33 @@ def test_a_faint_edit_still_gets_a_region() -> None:
     ys, xs = np.nonzero(changed)
     assert changed.any()
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (40, 54, 30, 49)
+
+
+def test_tone_curves_absorb_a_gamma_filter_but_not_a_local_edit() -> None:
+    rng = np.random.default_rng(5)
+    rendered = rng.uniform(0, 255, (60, 60, 3)).astype(np.float32)
+    claim = 255.0 * (rendered / 255.0) ** 0.7  # a gamma filter (not affine)
+    claim[10:20, 10:20] = 0.0  # a painted edit
+    valid = np.ones((60, 60), bool)
+
+    fitted = matching._fit_tone_curves(rendered, claim.astype(np.float32), valid)
+
+    residual = np.abs(fitted - claim)
+    outside = np.ones((60, 60), bool)
+    outside[10:20, 10:20] = False
+    assert np.median(residual[outside]) < 3.0  # the filter is reproduced
+    assert residual[10:20, 10:20].mean() > 50.0  # the edit still stands out
+
+
+def test_the_region_is_the_strongest_edit_not_residue_far_away() -> None:
+    # JPEG ringing along print far from the edit must not stretch the reported box.
+    difference = np.zeros((200, 200), np.float32)
+    difference[100:130, 90:120] = 60.0  # the edit
+    difference[133:145, 92:118] = 30.0  # a stroke of the same edit, close by
+    difference[5:20, 5:40] = 25.0  # residue far away
+    inside = np.ones((200, 200), np.uint8)
+
+    changed = matching._changed_pixels(difference, inside, noise=0.5)
+
+    ys, xs = np.nonzero(changed)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (100, 144, 90, 119)
