@@ -16,6 +16,7 @@ from disputes.models import ClaimImage, Dispute, Finding
 from disputes.selectors import INTERNAL_ACTIONS
 from disputes.templatetags.audit_trail import audit_detail, audit_label
 from disputes.templatetags.findings import finding_text, transforms_text
+from evidence.models import ReferencePhoto, StoredOriginal, VideoKeyframe
 
 #: Payment processors' dispute-evidence vocabulary (Stripe's field names, which most
 #: merchants have filled in before): what each file or text answers.
@@ -137,15 +138,11 @@ def pack_contents(*, user: Any, dispute: Dispute, stills_per_video: int) -> Pack
     )
     for n, image in enumerate(images, start=1):
         stem = f"{n:02d}-{zip_safe(image.original_name, fallback='claim')}"
-        claim = PackFile(
+        claim = _stored_file(
+            image,
             path=f"originals/claim-photos/{stem}",
-            storage_name=image.file.name or "",
-            sha256=image.sha256,
-            size=image.size_bytes,
             category=CUSTOMER_COMMUNICATION,
             description=f"Buyer's claim photo {image.original_name}",
-            uploaded_at=image.uploaded_at,
-            uploaded_by=_user_label(image.uploaded_by),
             priority=10 + n,
         )
         files.append(claim)
@@ -218,19 +215,30 @@ def pack_contents(*, user: Any, dispute: Dispute, stills_per_video: int) -> Pack
     )
 
 
-def _original_file(source: Any, n: int) -> PackFile | None:
-    from evidence.models import ReferencePhoto, VideoKeyframe
+def _stored_file(
+    stored: StoredOriginal, *, path: str, category: str, description: str, priority: int
+) -> PackFile:
+    """An uploaded original as the pack carries it, with its upload-time hash and facts."""
+    return PackFile(
+        path=path,
+        storage_name=stored.file.name or "",
+        sha256=stored.sha256,
+        size=stored.size_bytes,
+        category=category,
+        description=description,
+        uploaded_at=stored.uploaded_at,
+        uploaded_by=_user_label(stored.uploaded_by),
+        priority=priority,
+    )
 
+
+def _original_file(source: Any, n: int) -> PackFile | None:
     if isinstance(source, ReferencePhoto):
-        return PackFile(
+        return _stored_file(
+            source,
             path=f"originals/reference-photos/{source.pk}-{zip_safe(source.original_name)}",
-            storage_name=source.file.name or "",
-            sha256=source.sha256,
-            size=source.size_bytes,
             category=PRODUCT_DESCRIPTION,
             description=f"Your listing photo {source.original_name} ({source.product.sku})",
-            uploaded_at=source.uploaded_at,
-            uploaded_by=_user_label(source.uploaded_by),
             priority=20 + n,
         )
     if isinstance(source, VideoKeyframe):
@@ -276,15 +284,11 @@ def _videos(*, user: Any, dispute: Dispute, stills_per_video: int) -> list[Video
             continue  # not processed (yet): no stills to show
         sections.append(
             VideoSection(
-                video=PackFile(
+                video=_stored_file(
+                    video,
                     path=f"originals/packing-videos/{video.pk}-{zip_safe(video.original_name)}",
-                    storage_name=video.file.name or "",
-                    sha256=video.sha256,
-                    size=video.size_bytes,
                     category=SHIPPING_DOCUMENTATION,
                     description=f"Packing video of order {video.order_ref}",
-                    uploaded_at=video.uploaded_at,
-                    uploaded_by=_user_label(video.uploaded_by),
                     priority=60,
                 ),
                 duration_seconds=video.duration_seconds,
