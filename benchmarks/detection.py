@@ -650,6 +650,25 @@ def print_table(title: str, m: dict[str, Any]) -> None:
         print(f"    {k:<22} {v:>9}")
 
 
+def print_operating_curve(claims: list[Claim], results: list[dict[str, Any]]) -> None:
+    """Recall and false flags if the same-photograph cut were elsewhere (report half).
+
+    A merchant or an operator choosing a stricter or looser cut sees what it costs; the
+    engine's default stays the calibrated one.
+    """
+    doctored = [(c, r) for c, r in zip(claims, results, strict=True) if c.kind == "doctored"]
+    honest = [r for c, r in zip(claims, results, strict=True) if c.kind == "honest"]
+    print("  operating curve (same-photograph cut -> recall, false flags):")
+    for cut in (0.80, 0.84, 0.86, 0.88, 0.90, 0.92, 0.94):
+        hits = sum(r["same_photo"] >= cut and r["original"] == c.listing_key for c, r in doctored)
+        flags = sum(r["same_photo"] >= cut and r["original"] is not None for r in honest)
+        mark = "  <- default" if math.isclose(cut, matching.SAME_PHOTO_THRESHOLD) else ""
+        print(
+            f"    {cut:.2f}  recall {hits / max(1, len(doctored)):7.2%}"
+            f"  false flags {flags / max(1, len(honest)):6.2%} ({flags}){mark}"
+        )
+
+
 def run_quality(args: argparse.Namespace, root: Path) -> int:
     objects = load_objects(root)
     if args.limit:
@@ -687,6 +706,7 @@ def run_quality(args: argparse.Namespace, root: Path) -> int:
     m_rep = metrics([c for c, _ in rep], [r for _, r in rep])
     print_table("calibration half", m_cal)
     print_table("REPORT half (the figures to quote)", m_rep)
+    print_operating_curve([c for c, _ in rep], [r for _, r in rep])
     for group in ("grocery", "eth80", "coil100"):
         sub = [(c, r) for c, r in rep if c.group == group]
         if sub:

@@ -63,6 +63,10 @@ MIN_INLIERS = 10
 MIRROR_VOTE_RATIO = 1.0
 #: Lowe ratio for pairwise descriptor matching with a shortlisted original.
 RATIO = 0.85
+#: Ratio test for the similarity fallback (see _verify).
+LOOSE_RATIO = 0.95
+#: The similarity fallback's inliers span at least this share of the original's sides.
+MIN_SPREAD = 0.2
 #: The same-photograph test works at most at this long side (original's frame).
 WORK_SIDE = 256
 #: A pixel is "reproduced" when, after alignment and colour mapping, no channel differs
@@ -354,31 +358,92 @@ def _sane(h: np.ndarray, claim_size: tuple[int, int], original_size: tuple[int, 
     return all(x > 0 for x in cross) or all(x < 0 for x in cross)
 
 
+def _consistent_matches(
+    matches: list[cv2.DMatch], claim_points: np.ndarray, original_points: np.ndarray
+) -> list[cv2.DMatch]:
+    """The matches whose keypoints agree on one scale change and one rotation.
+
+    Each ORB match implies a scale (keypoint size ratio) and a rotation (angle
+    difference); a copy's true matches agree, so the densest cell of a coarse histogram
+    (a Hough vote, as in Lowe's SIFT) keeps them and drops the repeated-patch matches that
+    let a fit collapse onto one spot.
+    """
+    if len(matches) < MIN_INLIERS:
+        return matches
+    q = np.array([m.queryIdx for m in matches])
+    t = np.array([m.trainIdx for m in matches])
+    log_scale = np.log2(
+        np.maximum(original_points[t, 2], 1e-3) / np.maximum(claim_points[q, 2], 1e-3)
+    )
+    turn = (original_points[t, 3] - claim_points[q, 3]) % 360.0
+    best: np.ndarray | None = None
+    for ds in (0, 1):  # cells offset by half a bin, so a peak on a border is not split
+        for da in (0, 15):
+            sb = np.floor(log_scale / 0.5 + ds * 0.5).astype(int)
+            ab = np.floor((turn + da) / 30.0).astype(int) % 12
+            keys = sb * 12 + ab
+            values, counts = np.unique(keys, return_counts=True)
+            chosen = keys == values[np.argmax(counts)]
+            if best is None or chosen.sum() > best.sum():
+                best = chosen
+    assert best is not None
+    return [m for m, keep in zip(matches, best, strict=True) if keep]
+
+
 def _verify(
     claim_points: np.ndarray,
     claim_descriptors: np.ndarray,
     original: OrbFeatures,
     claim_size: tuple[int, int],
 ) -> tuple[np.ndarray, int] | None:
+    """Geometric verification: a homography, or failing that a similarity, with inliers.
+
+    A homography from few points clustered on a smooth or symmetric object (a lid's rim,
+    a ring) is ill-conditioned and often fails the sanity test even when the claim is a
+    copy; a similarity (scale, rotation, shift) has four degrees of freedom instead of
+    eight and is what resizing, cropping, rotating and framing produce, so it is tried
+    next, on matches under a looser ratio test — repeated patches on such objects fail
+    the strict one (benchmark seed 7: COIL copies of containers and rings got no match at
+    all). ECC later refines either to a full homography.
+    """
     if len(original.descriptors) < 4 or len(claim_descriptors) < 4:
         return None
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
     pairs = matcher.knnMatch(claim_descriptors, original.descriptors, k=2)
+    threshold = max(2.0, 0.008 * max(original.image_size))
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance] + [
         p[0] for p in pairs if len(p) == 1
     ]
-    if len(good) < MIN_INLIERS:
+    if len(good) >= MIN_INLIERS:
+        src = _f32([claim_points[m.queryIdx, :2] for m in good]).reshape(-1, 1, 2)
+        dst = _f32([original.points[m.trainIdx, :2] for m in good]).reshape(-1, 1, 2)
+        h, mask = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, threshold, maxIters=2000)
+        if h is not None and mask is not None:
+            inliers = int(mask.sum())
+            if inliers >= MIN_INLIERS and _sane(h, claim_size, original.image_size):
+                return h / h[2, 2], inliers
+    loose = [p[0] for p in pairs if len(p) == 2 and p[0].distance < LOOSE_RATIO * p[1].distance]
+    loose = _consistent_matches(loose, claim_points, original.points)
+    if len(loose) < MIN_INLIERS:
         return None
-    src = _f32([claim_points[m.queryIdx, :2] for m in good]).reshape(-1, 1, 2)
-    dst = _f32([original.points[m.trainIdx, :2] for m in good]).reshape(-1, 1, 2)
-    threshold = max(2.0, 0.008 * max(original.image_size))
-    h, mask = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, threshold, maxIters=2000)
-    if h is None or mask is None:
+    src = _f32([claim_points[m.queryIdx, :2] for m in loose]).reshape(-1, 1, 2)
+    dst = _f32([original.points[m.trainIdx, :2] for m in loose]).reshape(-1, 1, 2)
+    affine, mask = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=threshold, maxIters=2000
+    )
+    if affine is None or mask is None:
         return None
     inliers = int(mask.sum())
+    h = np.vstack([affine, [0.0, 0.0, 1.0]])
     if inliers < MIN_INLIERS or not _sane(h, claim_size, original.image_size):
         return None
-    return h / h[2, 2], inliers
+    # Repeated patches can all match one small spot: a degenerate fit that shrinks the
+    # claim onto it collects many "inliers" (benchmark seed 7: a COIL container's crop
+    # mapped at a tenth of its size). A real copy's inliers spread over the original.
+    spread = np.ptp(dst[mask.ravel() > 0].reshape(-1, 2), axis=0)
+    if np.any(spread < MIN_SPREAD * np.array(original.image_size, np.float32)):
+        return None
+    return h, inliers
 
 
 # --- Same-photograph test ---------------------------------------------------------------
@@ -631,46 +696,7 @@ def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) ->
         return _Comparison(
             0.0, coverage, warp, (ww, wh), empty, np.zeros((wh, ww), bool), 0.0, 255.0, 0.0
         )
-    pixels_c = warped[valid]
-    pixels_o = work[valid]
-    step = max(1, len(pixels_c) // 20000)
-    # The colour map is fitted original → claim: a filter is a function of the original
-    # (a sepia or desaturating filter cannot be inverted, but it can be reproduced).
-    matrix = _fit_colour(pixels_o[::step], pixels_c[::step])
-    rendered = np.clip(work.reshape(-1, 3) @ matrix[:3] + matrix[3], 0, 255).reshape(work.shape)
-    rendered = _fit_tone_curves(rendered, warped, valid)
-    # The claim may be softer than the original (a re-photographed screen, heavy JPEG):
-    # blur the original to match before differencing, picking the best of a few widths.
-    blur_c = cv2.GaussianBlur(warped, (0, 0), 1.0)
-    best_err, extra = math.inf, 0.0
-    for candidate in (0.0, 0.7, 1.2, 1.8):
-        trial = cv2.GaussianBlur(rendered, (0, 0), math.hypot(1.0, candidate))
-        err = float(np.abs(trial - blur_c)[valid].mean())
-        if err < best_err - 0.02:
-            best_err, extra = err, candidate
-    if extra:
-        rendered = cv2.GaussianBlur(rendered, (0, 0), extra)
-    blur_o = cv2.GaussianBlur(rendered, (0, 0), 1.0)
-    signed = blur_c - blur_o
-    # Remove smooth, large-scale differences (screen glare, vignetting, a non-linear
-    # filter): a median over a window a sixth of the frame ignores a local edit.
-    window = max(3, (min(ww, wh) // 6) | 1)
-    shifted = np.clip(np.nan_to_num(signed) + 128.0, 0, 255).astype(np.uint8)
-    shifted[~valid] = 128
-    bias = cv2.medianBlur(shifted, window).astype(np.float32) - 128.0
-    difference = np.abs(signed - bias).max(axis=2)
-    # A sub-pixel misregistration leaves thin lines along strong edges: allow a
-    # difference proportional to the original's local gradient.
-    grey_r = cv2.cvtColor(blur_o, cv2.COLOR_RGB2GRAY)
-    gradient = (
-        cv2.magnitude(
-            cv2.Sobel(grey_r, cv2.CV_32F, 1, 0, ksize=3),
-            cv2.Sobel(grey_r, cv2.CV_32F, 0, 1, ksize=3),
-        )
-        / 8.0
-    )
-    gradient = cv2.dilate(gradient, np.ones((3, 3), np.uint8))
-    difference = np.maximum(difference - EDGE_SLACK * gradient, 0.0)
+    rendered, difference, raw, matrix, extra = _render_difference(work, warped, valid)
     grey_o = cv2.cvtColor(rendered.astype(np.float32), cv2.COLOR_RGB2GRAY)
     grey_c = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)
     # Margins of the original's frame that the claim covers with something else — a
@@ -678,9 +704,17 @@ def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) ->
     # of the reproduced frame: trimmed, they lower the coverage instead of counting as
     # disagreement (benchmark seed 7: crop+border and crop+screenshot copies scored 0.2-0.5).
     ncc0, textured0 = _texture_agreement(grey_o, grey_c, valid, TEXTURE_SIGMAS[0])
-    flat_ok = ~textured0 & (difference <= REPRODUCED_TOL)
+    flat_ok = ~textured0 & (np.maximum(difference, raw) <= REPRODUCED_TOL)
     bad = valid & ~((textured0 & (ncc0 > TEXTURE_NCC)) | flat_ok)
     kept = _trim_margins(bad, valid)
+    if (valid & ~kept).any() and (valid & kept).sum() >= 32:
+        # The colour map and tone curves were fitted with the trimmed margins in (a
+        # border's flat colour, a screenshot's UI): refitted on the reproduced frame only,
+        # they stop leaving a content-shaped residual (benchmark seed 7: an ETH-80
+        # crop+border copy showed its dog's whole outline as "changed").
+        valid &= kept
+        rendered, difference, raw, matrix, extra = _render_difference(work, warped, valid)
+        grey_o = cv2.cvtColor(rendered.astype(np.float32), cv2.COLOR_RGB2GRAY)
     valid &= kept
     inside = inside & kept.astype(inside.dtype)
     coverage = float(inside.mean())
@@ -722,6 +756,62 @@ def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) ->
         pre_xy,
         measures,
     )
+
+
+def _render_difference(
+    work: np.ndarray, warped: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """The original rendered like the claim, and the per-pixel difference maps.
+
+    Fits the colour map, tone curves and softness on ``valid`` pixels; returns the
+    rendered original, the difference (edge-tolerant, large-scale bias removed), the same
+    without the bias removal, the affine colour matrix and the extra blur chosen.
+    """
+    wh, ww = work.shape[:2]
+    pixels_c = warped[valid]
+    pixels_o = work[valid]
+    step = max(1, len(pixels_c) // 20000)
+    # The colour map is fitted original → claim: a filter is a function of the original
+    # (a sepia or desaturating filter cannot be inverted, but it can be reproduced).
+    matrix = _fit_colour(pixels_o[::step], pixels_c[::step])
+    rendered = np.clip(work.reshape(-1, 3) @ matrix[:3] + matrix[3], 0, 255).reshape(work.shape)
+    rendered = _fit_tone_curves(rendered, warped, valid)
+    # The claim may be softer than the original (a re-photographed screen, heavy JPEG):
+    # blur the original to match before differencing, picking the best of a few widths.
+    blur_c = cv2.GaussianBlur(warped, (0, 0), 1.0)
+    best_err, extra = math.inf, 0.0
+    for candidate in (0.0, 0.7, 1.2, 1.8):
+        trial = cv2.GaussianBlur(rendered, (0, 0), math.hypot(1.0, candidate))
+        err = float(np.abs(trial - blur_c)[valid].mean())
+        if err < best_err - 0.02:
+            best_err, extra = err, candidate
+    if extra:
+        rendered = cv2.GaussianBlur(rendered, (0, 0), extra)
+    blur_o = cv2.GaussianBlur(rendered, (0, 0), 1.0)
+    signed = blur_c - blur_o
+    # Remove smooth, large-scale differences (screen glare, vignetting, a non-linear
+    # filter): a median over a window a sixth of the frame ignores a local edit.
+    window = max(3, (min(ww, wh) // 6) | 1)
+    shifted = np.clip(np.nan_to_num(signed) + 128.0, 0, 255).astype(np.uint8)
+    shifted[~valid] = 128
+    bias = cv2.medianBlur(shifted, window).astype(np.float32) - 128.0
+    difference = np.abs(signed - bias).max(axis=2)
+    # A sub-pixel misregistration leaves thin lines along strong edges: allow a
+    # difference proportional to the original's local gradient.
+    grey_r = cv2.cvtColor(blur_o, cv2.COLOR_RGB2GRAY)
+    gradient = (
+        cv2.magnitude(
+            cv2.Sobel(grey_r, cv2.CV_32F, 1, 0, ksize=3),
+            cv2.Sobel(grey_r, cv2.CV_32F, 0, 1, ksize=3),
+        )
+        / 8.0
+    )
+    gradient = cv2.dilate(gradient, np.ones((3, 3), np.uint8))
+    difference = np.maximum(difference - EDGE_SLACK * gradient, 0.0)
+    # Before the bias removal: a uniform band (a border where a crop removed the picture)
+    # is exactly the kind of large-scale difference the median absorbs.
+    raw = np.maximum(np.abs(signed).max(axis=2) - EDGE_SLACK * gradient, 0.0)
+    return rendered, difference, raw, matrix, extra
 
 
 def _trim_margins(bad: np.ndarray, valid: np.ndarray) -> np.ndarray:
