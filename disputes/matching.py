@@ -390,48 +390,56 @@ def _consistent_matches(
     return [m for m, keep in zip(matches, best, strict=True) if keep]
 
 
-def _verify(
-    claim_points: np.ndarray,
-    claim_descriptors: np.ndarray,
-    original: OrbFeatures,
-    claim_size: tuple[int, int],
-    *,
-    similarity: bool = True,
+def _match_pairs(claim_descriptors: np.ndarray, original: OrbFeatures) -> list[Any]:
+    """Each claim descriptor's two nearest descriptors in ``original`` (Hamming)."""
+    if len(original.descriptors) < 4 or len(claim_descriptors) < 4:
+        return []
+    return list(
+        cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(claim_descriptors, original.descriptors, k=2)
+    )
+
+
+def _homography_fit(
+    pairs: list[Any], claim_points: np.ndarray, original: OrbFeatures, claim_size: tuple[int, int]
 ) -> tuple[np.ndarray, int] | None:
-    """Geometric verification: a homography, or failing that a similarity, with inliers.
+    """A homography claim→original from ratio-tested matches, with its inlier count."""
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance] + [
+        p[0] for p in pairs if len(p) == 1
+    ]
+    if len(good) < MIN_INLIERS:
+        return None
+    src = _f32([claim_points[m.queryIdx, :2] for m in good]).reshape(-1, 1, 2)
+    dst = _f32([original.points[m.trainIdx, :2] for m in good]).reshape(-1, 1, 2)
+    threshold = max(2.0, 0.008 * max(original.image_size))
+    h, mask = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, threshold, maxIters=2000)
+    if h is None or mask is None:
+        return None
+    inliers = int(mask.sum())
+    if inliers < MIN_INLIERS or not _sane(h, claim_size, original.image_size):
+        return None
+    return h / h[2, 2], inliers
+
+
+def _similarity_fit(
+    pairs: list[Any], claim_points: np.ndarray, original: OrbFeatures, claim_size: tuple[int, int]
+) -> tuple[np.ndarray, int] | None:
+    """The fallback when no homography verifies: a similarity, with its inlier count.
 
     A homography from few points clustered on a smooth or symmetric object (a lid's rim,
     a ring) is ill-conditioned and often fails the sanity test even when the claim is a
     copy; a similarity (scale, rotation, shift) has four degrees of freedom instead of
-    eight and is what resizing, cropping, rotating and framing produce, so it is tried
-    next, on matches under a looser ratio test — repeated patches on such objects fail
-    the strict one (benchmark seed 7: COIL copies of containers and rings got no match at
-    all). ECC later refines either to a full homography.
+    eight and is what resizing, cropping, rotating and framing produce. It is fitted on
+    matches under a looser ratio test — repeated patches on such objects fail the strict
+    one (benchmark seed 7: COIL copies of containers and rings got no match at all). ECC
+    later refines it to a full homography.
     """
-    if len(original.descriptors) < 4 or len(claim_descriptors) < 4:
-        return None
-    matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-    pairs = matcher.knnMatch(claim_descriptors, original.descriptors, k=2)
-    threshold = max(2.0, 0.008 * max(original.image_size))
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance] + [
-        p[0] for p in pairs if len(p) == 1
-    ]
-    if len(good) >= MIN_INLIERS:
-        src = _f32([claim_points[m.queryIdx, :2] for m in good]).reshape(-1, 1, 2)
-        dst = _f32([original.points[m.trainIdx, :2] for m in good]).reshape(-1, 1, 2)
-        h, mask = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, threshold, maxIters=2000)
-        if h is not None and mask is not None:
-            inliers = int(mask.sum())
-            if inliers >= MIN_INLIERS and _sane(h, claim_size, original.image_size):
-                return h / h[2, 2], inliers
-    if not similarity:
-        return None
     loose = [p[0] for p in pairs if len(p) == 2 and p[0].distance < LOOSE_RATIO * p[1].distance]
     loose = _consistent_matches(loose, claim_points, original.points)
     if len(loose) < MIN_INLIERS:
         return None
     src = _f32([claim_points[m.queryIdx, :2] for m in loose]).reshape(-1, 1, 2)
     dst = _f32([original.points[m.trainIdx, :2] for m in loose]).reshape(-1, 1, 2)
+    threshold = max(2.0, 0.008 * max(original.image_size))
     affine, mask = cv2.estimateAffinePartial2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=threshold, maxIters=2000
     )
@@ -711,15 +719,15 @@ def _compare(claim: np.ndarray, original: np.ndarray, homography: np.ndarray) ->
     flat_ok = ~textured0 & (np.maximum(difference, raw) <= REPRODUCED_TOL)
     bad = valid & ~((textured0 & (ncc0 > TEXTURE_NCC)) | flat_ok)
     kept = _trim_margins(bad, valid)
-    if (valid & ~kept).any() and (valid & kept).sum() >= 32:
+    trimmed = bool((valid & ~kept).any())
+    valid &= kept
+    if trimmed and valid.sum() >= 32:
         # The colour map and tone curves were fitted with the trimmed margins in (a
         # border's flat colour, a screenshot's UI): refitted on the reproduced frame only,
         # they stop leaving a content-shaped residual (benchmark seed 7: an ETH-80
         # crop+border copy showed its dog's whole outline as "changed").
-        valid &= kept
         rendered, difference, raw, matrix, extra = _render_difference(work, warped, valid)
         grey_o = cv2.cvtColor(rendered.astype(np.float32), cv2.COLOR_RGB2GRAY)
-    valid &= kept
     inside = inside & kept.astype(inside.dtype)
     coverage = float(inside.mean())
     difference[~valid] = np.nan
@@ -1071,20 +1079,17 @@ def _feature_candidates(
         eligible &= votes >= MIRROR_VOTE_RATIO * plain_votes
     order = [int(i) for i in np.argsort(-votes, kind="stable")[:SHORTLIST] if eligible[i]]
     found = []
+    pairs = {
+        i: _match_pairs(features.descriptors, index.originals[i].features)
+        for i in order
+        if i not in exclude
+    }
     # The similarity fallback only when no shortlisted original verifies with a
-    # homography: run for every one, it gave honest photos extra comparisons and doubled
-    # their time (benchmark --speed: honest 12 MP photos 606 ms mean).
-    for similarity in (False, True):
-        for i in order:
-            if i in exclude:
-                continue
-            verified = _verify(
-                features.points,
-                features.descriptors,
-                index.originals[i].features,
-                source.size,
-                similarity=similarity,
-            )
+    # homography: it exists for copies a homography cannot hold, and every candidate it
+    # adds costs a same-photograph comparison. The match pairs are computed once.
+    for fit in (_homography_fit, _similarity_fit):
+        for i, matched in pairs.items():
+            verified = fit(matched, features.points, index.originals[i].features, source.size)
             if verified is None:
                 continue
             h, inliers = verified
