@@ -322,6 +322,36 @@ def test_each_claim_descriptor_votes_once_for_its_nearest_original(
     assert votes[target] > 5 * max(1, int(others.max()))
 
 
+def test_a_descriptor_found_in_many_originals_is_a_stop_word() -> None:
+    # A patch of flat or repetitive texture recurs across a merchant's photos; it says
+    # nothing about which one a claim came from. Truncating its bucket instead voted for
+    # whichever originals were indexed first.
+    rng = np.random.default_rng(3)
+    shared = rng.integers(0, 256, 32, dtype=np.uint8)
+
+    def original(key: str, descriptors: np.ndarray) -> IndexedOriginal:
+        points = np.zeros((len(descriptors), 4), np.float32)
+        return IndexedOriginal(
+            key=key,
+            phash=bytes(8),
+            dhash=bytes(8),
+            features=OrbFeatures(points, descriptors, (100, 100)),
+            load_image=lambda: Image.new("RGB", (100, 100)),
+        )
+
+    distinctive = rng.integers(0, 256, (5, 32), dtype=np.uint8)
+    common = matching.VOTE_COMMON_MIN + 8
+    index = OriginalIndex(
+        [original(f"shelf-{i}", shared[None, :].copy()) for i in range(common)]
+        + [original("listing", distinctive)]
+    )
+
+    votes = index.votes(np.vstack([shared[None, :], distinctive]))
+
+    assert votes[:common].sum() == 0
+    assert votes[common] == len(distinctive)
+
+
 def test_alignment_refinement_recovers_a_poor_start_and_ignores_the_damage(
     originals: dict[str, Image.Image],
 ) -> None:
