@@ -61,8 +61,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from disputes import matching
-from disputes.matching import IndexedOriginal, OriginalIndex, claim_match
+from disputes import same_photo
+from disputes.matching import claim_match
+from disputes.original_index import IndexedOriginal, OriginalIndex
 from disputes.scoring import match_signal, verdict
 from evidence.fingerprints import OrbFeatures, fingerprint_image, load_analysis_image
 
@@ -662,7 +663,7 @@ def print_operating_curve(claims: list[Claim], results: list[dict[str, Any]]) ->
     for cut in (0.80, 0.84, 0.86, 0.88, 0.90, 0.92, 0.94):
         hits = sum(r["same_photo"] >= cut and r["original"] == c.listing_key for c, r in doctored)
         flags = sum(r["same_photo"] >= cut and r["original"] is not None for r in honest)
-        mark = "  <- default" if math.isclose(cut, matching.SAME_PHOTO_THRESHOLD) else ""
+        mark = "  <- default" if math.isclose(cut, same_photo.SAME_PHOTO_THRESHOLD) else ""
         print(
             f"    {cut:.2f}  recall {hits / max(1, len(doctored)):7.2%}"
             f"  false flags {flags / max(1, len(honest)):6.2%} ({flags}){mark}"
@@ -701,7 +702,7 @@ def run_quality(args: argparse.Namespace, root: Path) -> int:
     print("\ncalibration half — same-photograph score:")
     for k, v in calibration.items():
         print(f"  {k:<22} {v:.3f}")
-    print(f"  engine default SAME_PHOTO_THRESHOLD = {matching.SAME_PHOTO_THRESHOLD}")
+    print(f"  engine default SAME_PHOTO_THRESHOLD = {same_photo.SAME_PHOTO_THRESHOLD}")
     m_cal = metrics([c for c, _ in cal], [r for _, r in cal])
     m_rep = metrics([c for c, _ in rep], [r for _, r in rep])
     print_table("calibration half", m_cal)
@@ -738,7 +739,7 @@ def run_quality(args: argparse.Namespace, root: Path) -> int:
     summary = {
         "benchmark": "detection",
         "seed": args.seed,
-        "threshold": matching.SAME_PHOTO_THRESHOLD,
+        "threshold": same_photo.SAME_PHOTO_THRESHOLD,
         "calibration": calibration,
         "report": m_rep,
         "targets": TARGETS,

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from disputes.matching import ClaimMatch
+from disputes.same_photo import SAME_PHOTO_THRESHOLD
 
 #: A claim is flagged (and its level at least "medium") from this score. The engine's
 #: same-photograph verdict maps to DERIVED_MIN_WEIGHT ≥ FLAG_SCORE, so every derived match
 #: is flagged and no weaker signal on its own is — so in benchmarks/detection.py (seed 7)
 #: the flag's recall and false-flag rate are exactly those of the engine's
-#: matching.SAME_PHOTO_THRESHOLD (the benchmark measures the flag, not the raw score).
+#: same_photo.SAME_PHOTO_THRESHOLD (the benchmark measures the flag, not the raw score).
 FLAG_SCORE = 0.5
 #: "high" from this score (a derived match, an AI label, or both weaker signals together).
 HIGH_SCORE = 0.75
@@ -97,8 +98,6 @@ def match_signal(match: ClaimMatch | None, *, original_label: str) -> Signal:
                 ", but it is a different photograph, not an edited copy."
             )
         return Signal("no_match", WEIGHTS["no_match"], message, evidence)
-    from disputes.matching import SAME_PHOTO_THRESHOLD
-
     span = max(1e-6, 1.0 - SAME_PHOTO_THRESHOLD)
     strength = min(1.0, max(0.0, (match.same_photo_score - SAME_PHOTO_THRESHOLD) / span))
     weight = DERIVED_MIN_WEIGHT + (DERIVED_MAX_WEIGHT - DERIVED_MIN_WEIGHT) * strength

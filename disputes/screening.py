@@ -13,7 +13,8 @@ from typing import Any
 
 from PIL import Image
 
-from disputes.matching import ClaimMatch, IndexedOriginal, OriginalIndex, claim_match
+from disputes.matching import ClaimMatch, claim_match
+from disputes.original_index import IndexedOriginal, OriginalIndex
 from disputes.scoring import Verdict, match_signal, verdict
 from disputes.signals import provenance_signals
 from evidence.errors import MediaRejected

@@ -6,90 +6,25 @@ with the changed region found; another photograph of the same artwork must not b
 
 from __future__ import annotations
 
-import io
-
 import cv2
-import imagehash
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 from skimage import data as skdata
 
-from disputes import matching
-from disputes.matching import IndexedOriginal, OriginalIndex, claim_match
-from evidence.fingerprints import (
-    OrbFeatures,
-    fingerprint_image,
-    fit_for_analysis,
-    load_analysis_image,
+from disputes import matching, same_photo
+from disputes.matching import claim_match
+from disputes.original_index import OriginalIndex
+from tests.disputes.engine_images import (
+    as_claim,
+    bbox,
+    indexed,
+    iou,
+    label_product,
+    paint_damage,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-def indexed(key: str, image: Image.Image) -> IndexedOriginal:
-    analysis = fit_for_analysis(image)
-    prints = {f.algorithm: f for f in fingerprint_image(analysis)}
-    return IndexedOriginal(
-        key=key,
-        phash=prints["phash"].value,
-        dhash=prints["dhash"].value,
-        features=OrbFeatures.from_bytes(prints["orb"].value),
-        load_image=lambda: analysis,
-    )
-
-
-def label_product(background: Image.Image | None = None) -> Image.Image:
-    """A 'listing photo': a printed carton label (the coffee photo as artwork) on white."""
-    art = Image.fromarray(skdata.coffee()).resize((180, 240))
-    canvas = background.copy() if background is not None else Image.new("RGB", (400, 400), "white")
-    canvas.paste(art, (110, 80))
-    return canvas
-
-
-@pytest.fixture(scope="module")
-def originals() -> dict[str, Image.Image]:
-    return {
-        "astronaut": Image.fromarray(skdata.astronaut()),
-        "chelsea": Image.fromarray(skdata.chelsea()),
-        "rocket": Image.fromarray(skdata.rocket()),
-        "product": label_product(),
-    }
-
-
-@pytest.fixture(scope="module")
-def index(originals: dict[str, Image.Image]) -> OriginalIndex:
-    return OriginalIndex(indexed(key, image) for key, image in originals.items())
-
-
-def paint_damage(image: Image.Image, centre: tuple[int, int]) -> tuple[Image.Image, Image.Image]:
-    """A dark hole with a crack; returns the painted image and the mask of changed pixels."""
-    painted = image.copy()
-    draw = ImageDraw.Draw(painted)
-    x, y = centre
-    draw.ellipse((x - 18, y - 14, x + 18, y + 14), fill=(25, 20, 18))
-    draw.line((x + 10, y, x + 45, y + 20, x + 60, y + 18), fill=(15, 15, 15), width=3)
-    diff = np.abs(np.asarray(painted, np.int16) - np.asarray(image, np.int16)).max(axis=2)
-    return painted, Image.fromarray(((diff >= 16) * 255).astype(np.uint8))
-
-
-def bbox(mask: Image.Image) -> tuple[int, int, int, int]:
-    ys, xs = np.nonzero(np.asarray(mask) > 127)
-    return int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
-
-
-def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    ix = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
-
-
-def as_claim(image: Image.Image) -> tuple[Image.Image, tuple[int, int]]:
-    """Encode as a phone would (JPEG) and decode the way the workers do."""
-    buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=90)
-    return load_analysis_image(buffer, max_pixels=60_000_000), image.size
 
 
 def screenshot(image: Image.Image, mask: Image.Image) -> tuple[Image.Image, Image.Image]:
@@ -156,7 +91,7 @@ def test_doctored_copy_is_matched_and_its_region_found(
     assert match is not None
     assert match.original_key == "astronaut"
     assert match.is_derived
-    assert match.same_photo_score >= matching.SAME_PHOTO_THRESHOLD
+    assert match.same_photo_score >= same_photo.SAME_PHOTO_THRESHOLD
     assert match.region is not None
     assert iou(match.region, bbox(moved_mask)) >= 0.5
     assert match.heatmap is not None and match.heatmap.size == claim.size
@@ -285,156 +220,6 @@ def test_empty_index_matches_nothing() -> None:
 
     assert len(OriginalIndex([])) == 0
     assert claim_match(claim, claim_size=size, index=OriginalIndex([])) is None
-
-
-def test_index_length(index: OriginalIndex) -> None:
-    assert len(index) == 4
-
-
-def test_dihedral_phashes_start_with_imagehash_phash(originals: dict[str, Image.Image]) -> None:
-    image = fit_for_analysis(originals["chelsea"])
-
-    hashes = matching.dihedral_phashes(image)
-
-    expected = int(str(imagehash.phash(image)), 16)
-    assert hashes.shape == (8,)
-    assert int(hashes[0]) == expected
-    # A quarter turn of the image is found among the variants at distance 0.
-    turned = matching.dihedral_phashes(image.transpose(Image.Transpose.ROTATE_90))
-    assert min(bin(int(h) ^ int(turned[0])).count("1") for h in hashes) <= 4
-
-
-def test_each_claim_descriptor_votes_once_for_its_nearest_original(
-    index: OriginalIndex, originals: dict[str, Image.Image]
-) -> None:
-    # Votes for every original with *some* close descriptor made all originals of similar
-    # texture tie; one vote per claim descriptor (its nearest neighbour's original) makes
-    # the true original stand out even for a crop.
-    painted, _ = paint_damage(originals["astronaut"], (330, 300))
-    claim, _ = as_claim(painted.crop((60, 40, 480, 470)))
-    features = matching.orb_features(claim, n_features=matching.CLAIM_FEATURES)
-    target = [o.key for o in index.originals].index("astronaut")
-
-    votes = index.votes(features.descriptors)
-
-    assert votes.sum() <= len(features.descriptors)
-    others = np.delete(votes, target)
-    assert votes[target] > 5 * max(1, int(others.max()))
-
-
-def test_a_descriptor_found_in_many_originals_is_a_stop_word() -> None:
-    # A patch of flat or repetitive texture recurs across a merchant's photos; it says
-    # nothing about which one a claim came from. Truncating its bucket instead voted for
-    # whichever originals were indexed first.
-    rng = np.random.default_rng(3)
-    shared = rng.integers(0, 256, 32, dtype=np.uint8)
-
-    def original(key: str, descriptors: np.ndarray) -> IndexedOriginal:
-        points = np.zeros((len(descriptors), 4), np.float32)
-        return IndexedOriginal(
-            key=key,
-            phash=bytes(8),
-            dhash=bytes(8),
-            features=OrbFeatures(points, descriptors, (100, 100)),
-            load_image=lambda: Image.new("RGB", (100, 100)),
-        )
-
-    distinctive = rng.integers(0, 256, (5, 32), dtype=np.uint8)
-    common = matching.VOTE_COMMON_MIN + 8
-    index = OriginalIndex(
-        [original(f"shelf-{i}", shared[None, :].copy()) for i in range(common)]
-        + [original("listing", distinctive)]
-    )
-
-    votes = index.votes(np.vstack([shared[None, :], distinctive]))
-
-    assert votes[:common].sum() == 0
-    assert votes[common] == len(distinctive)
-
-
-def test_alignment_refinement_recovers_a_poor_start_and_ignores_the_damage(
-    originals: dict[str, Image.Image],
-) -> None:
-    # The start is 5 px and 3 % off (a poor feature fit on a small image); a large painted
-    # blob must not pull the warp (the damage is masked out of ECC).
-    base = np.asarray(originals["astronaut"].convert("L").resize((200, 200)), np.float32)
-    truth = np.array([[1.0, 0.0, 7.0], [0.0, 1.0, 4.0], [0.0, 0.0, 1.0]])
-    target = base.copy()
-    target[60:120, 80:150] = 20.0  # painted damage, in the claim only
-    # The claim is the original shifted by (7, 4): claim(x + 7, y + 4) = original(x, y).
-    claim = np.full((212, 212), 128.0, np.float32)
-    claim[4:204, 7:207] = target
-    work = np.dstack([base] * 3)
-    start = np.array([[1.03, 0.0, 2.0], [0.0, 1.03, 0.0], [0.0, 0.0, 1.0]])
-
-    template, mask = matching._alignment_template(work, np.dstack([claim] * 3), start)
-    refined, ncc = matching._refine_alignment(template, claim, start, mask)
-
-    corners = np.float32([[0, 0], [199, 0], [199, 199], [0, 199]]).reshape(-1, 1, 2)
-    error = np.abs(
-        cv2.perspectiveTransform(corners, refined) - cv2.perspectiveTransform(corners, truth)
-    ).max()
-    assert error < 0.5
-    assert ncc > 0.95
-    # Most of the blob is left out (where the original is itself dark it agrees anyway).
-    assert (mask[70:110, 90:140] == 0).mean() > 0.7
-
-
-def test_margins_that_do_not_reproduce_the_original_are_trimmed() -> None:
-    valid = np.ones((40, 50), bool)
-    bad = np.zeros((40, 50), bool)
-    bad[:6, :] = True  # a border where a crop removed the top of the picture
-    bad[:, 45:] = True  # and the right edge
-    bad[20:26, 10:30] = True  # an edit inside the picture: never trimmed
-
-    kept = matching._trim_margins(bad, valid)
-
-    assert not kept[:6, :].any() and not kept[:, 45:].any()
-    assert kept[6:, :45].all()
-
-
-def test_a_faint_edit_still_gets_a_region() -> None:
-    # Nothing reaches the normal thresholds; the fallback reports the strongest component.
-    difference = np.zeros((100, 100), np.float32)
-    difference[40:55, 30:50] = 14.0
-    difference[80:82, 80:82] = 13.0
-    inside = np.ones((100, 100), np.uint8)
-
-    changed = matching._changed_pixels(difference, inside, noise=0.5)
-
-    ys, xs = np.nonzero(changed)
-    assert changed.any()
-    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (40, 54, 30, 49)
-
-
-def test_tone_curves_absorb_a_gamma_filter_but_not_a_local_edit() -> None:
-    rng = np.random.default_rng(5)
-    rendered = rng.uniform(0, 255, (60, 60, 3)).astype(np.float32)
-    claim = 255.0 * (rendered / 255.0) ** 0.7  # a gamma filter (not affine)
-    claim[10:20, 10:20] = 0.0  # a painted edit
-    valid = np.ones((60, 60), bool)
-
-    fitted = matching._fit_tone_curves(rendered, claim.astype(np.float32), valid)
-
-    residual = np.abs(fitted - claim)
-    outside = np.ones((60, 60), bool)
-    outside[10:20, 10:20] = False
-    assert np.median(residual[outside]) < 3.0  # the filter is reproduced
-    assert residual[10:20, 10:20].mean() > 50.0  # the edit still stands out
-
-
-def test_the_region_is_the_strongest_edit_not_residue_far_away() -> None:
-    # JPEG ringing along print far from the edit must not stretch the reported box.
-    difference = np.zeros((200, 200), np.float32)
-    difference[100:130, 90:120] = 60.0  # the edit
-    difference[133:145, 92:118] = 30.0  # a stroke of the same edit, close by
-    difference[5:20, 5:40] = 25.0  # residue far away
-    inside = np.ones((200, 200), np.uint8)
-
-    changed = matching._changed_pixels(difference, inside, noise=0.5)
-
-    ys, xs = np.nonzero(changed)
-    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (100, 144, 90, 119)
 
 
 def test_matches_that_disagree_on_scale_and_rotation_are_dropped() -> None:

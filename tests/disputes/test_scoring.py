@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from disputes import scoring
-from disputes.matching import SAME_PHOTO_THRESHOLD, ClaimMatch
+from disputes.matching import ClaimMatch
+from disputes.same_photo import SAME_PHOTO_THRESHOLD
 from disputes.scoring import Signal, match_signal, verdict
 
 
