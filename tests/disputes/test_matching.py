@@ -15,6 +15,7 @@ from skimage import data as skdata
 from disputes import matching, same_photo
 from disputes.matching import claim_match
 from disputes.original_index import OriginalIndex
+from evidence.fingerprints import OrbFeatures
 from tests.disputes.engine_images import (
     as_claim,
     bbox,
@@ -245,6 +246,28 @@ def test_matches_that_disagree_on_scale_and_rotation_are_dropped() -> None:
     kept_ids = {m.queryIdx for m in kept}
     assert set(range(20)) <= kept_ids
     assert len(kept_ids - set(range(20))) <= 3  # a few strays may share the cell by chance
+
+
+def test_a_similarity_is_still_fitted_when_true_matches_spread_over_scale_cells() -> None:
+    # On a smooth object ORB's keypoint sizes (pyramid levels) are unreliable: a copy's
+    # true matches fall into three scale cells, none with enough of them, so the vote's
+    # cell alone cannot verify the copy; the loose matches together can.
+    rng = np.random.default_rng(8)
+    n = 24
+    xy = rng.uniform(0, 200, (n, 2)).astype(np.float32)
+    claim_points = np.column_stack([xy, np.full(n, 31.0), np.zeros(n)]).astype(np.float32)
+    sizes = 31.0 * np.array([0.3, 0.6, 1.2], np.float32)[np.arange(n) % 3]
+    original_xy = 0.6 * xy + np.float32([10, 20])
+    original_points = np.column_stack([original_xy, sizes, np.zeros(n)]).astype(np.float32)
+    original = OrbFeatures(original_points, np.zeros((n, 32), np.uint8), (140, 140))
+    pairs = [[cv2.DMatch(i, i, 10.0), cv2.DMatch(i, (i + 1) % n, 100.0)] for i in range(n)]
+
+    fitted = matching._similarity_fit(pairs, claim_points, original, (200, 200))
+
+    assert fitted is not None
+    h, inliers = fitted
+    assert inliers == n
+    assert np.allclose(h[:2, :2], 0.6 * np.eye(2), atol=1e-3)
 
 
 def test_a_border_close_to_the_backdrop_is_trimmed_and_the_colours_refitted() -> None:
