@@ -47,12 +47,14 @@ class IndexedOriginal:
 
 # --- pHash over the dihedral group ------------------------------------------------------
 
+#: The 8 rotations/flips as (left-right flip first?, counter-clockwise quarter turns).
 DIHEDRAL: tuple[tuple[bool, int], ...] = tuple(
     (flip, turns) for flip in (False, True) for turns in range(4)
 )
 
 
 def dihedral_variant(array: np.ndarray, flip: bool, turns: int) -> np.ndarray:
+    """``array`` flipped left-right (if ``flip``), then turned ``turns`` quarters CCW."""
     out = np.fliplr(array) if flip else array
     return np.rot90(out, turns)
 

@@ -87,6 +87,8 @@ SAME_PHOTO_THRESHOLD = 0.87
 
 @dataclass
 class Comparison:
+    """One claim measured against one original: the score and the maps behind it."""
+
     score: float
     coverage: float
     warp: np.ndarray  # work px (original frame) -> claim px (claim analysis image)
