@@ -620,10 +620,9 @@ def calibrate(claims: list[Claim], results: list[dict[str, Any]]) -> dict[str, f
     hon_995 = hon[min(len(hon) - 1, math.ceil(0.995 * len(hon)) - 1)] if hon else 0.0
     doc_p01 = doc[int(0.01 * len(doc))] if doc else 1.0
     midpoint = (hon_max + doc_p01) / 2
-    flagged_at_midpoint = sum(h >= midpoint for h in hon)
-    cut = math.floor(midpoint / 0.005) * 0.005
-    while cut - 0.005 > 0 and sum(h >= cut - 0.005 for h in hon) == flagged_at_midpoint:
-        cut -= 0.005
+    # The lowest cut on the 0.005 grid above the highest honest score under the midpoint.
+    below = max((h for h in hon if h < midpoint), default=0.0)
+    cut = (math.floor(below / 0.005) + 1) * 0.005
     return {
         "honest_max": hon_max,
         "honest_p99.5": hon_995,

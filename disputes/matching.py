@@ -206,6 +206,15 @@ def _match_pairs(claim_descriptors: np.ndarray, original: OrbFeatures) -> list[A
     )
 
 
+def _matched_points(
+    matches: list[Any], claim_points: np.ndarray, original: OrbFeatures
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """The matches' claim and original points (N x 1 x 2) and the RANSAC tolerance (px)."""
+    src = _f32([claim_points[m.queryIdx, :2] for m in matches]).reshape(-1, 1, 2)
+    dst = _f32([original.points[m.trainIdx, :2] for m in matches]).reshape(-1, 1, 2)
+    return src, dst, max(2.0, 0.008 * max(original.image_size))
+
+
 def _homography_fit(
     pairs: list[Any], claim_points: np.ndarray, original: OrbFeatures, claim_size: tuple[int, int]
 ) -> tuple[np.ndarray, int] | None:
@@ -215,9 +224,7 @@ def _homography_fit(
     ]
     if len(good) < MIN_INLIERS:
         return None
-    src = _f32([claim_points[m.queryIdx, :2] for m in good]).reshape(-1, 1, 2)
-    dst = _f32([original.points[m.trainIdx, :2] for m in good]).reshape(-1, 1, 2)
-    threshold = max(2.0, 0.008 * max(original.image_size))
+    src, dst, threshold = _matched_points(good, claim_points, original)
     h, mask = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, threshold, maxIters=2000)
     if h is None or mask is None:
         return None
@@ -257,9 +264,7 @@ def _similarity_ransac(
     """A RANSAC similarity claim→original over ``matches``, if it is sane and spread out."""
     if len(matches) < MIN_INLIERS:
         return None
-    src = _f32([claim_points[m.queryIdx, :2] for m in matches]).reshape(-1, 1, 2)
-    dst = _f32([original.points[m.trainIdx, :2] for m in matches]).reshape(-1, 1, 2)
-    threshold = max(2.0, 0.008 * max(original.image_size))
+    src, dst, threshold = _matched_points(matches, claim_points, original)
     affine, mask = cv2.estimateAffinePartial2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=threshold, maxIters=2000
     )
@@ -460,12 +465,18 @@ def claim_match(
             candidates.append(_Candidate(int(i), "phash", s @ d, 0, flip))
 
     best: tuple[float, _Candidate, Comparison, np.ndarray] | None = None
+    # An original can be a candidate twice (by pHash and by features, or in both passes):
+    # decoded once.
+    decoded: dict[int, np.ndarray] = {}
 
     def evaluate(cands: list[_Candidate]) -> None:
         nonlocal best
         cands = sorted(cands, key=lambda c: -c.inliers)[:MAX_COMPARISONS]
         for cand in cands:
-            original = _as_rgb_array(index.originals[cand.index].load_image(), 1 << 30)
+            if cand.index not in decoded:
+                image = index.originals[cand.index].load_image()
+                decoded[cand.index] = _as_rgb_array(image, 1 << 30)
+            original = decoded[cand.index]
             oh_, ow_ = original.shape[:2]
             fw, fh = index.originals[cand.index].features.image_size
             h = cand.homography

@@ -121,6 +121,8 @@ class OriginalIndex:
         for c in range(_CHUNKS):
             order = np.argsort(keys[:, c], kind="stable").astype(np.int32)
             self._tables.append((keys[order, c], order))
+        # A bucket larger than this is a stop word (see VOTE_COMMON_FACTOR).
+        self._common = max(VOTE_COMMON_MIN, VOTE_COMMON_FACTOR * len(self._words) // (1 << 16))
         # The tables' entry orders end to end, so one gather serves every table.
         self._entries = (
             np.concatenate([order for _, order in self._tables])
@@ -146,14 +148,13 @@ class OriginalIndex:
         descriptors = np.ascontiguousarray(descriptors.astype(np.uint8))
         qkeys = descriptors.view("<u2").reshape(-1, _CHUNKS)
         qwords = descriptors.view(np.uint64).reshape(-1, 4)
-        common = max(VOTE_COMMON_MIN, VOTE_COMMON_FACTOR * len(self._words) // (1 << 16))
         starts_by_table: list[np.ndarray] = []
         lengths_by_table: list[np.ndarray] = []
         for c, (sorted_keys, _) in enumerate(self._tables):
             lo = np.searchsorted(sorted_keys, qkeys[:, c], side="left")
             hi = np.searchsorted(sorted_keys, qkeys[:, c], side="right")
             starts_by_table.append(lo + c * len(sorted_keys))
-            lengths_by_table.append(np.where(hi - lo > common, 0, hi - lo))
+            lengths_by_table.append(np.where(hi - lo > self._common, 0, hi - lo))
         lengths = np.concatenate(lengths_by_table)
         total = int(lengths.sum())
         if not total:
