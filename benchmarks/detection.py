@@ -75,6 +75,8 @@ SOURCES = (
 MAX_PIXELS = 60_000_000
 TRUE_CHANGE_LEVELS = 16  # a pixel "really changed" when a channel moved this much
 TARGETS = {"recall": 0.99, "false_flags": 0.005, "iou": 0.7, "ms_12mp": 400.0}
+#: The near-copy band may hold at most this share of the calibration half's honest photos.
+NEAR_COPY_REVIEW_SHARE = 0.01
 SINGLE_EDITS = (
     "none",
     "resize",
@@ -517,6 +519,7 @@ def screen(data: bytes, index: OriginalIndex) -> dict[str, Any]:
         "original": match.original_key if match else None,
         "same_photo": match.same_photo_score if match else 0.0,
         "derived": bool(match and match.is_derived),
+        "near_copy": bool(match and match.is_near_copy),
         "method": match.method if match else None,
         "inliers": match.inliers if match else 0,
         "region": list(match.region) if match and match.region else None,
@@ -560,6 +563,11 @@ def metrics(claims: list[Claim], results: list[dict[str, Any]]) -> dict[str, Any
     honest = [(c, r) for c, r in zip(claims, results, strict=True) if c.kind == "honest"]
     hits = sum(_hit(c, r) for c, r in doctored)
     flags = sum(bool(r["flagged"]) for _, r in honest)
+    # The near-copy band: medium risk, not flagged — a person compares the two.
+    near_doctored = sum(
+        bool(r.get("near_copy")) and r["original"] == c.listing_key for c, r in doctored
+    )
+    near_honest = sum(bool(r.get("near_copy")) for _, r in honest)
     ious = [iou(r["region"] if _hit(c, r) else None, c.true_box) for c, r in doctored if c.true_box]
     ious_hit = [iou(r["region"], c.true_box) for c, r in doctored if c.true_box and _hit(c, r)]
     # Recall at ≤ 1 % false flags, ranking by the same-photograph score.
@@ -588,6 +596,10 @@ def metrics(claims: list[Claim], results: list[dict[str, Any]]) -> dict[str, Any
         "recall": hits / max(1, len(doctored)),
         "false_flag_rate": flags / max(1, len(honest)),
         "false_flags": flags,
+        "near_copy_doctored": near_doctored,
+        "near_copy_honest": near_honest,
+        "recall_flagged_or_near_copy": (hits + near_doctored) / max(1, len(doctored)),
+        "honest_flagged_or_near_copy": (flags + near_honest) / max(1, len(honest)),
         "recall_at_1pc_ff": recall_1pc,
         "mean_iou": statistics.fmean(ious) if ious else 0.0,
         "mean_iou_detected": statistics.fmean(ious_hit) if ious_hit else 0.0,
@@ -623,6 +635,17 @@ def calibrate(claims: list[Claim], results: list[dict[str, Any]]) -> dict[str, f
     # The lowest cut on the 0.005 grid above the highest honest score under the midpoint.
     below = max((h for h in hon if h < midpoint), default=0.0)
     cut = (math.floor(below / 0.005) + 1) * 0.005
+    # The near-copy band under the engine's verdict: as low as it goes while the honest
+    # photos it holds stay within NEAR_COPY_REVIEW_SHARE of all honest photos (the review
+    # work it adds).
+    verdict_cut = same_photo.SAME_PHOTO_THRESHOLD
+    allowed = math.floor(NEAR_COPY_REVIEW_SHARE * len(hon))
+    near = verdict_cut
+    for step in range(1, int(verdict_cut / 0.005) + 1):
+        trial = round(verdict_cut - step * 0.005, 3)
+        if sum(trial <= h < verdict_cut for h in hon) > allowed:
+            break
+        near = trial
     return {
         "honest_max": hon_max,
         "honest_p99.5": hon_995,
@@ -630,6 +653,7 @@ def calibrate(claims: list[Claim], results: list[dict[str, Any]]) -> dict[str, f
         "doctored_min": doc[0] if doc else 1.0,
         "widest_margin": midpoint,
         "suggested_threshold": round(cut, 3),
+        "suggested_near_copy": near,
     }
 
 
@@ -649,6 +673,14 @@ def print_table(title: str, m: dict[str, Any]) -> None:
             f"≤ {TARGETS['false_flags']:.1%}",
         ),
         ("recall at ≤1% false flags", f"{m['recall_at_1pc_ff']:.2%}", ""),
+        (
+            "near copies (medium, not flagged): doctored",
+            f"{m['near_copy_doctored']}",
+            "",
+        ),
+        ("near copies (medium, not flagged): honest", f"{m['near_copy_honest']}", ""),
+        ("doctored flagged or near copy", f"{m['recall_flagged_or_near_copy']:.2%}", ""),
+        ("honest flagged or near copy", f"{m['honest_flagged_or_near_copy']:.2%}", ""),
         ("mean region IoU (misses = 0)", f"{m['mean_iou']:.3f}", f"≥ {TARGETS['iou']}"),
         ("mean region IoU (detected only)", f"{m['mean_iou_detected']:.3f}", ""),
         ("share with IoU ≥ 0.5", f"{m['iou_ge_05']:.2%}", ""),
@@ -717,6 +749,7 @@ def run_quality(args: argparse.Namespace, root: Path) -> int:
     for k, v in calibration.items():
         print(f"  {k:<22} {v:.3f}")
     print(f"  engine default SAME_PHOTO_THRESHOLD = {same_photo.SAME_PHOTO_THRESHOLD}")
+    print(f"  engine default NEAR_COPY_THRESHOLD = {same_photo.NEAR_COPY_THRESHOLD}")
     m_cal = metrics([c for c, _ in cal], [r for _, r in cal])
     m_rep = metrics([c for c, _ in rep], [r for _, r in rep])
     print_table("calibration half", m_cal)
@@ -754,6 +787,7 @@ def run_quality(args: argparse.Namespace, root: Path) -> int:
         "benchmark": "detection",
         "seed": args.seed,
         "threshold": same_photo.SAME_PHOTO_THRESHOLD,
+        "near_copy_threshold": same_photo.NEAR_COPY_THRESHOLD,
         "calibration": calibration,
         "report": m_rep,
         "targets": TARGETS,

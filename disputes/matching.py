@@ -36,6 +36,7 @@ from disputes.original_index import (
 )
 from disputes.same_photo import (
     CHANGED_HIGH,
+    NEAR_COPY_THRESHOLD,
     SAME_PHOTO_THRESHOLD,
     Comparison,
     compare_with_original,
@@ -107,6 +108,13 @@ class ClaimMatch:
     #: Claim→original homography in analysis pixels (for drawing the overlay).
     homography: tuple[float, ...] | None = None
     details: dict[str, float] = field(default_factory=dict)
+    #: (width, height) of the claim as analysed (the frame of ``homography`` and ``heatmap``).
+    analysis_size: tuple[int, int] | None = None
+
+    @property
+    def is_near_copy(self) -> bool:
+        """Close to the original's picture but under the verdict: for a person to compare."""
+        return not self.is_derived and self.same_photo_score >= NEAR_COPY_THRESHOLD
 
 
 def _dihedral_matrix(flip: bool, turns: int, size: tuple[int, int]) -> np.ndarray:
@@ -518,6 +526,7 @@ def claim_match(
         is_derived=derived,
         coverage=round(comparison.coverage, 4),
         homography=tuple(float(v) for v in cand.homography.flatten()),
+        analysis_size=(cw, ch),
         details={
             "residual": comparison.residual,
             "colour_shift": comparison.colour_shift,

@@ -83,6 +83,13 @@ COLOUR_RIDGE = 50.0
 #: handle is out of view): the listing view's picture except for noise and a mould mark.
 #: NOT at the issue's targets: see benchmarks/README.md.
 SAME_PHOTO_THRESHOLD = 0.87
+#: Below the verdict, a claim from this score on is a *near copy*: not called an edited
+#: copy (not flagged) but not called another photograph either — a person should compare
+#: the two side by side. Calibrated by benchmarks/detection.py (seed 7) on its calibration
+#: half: the lowest cut (0.005 grid) where the honest photos between it and
+#: SAME_PHOTO_THRESHOLD stay within 1 % of all honest photos (8 of 818 at 0.75); 15 of the
+#: 20 doctored copies under the verdict score in that band there.
+NEAR_COPY_THRESHOLD = 0.75
 
 
 @dataclass

@@ -36,6 +36,7 @@ WEIGHTS: dict[str, float] = {
     "reused_image": 0.6,
     "ai_provenance": 0.85,
     "editing_software": 0.3,
+    "near_copy": 0.4,
     "no_match": 0.0,
     "repeat_claimant": 0.35,
 }
@@ -83,7 +84,27 @@ def _join(words: list[str]) -> str:
 
 
 def match_signal(match: ClaimMatch | None, *, original_label: str) -> Signal:
-    """The signal for the matcher's result: ``derived_from_original`` or ``no_match``."""
+    """The signal for the matcher's result: ``derived_from_original``, ``near_copy``
+    (medium risk, not flagged: a person compares the two) or ``no_match``."""
+    if match is not None and match.is_near_copy:
+        label = original_label or match.original_key
+        score = round(match.same_photo_score, 3)
+        return Signal(
+            "near_copy",
+            WEIGHTS["near_copy"],
+            f"Possibly your photo {label}: it reproduces much of that photo's fine detail "
+            f"(same-photograph score {score:.2f}; an edited copy scores at least "
+            f"{SAME_PHOTO_THRESHOLD:.2f}), but not enough to call it an edited copy. "
+            "Compare the two side by side.",
+            {
+                "original": match.original_key,
+                "method": match.method,
+                "hash_distance": match.hash_distance,
+                "inliers": match.inliers,
+                "same_photo_score": score,
+                "threshold": SAME_PHOTO_THRESHOLD,
+            },
+        )
     if match is None or not match.is_derived:
         evidence: dict[str, Any] = {}
         message = "No match with your evidence: this photo was not found among your originals."

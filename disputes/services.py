@@ -260,12 +260,17 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
             name=storage.derived_name(source_sha256=image.sha256, label="heatmap.png"),
         )
     aligned_name = ""
-    if heatmap_name and match is not None and match.homography is not None:
+    # The original in the claim's frame, for side-by-side review: for an edited copy and
+    # for a near copy (where that comparison is the reviewer's whole job).
+    if (
+        match is not None
+        and (heatmap_name or match.is_near_copy)
+        and match.homography is not None
+        and match.analysis_size is not None
+    ):
         original = next(o for o in found.index.originals if o.key == match.original_key)
         aligned = original_in_claim_frame(
-            original.load_image(),
-            match.homography,
-            match.heatmap.size if match.heatmap else claim.size,
+            original.load_image(), match.homography, match.analysis_size
         )
         aligned_name = storage.save_derived(
             _jpeg(aligned),

@@ -148,12 +148,14 @@ def pack_contents(*, user: Any, dispute: Dispute, stills_per_video: int) -> Pack
         files.append(claim)
         findings = sorted(image.findings.all(), key=lambda f: -f.weight)
         derived = next((f for f in findings if f.code == "derived_from_original"), None)
+        # A near copy names its original too: the pack shows it beside the claim.
+        named = derived or next((f for f in findings if f.code == "near_copy"), None)
         original: PackFile | None = None
         label = ""
-        if derived is not None:
-            key = f"{derived.evidence.get('original_kind')}:{derived.evidence.get('original_id')}"
+        if named is not None:
+            key = f"{named.evidence.get('original_kind')}:{named.evidence.get('original_id')}"
             source = originals.get(key)
-            label = str(derived.evidence.get("original_label") or "")
+            label = str(named.evidence.get("original_label") or "")
             original = _original_file(source, n) if source is not None else None
             if original is not None and all(f.path != original.path for f in files):
                 files.append(original)

@@ -3,12 +3,14 @@ real Redis + Celery worker process the integration tests use."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -235,3 +237,32 @@ def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2) -> bool
 
 
 assert settings  # imported for type checkers; fixtures use pytest-django's `settings`
+
+
+@pytest.fixture
+def near_copy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The services' engine, with its derived matches scored just under the verdict.
+
+    What a heavily re-photographed copy (or a look-alike) gives; no test image reliably
+    lands in that band, so the score is set — the match, its homography and everything
+    the services do with it are real.
+    """
+    from disputes import services
+    from disputes.same_photo import NEAR_COPY_THRESHOLD
+
+    real_claim_match = services.claim_match
+
+    def scored_under_the_verdict(*args: Any, **kwargs: Any) -> Any:
+        match = real_claim_match(*args, **kwargs)
+        if match is None or not match.is_derived:
+            return match
+        return dataclasses.replace(
+            match,
+            same_photo_score=NEAR_COPY_THRESHOLD,
+            is_derived=False,
+            region=None,
+            heatmap=None,
+            transforms=[],
+        )
+
+    monkeypatch.setattr(services, "claim_match", scored_under_the_verdict)

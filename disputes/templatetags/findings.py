@@ -59,6 +59,17 @@ def finding_text(finding: Any) -> str:
                 "x": x, "y": y, "w": w, "h": h,
             }  # fmt: skip
         return text + gettext(".")
+    if code == "near_copy":
+        return gettext(
+            "Possibly your photo %(original)s: it reproduces much of that photo's fine detail "
+            "(same-photograph score %(score).2f; an edited copy scores at least "
+            "%(threshold).2f), but not enough to call it an edited copy. Compare the two "
+            "side by side."
+        ) % {
+            "original": evidence.get("original_label") or evidence.get("original", ""),
+            "score": float(evidence.get("same_photo_score", 0.0)),
+            "threshold": float(evidence.get("threshold", 0.0)),
+        }
     if code == "no_match":
         return gettext(
             "No match with your evidence: this photo matches none of your product photos or "

@@ -6,7 +6,7 @@ import json
 
 from disputes import scoring
 from disputes.matching import ClaimMatch
-from disputes.same_photo import SAME_PHOTO_THRESHOLD
+from disputes.same_photo import NEAR_COPY_THRESHOLD, SAME_PHOTO_THRESHOLD
 from disputes.scoring import Signal, match_signal, verdict
 
 
@@ -43,6 +43,35 @@ def test_same_product_but_different_photograph_is_no_match() -> None:
     assert signal.weight == 0.0
     assert "different photograph" in signal.message
     assert signal.evidence["nearest_original"] == "photo:12"
+
+
+def test_a_near_copy_is_medium_risk_for_a_person_to_compare_not_flagged() -> None:
+    match = a_match(score=NEAR_COPY_THRESHOLD, derived=False)
+    signal = match_signal(match, original_label="sku-1-front.jpg")
+    result = verdict([signal])
+
+    assert match.is_near_copy
+    assert signal.code == "near_copy"
+    assert "Possibly your photo sku-1-front.jpg" in signal.message
+    assert "side by side" in signal.message
+    # The original is named under "original", as for a derived match, so the pages can
+    # link and show it.
+    assert signal.evidence["original"] == "photo:12"
+    assert signal.evidence["same_photo_score"] == round(NEAR_COPY_THRESHOLD, 3)
+    json.dumps(signal.evidence)
+    assert result.level == "medium"
+    assert not result.flagged
+
+
+def test_the_near_copy_band_ends_where_the_verdict_and_a_different_photograph_begin() -> None:
+    under = a_match(score=NEAR_COPY_THRESHOLD - 0.001, derived=False)
+    derived = a_match(score=SAME_PHOTO_THRESHOLD, derived=True)
+
+    assert 0 < NEAR_COPY_THRESHOLD < SAME_PHOTO_THRESHOLD
+    assert not under.is_near_copy
+    assert match_signal(under, original_label="x").code == "no_match"
+    assert not derived.is_near_copy
+    assert match_signal(derived, original_label="x").code == "derived_from_original"
 
 
 def test_derived_match_is_flagged_high_with_its_facts() -> None:

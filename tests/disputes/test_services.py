@@ -64,6 +64,27 @@ def test_doctored_copy_of_own_photo_is_high_risk_with_region_and_heatmap(shop, m
 
 
 @pytest.mark.django_db
+def test_a_near_copy_is_medium_risk_with_its_original_aligned_beside_it(
+    shop, media_root, near_copy_engine
+):
+    claim, _ = doctored(sample("coffee"))
+    dispute = open_dispute(shop.merchant, [(jpeg_bytes(claim), "broken.jpg")])
+    (image,) = analyse_all(dispute)
+
+    assert image.risk_level == "medium"
+    finding = image.findings.get()
+    assert finding.code == "near_copy"
+    assert "Possibly your photo MUG-1 / mug-front.jpg" in finding.message
+    assert finding.evidence["original_kind"] == "photo"
+    assert finding.evidence["original_label"] == "MUG-1 / mug-front.jpg"
+    assert image.region is None and not image.heatmap
+    # The original warped into the claim's frame, for the side-by-side comparison.
+    assert (media_root / image.aligned_original.name).exists()
+    dispute.refresh_from_db()
+    assert dispute.risk_level == "medium"
+
+
+@pytest.mark.django_db
 def test_unrelated_photo_matches_nothing_and_says_so(shop):
     dispute = open_dispute(shop.merchant, [(jpeg_bytes(sample("astronaut")), "photo.jpg")])
     (image,) = analyse_all(dispute)

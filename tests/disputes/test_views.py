@@ -153,3 +153,29 @@ def test_findings_read_in_chinese(client, membership, analysed_dispute):
     html = client.get(reverse("disputes:detail", args=[analysed_dispute.pk])).content.decode()
     assert "这是您的照片" in html and "裁剪" in html
     assert "This is your photo" not in html
+
+
+@pytest.mark.django_db
+def test_a_near_copy_shows_the_original_beside_it_in_both_languages(
+    client, membership, near_copy_engine
+):
+    product = ProductFactory(merchant=membership.merchant, sku="MUG-1")
+    reference_photo(product, sample("coffee"), "mug-front.jpg")
+    claim, _ = doctored(sample("coffee"))
+    dispute = open_dispute(membership.merchant, [(jpeg_bytes(claim), "broken.jpg")])
+    (image,) = dispute.claim_images.all()
+    services.claim_image_analyze(claim_image_id=image.pk)
+    client.force_login(membership.user)
+    url = reverse("disputes:detail", args=[dispute.pk])
+
+    html = client.get(url).content.decode()
+    assert "Possibly your photo MUG-1 / mug-front.jpg" in html
+    aligned = reverse("disputes:claim_derived", args=[image.pk, "aligned"])
+    assert aligned in html
+    assert "Same-photograph score 0.75" in html
+    assert client.get(aligned).status_code == 200
+
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    html = client.get(url).content.decode()
+    assert "可能是您的照片 MUG-1 / mug-front.jpg" in html and "0.75" in html
+    assert "Possibly your photo" not in html

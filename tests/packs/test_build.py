@@ -171,3 +171,16 @@ def test_building_a_pack_leaves_upload_validation_strict(exportable) -> None:
     with pytest.raises(MediaRejected, match="damaged or truncated"):
         damaged = mf.truncated_jpeg(mf.noise(640, 480), keep=0.3)
         inspect_photo(io.BytesIO(damaged), max_pixels=10_000_000)
+
+
+def test_a_near_copy_s_page_shows_the_original_beside_the_claim(near_copy_engine, exportable):
+    owner, dispute = exportable
+    pack = build(dispute, owner.user)
+    text = "\n".join(page.get_text() for page in pymupdf.open(local_path(pack.pdf.name)))
+    assert "Possibly your photo MUG-1 / mug-front.jpg" in text
+    assert "Same-photograph score 0.75" in text
+    with zipfile.ZipFile(local_path(pack.archive.name)) as zf:
+        names = set(zf.namelist())
+    assert any(p.startswith("originals/reference-photos/") for p in names)
+    assert any(p.endswith("aligned-original.jpg") for p in names)
+    assert not any(p.endswith("difference-heatmap.png") for p in names)
