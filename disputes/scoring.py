@@ -111,6 +111,7 @@ def match_signal(match: ClaimMatch | None, *, original_label: str) -> Signal:
         if match is not None:
             evidence = {
                 "nearest_original": match.original_key,
+                "nearest_label": original_label or match.original_key,
                 "same_photo_score": round(match.same_photo_score, 3),
                 "inliers": match.inliers,
             }

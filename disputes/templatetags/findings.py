@@ -71,6 +71,14 @@ def finding_text(finding: Any) -> str:
             "threshold": float(evidence.get("threshold", 0.0)),
         }
     if code == "no_match":
+        if evidence.get("nearest_original"):
+            return gettext(
+                "No match with your evidence: it shows what is in %(original)s, but it is a "
+                "different photograph, not an edited copy (same-photograph score %(score).2f)."
+            ) % {
+                "original": evidence.get("nearest_label") or evidence["nearest_original"],
+                "score": float(evidence.get("same_photo_score", 0.0)),
+            }
         return gettext(
             "No match with your evidence: this photo matches none of your product photos or "
             "packing-video frames. That is not a pass; look at it yourself."

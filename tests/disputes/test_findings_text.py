@@ -1,0 +1,58 @@
+"""Findings read in Chinese: each sentence is rebuilt from the finding's code and evidence."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from django.utils import translation
+
+from disputes.matching import ClaimMatch
+from disputes.scoring import match_signal
+from disputes.templatetags.findings import finding_text
+
+
+def a_match(score: float) -> ClaimMatch:
+    return ClaimMatch(
+        original_key="photo:12",
+        method="features",
+        hash_distance=18,
+        inliers=140,
+        same_photo_score=score,
+        transforms=[],
+        region=None,
+        heatmap=None,
+        is_derived=False,
+    )
+
+
+def in_chinese(code: str, evidence: dict[str, object], message: str = "") -> str:
+    with translation.override("zh-hans"):
+        return finding_text(SimpleNamespace(code=code, evidence=evidence, message=message))
+
+
+def test_a_near_copy_names_its_original_and_both_scores() -> None:
+    signal = match_signal(a_match(0.8), original_label="MUG-1 / mug-front.jpg")
+    evidence = {**signal.evidence, "original_label": "MUG-1 / mug-front.jpg"}
+
+    text = in_chinese(signal.code, evidence, signal.message)
+
+    assert text.startswith("可能是您的照片 MUG-1 / mug-front.jpg")
+    assert "0.80" in text and "0.87" in text
+    assert "Possibly" not in text
+
+
+def test_a_different_photograph_of_your_product_names_the_photo_it_resembles() -> None:
+    signal = match_signal(a_match(0.3), original_label="MUG-1 / mug-front.jpg")
+
+    text = in_chinese(signal.code, signal.evidence, signal.message)
+
+    assert signal.code == "no_match"
+    assert "MUG-1 / mug-front.jpg" in text and "另一张照片" in text and "0.30" in text
+
+
+def test_a_photo_matching_nothing_says_so() -> None:
+    signal = match_signal(None, original_label="")
+
+    text = in_chinese(signal.code, signal.evidence, signal.message)
+
+    assert text.startswith("与您的证据无匹配") and "这并不代表通过" in text
