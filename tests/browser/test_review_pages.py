@@ -50,3 +50,38 @@ def test_queue_and_dispute_in_chinese_fit_the_screen(page, live_server, analysed
     assert "内部备注" in text and "买家争议记录" in text and "这是您的照片" in text
     assert page.evaluate(FITS), "the dispute page scrolls sideways"
     screenshot(page, f"review-dispute-zh-{width}")
+
+
+def test_a_near_copy_is_shown_beside_its_original_for_the_reviewer(
+    page, live_server, transactional_db, near_copy_engine
+):
+    forget()
+    membership = MembershipFactory(user__username="shop-near")
+    product = ProductFactory(merchant=membership.merchant, sku="MUG-1")
+    reference_photo(product, sample("coffee"), "mug-front.jpg")
+    claim, _ = doctored(sample("coffee"))
+    dispute = open_dispute(
+        membership.merchant, [(jpeg_bytes(claim), "IMG_3001.jpg")], external_id="TB-NEAR-1"
+    )
+    for image in dispute.claim_images.all():
+        services.claim_image_analyze(claim_image_id=image.pk)
+    ReviewerFactory(user__username="agent-near")
+
+    login(page, live_server, "agent-near", lands_on="/disputes/queue/")
+    row = page.locator(".queue-row", has_text="TB-NEAR-1")
+    assert "Medium risk" in row.inner_text()
+    row.locator("a", has_text="TB-NEAR-1").click()
+    card = page.locator(".claim").first
+    card.wait_for()
+    assert "Possibly your photo MUG-1 / mug-front.jpg" in card.inner_text()
+    # The claim and the original turned and scaled like it, side by side, both loaded.
+    figures = card.locator(".compare figure img")
+    assert figures.count() == 2
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.claim .compare figure img')]"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
+    boxes = [figures.nth(i).bounding_box() for i in range(2)]
+    assert boxes[0]["x"] + boxes[0]["width"] <= boxes[1]["x"] + 1  # beside, not below
+    assert card.locator(".region").count() == 0  # no changed region is claimed
+    screenshot(page, "review-near-copy")
