@@ -369,9 +369,13 @@ def edit_rephoto(img: Image.Image, m: Image.Image, rng: np.random.Generator):
     return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8)), Image.fromarray(mout)
 
 
+#: The JPEG re-save edit's quality range (the lowest is the strongest edit).
+JPEG_EDIT_QUALITY = (45, 80)
+
+
 def edit_jpeg(img: Image.Image, m: Image.Image, rng: np.random.Generator):
     buffer = io.BytesIO()
-    img.save(buffer, "JPEG", quality=int(rng.integers(45, 80)))
+    img.save(buffer, "JPEG", quality=int(rng.integers(*JPEG_EDIT_QUALITY)))
     buffer.seek(0)
     return Image.open(buffer).convert("RGB"), m
 
@@ -403,6 +407,7 @@ class Claim:
     true_box: tuple[int, int, int, int] | None
     report: bool
     damage: list[str] = field(default_factory=list)
+    source: str = ""  # an honest claim's photo
 
 
 def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -471,6 +476,7 @@ def build_claims(objects: list[ObjectPhotos], seed: int, chains: int) -> list[Cl
                     None,
                     report,
                     kinds,
+                    str(path),
                 )
             )
     return claims
@@ -716,6 +722,60 @@ def print_operating_curve(claims: list[Claim], results: list[dict[str, Any]]) ->
         )
 
 
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 10 * math.log10(255.0**2 / max(mse, 1e-9))
+
+
+def _best_aligned_psnr(photo: np.ndarray, listing: np.ndarray, reach: int = 8) -> float:
+    """PSNR after the best whole-pixel shift (up to ``reach``) and mirror: engine-free.
+
+    A turntable view sits a pixel or two off the listing's, or shows it mirrored; raw
+    PSNR would call a near-identical picture far.
+    """
+    h, w = listing.shape[:2]
+    best = 0.0
+    for candidate in (photo, photo[:, ::-1]):
+        for dy in range(-reach, reach + 1):
+            for dx in range(-reach, reach + 1):
+                a = candidate[max(0, dy) : h + min(0, dy), max(0, dx) : w + min(0, dx)]
+                b = listing[max(0, -dy) : h + min(0, -dy), max(0, -dx) : w + min(0, -dx)]
+                best = max(best, _psnr(a, b))
+    return best
+
+
+def print_false_flag_closeness(claims: list[Claim], results: list[dict[str, Any]]) -> None:
+    """How close each falsely flagged honest photo is to the listing photo, engine-free.
+
+    PSNR of the honest photo as the dataset holds it (before any damage was painted on)
+    against the listing photo, at the best whole-pixel shift and mirror, beside the PSNR
+    the benchmark's own strongest JPEG edit leaves between the listing and its re-save.
+    An honest photo at least that close is the listing's picture within an edit the
+    benchmark calls doctored.
+    """
+    flagged = [
+        c for c, r in zip(claims, results, strict=True) if c.kind == "honest" and r["flagged"]
+    ]
+    if not flagged:
+        return
+    print("  falsely flagged honest photos, PSNR to the listing photo (engine-free):")
+    for c in flagged:
+        listing = Image.open(c.listing_key).convert("RGB")
+        photo = np.asarray(Image.open(c.source).convert("RGB"))
+        buffer = io.BytesIO()
+        listing.save(buffer, "JPEG", quality=JPEG_EDIT_QUALITY[0])
+        resaved = np.asarray(Image.open(buffer).convert("RGB"))
+        plain = np.asarray(listing)
+        if photo.shape != plain.shape:
+            print(f"    {c.group}/{c.object_name} {Path(c.source).name}: sizes differ")
+            continue
+        print(
+            f"    {c.group}/{c.object_name} {Path(c.source).name} ({c.edits}): "
+            f"{_best_aligned_psnr(photo, plain):.1f} dB; the listing re-saved at JPEG quality "
+            f"{JPEG_EDIT_QUALITY[0]}: {_psnr(resaved, plain):.1f} dB"
+        )
+
+
 def run_quality(args: argparse.Namespace, root: Path) -> int:
     objects = load_objects(root)
     if args.limit:
@@ -755,6 +815,7 @@ def run_quality(args: argparse.Namespace, root: Path) -> int:
     print_table("calibration half", m_cal)
     print_table("REPORT half (the figures to quote)", m_rep)
     print_operating_curve([c for c, _ in rep], [r for _, r in rep])
+    print_false_flag_closeness([c for c, _ in rep], [r for _, r in rep])
     for group in ("grocery", "eth80", "coil100"):
         sub = [(c, r) for c, r in rep if c.group == group]
         if sub:

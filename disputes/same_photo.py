@@ -79,8 +79,9 @@ COLOUR_RIDGE = 50.0
 #: it — 0.870, where that half keeps its 9 false flags (1.1 %) and recall rises from
 #: 96.5 % at 0.901 to 98.4 %. The threshold also decides when the mirrored pass runs, so
 #: the run is repeated at the new value until it suggests itself. Every honest claim above
-#: 0.85 is a COIL-100 turntable view of a rotationally symmetric object (or one cup whose
-#: handle is out of view): the listing view's picture except for noise and a mould mark.
+#: 0.85 is a COIL-100 turntable view of the listing's object: a rotationally symmetric one
+#: (the listing's picture up to noise and a mould mark), or a view whose one real
+#: difference is compact and is left out as "the edit" (a cup's print, a turned lid).
 #: NOT at the issue's targets: see benchmarks/README.md.
 SAME_PHOTO_THRESHOLD = 0.87
 #: Below the verdict, a claim from this score on is a *near copy*: not called an edited

@@ -18,19 +18,26 @@ pytestmark = [pytest.mark.browser]
 FITS = "() => document.scrollingElement.scrollWidth <= window.innerWidth + 1"
 
 
-@pytest.fixture
-def analysed(transactional_db):
+def analysed_coffee_dispute(external_id: str):  # type: ignore[no-untyped-def]
+    """A merchant with a coffee listing photo and a dispute over a doctored copy of it,
+    analysed in this process (with whatever engine the test has set up)."""
     forget()
-    membership = MembershipFactory(user__username="shop-owner")
+    membership = MembershipFactory()
     product = ProductFactory(merchant=membership.merchant, sku="MUG-1")
     reference_photo(product, sample("coffee"), "mug-front.jpg")
     claim, _ = doctored(sample("coffee"))
     dispute = open_dispute(
-        membership.merchant, [(jpeg_bytes(claim), "IMG_2001.jpg")], external_id="TB-ZH-1"
+        membership.merchant, [(jpeg_bytes(claim), "IMG_2001.jpg")], external_id=external_id
     )
     for image in dispute.claim_images.all():
         services.claim_image_analyze(claim_image_id=image.pk)
-    scored_dispute("low", merchant=membership.merchant, external_id="TB-ZH-2")
+    return dispute
+
+
+@pytest.fixture
+def analysed(transactional_db):
+    dispute = analysed_coffee_dispute("TB-ZH-1")
+    scored_dispute("low", merchant=dispute.merchant, external_id="TB-ZH-2")
     return dispute
 
 
@@ -55,16 +62,7 @@ def test_queue_and_dispute_in_chinese_fit_the_screen(page, live_server, analysed
 def test_a_near_copy_is_shown_beside_its_original_for_the_reviewer(
     page, live_server, transactional_db, near_copy_engine
 ):
-    forget()
-    membership = MembershipFactory(user__username="shop-near")
-    product = ProductFactory(merchant=membership.merchant, sku="MUG-1")
-    reference_photo(product, sample("coffee"), "mug-front.jpg")
-    claim, _ = doctored(sample("coffee"))
-    dispute = open_dispute(
-        membership.merchant, [(jpeg_bytes(claim), "IMG_3001.jpg")], external_id="TB-NEAR-1"
-    )
-    for image in dispute.claim_images.all():
-        services.claim_image_analyze(claim_image_id=image.pk)
+    analysed_coffee_dispute("TB-NEAR-1")
     ReviewerFactory(user__username="agent-near")
 
     login(page, live_server, "agent-near", lands_on="/disputes/queue/")

@@ -1,4 +1,5 @@
-"""factory-boy factories for dispute rows (no image analysis: for queue and role tests)."""
+"""factory-boy factories for dispute rows (no image analysis: for queue and role tests),
+and engine results made up for the scoring rules."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import factory
 from django.utils import timezone
 
 from disputes.buyer_history import dispute_buyer_key
+from disputes.matching import ClaimMatch
 from disputes.models import RISK_RANK, ClaimImage, Dispute, Finding
 from tests.factories import MerchantFactory
 
@@ -73,3 +75,20 @@ def scored_dispute(level: str, *, thumbnail: str = "", **fields: object) -> Disp
     dispute.top_finding = finding
     dispute.save(update_fields=["top_claim_image", "top_finding"])
     return dispute
+
+
+def a_claim_match(
+    *, score: float, derived: bool, region: tuple[int, int, int, int] = (10, 20, 30, 40)
+) -> ClaimMatch:
+    """An engine result for ``photo:12``, cropped into a screenshot, at ``score``."""
+    return ClaimMatch(
+        original_key="photo:12",
+        method="features",
+        hash_distance=18,
+        inliers=140,
+        same_photo_score=score,
+        transforms=["cropped", "screenshot"] if derived else [],
+        region=region if derived else None,
+        heatmap=None,
+        is_derived=derived,
+    )

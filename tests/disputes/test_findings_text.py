@@ -6,23 +6,9 @@ from types import SimpleNamespace
 
 from django.utils import translation
 
-from disputes.matching import ClaimMatch
 from disputes.scoring import match_signal
 from disputes.templatetags.findings import finding_text
-
-
-def a_match(score: float) -> ClaimMatch:
-    return ClaimMatch(
-        original_key="photo:12",
-        method="features",
-        hash_distance=18,
-        inliers=140,
-        same_photo_score=score,
-        transforms=[],
-        region=None,
-        heatmap=None,
-        is_derived=False,
-    )
+from tests.disputes.factories import a_claim_match
 
 
 def in_chinese(code: str, evidence: dict[str, object], message: str = "") -> str:
@@ -31,7 +17,9 @@ def in_chinese(code: str, evidence: dict[str, object], message: str = "") -> str
 
 
 def test_a_near_copy_names_its_original_and_both_scores() -> None:
-    signal = match_signal(a_match(0.8), original_label="MUG-1 / mug-front.jpg")
+    signal = match_signal(
+        a_claim_match(score=0.8, derived=False), original_label="MUG-1 / mug-front.jpg"
+    )
     evidence = {**signal.evidence, "original_label": "MUG-1 / mug-front.jpg"}
 
     text = in_chinese(signal.code, evidence, signal.message)
@@ -42,7 +30,9 @@ def test_a_near_copy_names_its_original_and_both_scores() -> None:
 
 
 def test_a_different_photograph_of_your_product_names_the_photo_it_resembles() -> None:
-    signal = match_signal(a_match(0.3), original_label="MUG-1 / mug-front.jpg")
+    signal = match_signal(
+        a_claim_match(score=0.3, derived=False), original_label="MUG-1 / mug-front.jpg"
+    )
 
     text = in_chinese(signal.code, signal.evidence, signal.message)
 

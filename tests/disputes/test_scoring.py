@@ -5,23 +5,9 @@ from __future__ import annotations
 import json
 
 from disputes import scoring
-from disputes.matching import ClaimMatch
 from disputes.same_photo import NEAR_COPY_THRESHOLD, SAME_PHOTO_THRESHOLD
 from disputes.scoring import Signal, match_signal, verdict
-
-
-def a_match(*, score: float, derived: bool, region=(10, 20, 30, 40)) -> ClaimMatch:
-    return ClaimMatch(
-        original_key="photo:12",
-        method="features",
-        hash_distance=18,
-        inliers=140,
-        same_photo_score=score,
-        transforms=["cropped", "screenshot"],
-        region=region if derived else None,
-        heatmap=None,
-        is_derived=derived,
-    )
+from tests.disputes.factories import a_claim_match
 
 
 def test_no_match_is_said_plainly_and_weighs_nothing() -> None:
@@ -37,7 +23,7 @@ def test_no_match_is_said_plainly_and_weighs_nothing() -> None:
 
 
 def test_same_product_but_different_photograph_is_no_match() -> None:
-    signal = match_signal(a_match(score=0.3, derived=False), original_label="sku-1-front.jpg")
+    signal = match_signal(a_claim_match(score=0.3, derived=False), original_label="sku-1-front.jpg")
 
     assert signal.code == "no_match"
     assert signal.weight == 0.0
@@ -46,7 +32,7 @@ def test_same_product_but_different_photograph_is_no_match() -> None:
 
 
 def test_a_near_copy_is_medium_risk_for_a_person_to_compare_not_flagged() -> None:
-    match = a_match(score=NEAR_COPY_THRESHOLD, derived=False)
+    match = a_claim_match(score=NEAR_COPY_THRESHOLD, derived=False)
     signal = match_signal(match, original_label="sku-1-front.jpg")
     result = verdict([signal])
 
@@ -64,8 +50,8 @@ def test_a_near_copy_is_medium_risk_for_a_person_to_compare_not_flagged() -> Non
 
 
 def test_the_near_copy_band_ends_where_the_verdict_and_a_different_photograph_begin() -> None:
-    under = a_match(score=NEAR_COPY_THRESHOLD - 0.001, derived=False)
-    derived = a_match(score=SAME_PHOTO_THRESHOLD, derived=True)
+    under = a_claim_match(score=NEAR_COPY_THRESHOLD - 0.001, derived=False)
+    derived = a_claim_match(score=SAME_PHOTO_THRESHOLD, derived=True)
 
     assert 0 < NEAR_COPY_THRESHOLD < SAME_PHOTO_THRESHOLD
     assert not under.is_near_copy
@@ -76,7 +62,7 @@ def test_the_near_copy_band_ends_where_the_verdict_and_a_different_photograph_be
 
 def test_derived_match_is_flagged_high_with_its_facts() -> None:
     signal = match_signal(
-        a_match(score=SAME_PHOTO_THRESHOLD, derived=True), original_label="sku-1-front.jpg"
+        a_claim_match(score=SAME_PHOTO_THRESHOLD, derived=True), original_label="sku-1-front.jpg"
     )
     result = verdict([signal])
 
@@ -92,8 +78,8 @@ def test_derived_match_is_flagged_high_with_its_facts() -> None:
 
 
 def test_derived_weight_grows_with_the_same_photo_score() -> None:
-    weak = match_signal(a_match(score=SAME_PHOTO_THRESHOLD, derived=True), original_label="x")
-    strong = match_signal(a_match(score=1.0, derived=True), original_label="x")
+    weak = match_signal(a_claim_match(score=SAME_PHOTO_THRESHOLD, derived=True), original_label="x")
+    strong = match_signal(a_claim_match(score=1.0, derived=True), original_label="x")
 
     assert weak.weight < strong.weight <= scoring.DERIVED_MAX_WEIGHT
 
