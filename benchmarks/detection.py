@@ -56,6 +56,11 @@ from typing import Any
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# One core means one core: numpy's BLAS starts its own thread pool when numpy is imported,
+# and os.sched_setaffinity (set later, for the calling thread) does not reach those
+# threads — the colour-map fits then borrowed the second core (about 10 % of a claim).
+for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
 
 import cv2
 import numpy as np

@@ -127,9 +127,18 @@ def _fit_colour(source: np.ndarray, target: np.ndarray) -> np.ndarray:
         xk, yk = x[keep], y[keep]
         ridge = np.diag([COLOUR_RIDGE * len(xk)] * 3 + [0.0])
         matrix = np.linalg.solve(xk.T @ xk + ridge, xk.T @ yk + ridge @ prior)
-        residual = np.abs(x @ matrix - y).max(axis=1)
+        residual = _channel_max(np.abs(x @ matrix - y))
         keep = residual <= max(float(np.percentile(residual, 70)) * 2.0, 6.0)
     return matrix.astype(np.float32)
+
+
+def _channel_max(values: np.ndarray) -> np.ndarray:
+    """Largest of the three colour channels (last axis), per pixel.
+
+    The same as ``values.max(axis=-1)``, several times faster: numpy reduces a short last
+    axis element by element.
+    """
+    return np.maximum(np.maximum(values[..., 0], values[..., 1]), values[..., 2])
 
 
 def _inside(shape: tuple[int, ...], warp: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -280,12 +289,14 @@ def _fit_tone_curves(rendered: np.ndarray, claim: np.ndarray, valid: np.ndarray)
     is the median claim value per bin of the rendered value — robust to a local edit.
     """
     out = rendered.copy()
-    edges = np.linspace(0.0, 256.0, TONE_BINS + 1)
-    centres = (edges[:-1] + edges[1:]) / 2
+    width = 256.0 / TONE_BINS
+    centres = (np.arange(TONE_BINS) + 0.5) * width
     for c in range(3):
         x = rendered[..., c][valid]
         y = claim[..., c][valid]
-        which = np.clip(np.digitize(x, edges) - 1, 0, TONE_BINS - 1)
+        # Equal-width bins: the bin is a division (exact: the width is a power of two), and
+        # as small integers a stable argsort is a radix sort — 10x faster than on int64.
+        which = np.clip(x // width, 0, TONE_BINS - 1).astype(np.uint8)
         order = np.argsort(which, kind="stable")
         splits = np.searchsorted(which[order], np.arange(TONE_BINS + 1))
         xs, ys = [], []
@@ -425,9 +436,12 @@ def _render_difference(
     # blur the original to match before differencing, picking the best of a few widths.
     blur_c = cv2.GaussianBlur(warped, (0, 0), 1.0)
     best_err, extra = math.inf, 0.0
+    inside = valid.astype(np.uint8)
     for candidate in (0.0, 0.7, 1.2, 1.8):
         trial = cv2.GaussianBlur(rendered, (0, 0), math.hypot(1.0, candidate))
-        err = float(np.abs(trial - blur_c)[valid].mean())
+        # Mean absolute difference over the valid pixels, all channels (each channel has
+        # the same count, so the mean of the channel means).
+        err = float(np.mean(cv2.mean(cv2.absdiff(trial, blur_c), mask=inside)[:3]))
         if err < best_err - 0.02:
             best_err, extra = err, candidate
     if extra:
@@ -440,7 +454,7 @@ def _render_difference(
     shifted = np.clip(np.nan_to_num(signed) + 128.0, 0, 255).astype(np.uint8)
     shifted[~valid] = 128
     bias = cv2.medianBlur(shifted, window).astype(np.float32) - 128.0
-    difference = np.abs(signed - bias).max(axis=2)
+    difference = _channel_max(np.abs(signed - bias))
     # A sub-pixel misregistration leaves thin lines along strong edges: allow a
     # difference proportional to the original's local gradient.
     grey_r = cv2.cvtColor(blur_o, cv2.COLOR_RGB2GRAY)
@@ -455,7 +469,7 @@ def _render_difference(
     difference = np.maximum(difference - EDGE_SLACK * gradient, 0.0)
     # Before the bias removal: a uniform band (a border where a crop removed the picture)
     # is exactly the kind of large-scale difference the median absorbs.
-    raw = np.maximum(np.abs(signed).max(axis=2) - EDGE_SLACK * gradient, 0.0)
+    raw = np.maximum(_channel_max(np.abs(signed)) - EDGE_SLACK * gradient, 0.0)
     return rendered, difference, raw, matrix, extra
 
 
