@@ -183,8 +183,17 @@ class Finding(models.Model):
         verbose_name = _("finding")
         verbose_name_plural = _("findings")
 
+    #: Codes whose evidence names the merchant's original (``original_kind``/``_id``/
+    #: ``_label``): an edited copy, and a near copy shown beside it for comparison.
+    ORIGINAL_CODES = frozenset({"derived_from_original", "near_copy"})
+
     def __str__(self) -> str:
         return f"{self.code} ({self.weight:.2f})"
+
+    @property
+    def names_original(self) -> bool:
+        """Whether this finding points at one of the merchant's originals."""
+        return self.code in self.ORIGINAL_CODES
 
 
 class Decision(models.Model):

@@ -83,6 +83,17 @@ def _join(words: list[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
+def _original_evidence(match: ClaimMatch) -> dict[str, Any]:
+    """The facts of a match that names the original (derived or near copy)."""
+    return {
+        "original": match.original_key,
+        "method": match.method,
+        "hash_distance": match.hash_distance,
+        "inliers": match.inliers,
+        "same_photo_score": round(match.same_photo_score, 3),
+    }
+
+
 def match_signal(match: ClaimMatch | None, *, original_label: str) -> Signal:
     """The signal for the matcher's result: ``derived_from_original``, ``near_copy``
     (medium risk, not flagged: a person compares the two) or ``no_match``."""
@@ -96,14 +107,7 @@ def match_signal(match: ClaimMatch | None, *, original_label: str) -> Signal:
             f"(same-photograph score {score:.2f}; an edited copy scores at least "
             f"{SAME_PHOTO_THRESHOLD:.2f}), but not enough to call it an edited copy. "
             "Compare the two side by side.",
-            {
-                "original": match.original_key,
-                "method": match.method,
-                "hash_distance": match.hash_distance,
-                "inliers": match.inliers,
-                "same_photo_score": score,
-                "threshold": SAME_PHOTO_THRESHOLD,
-            },
+            {**_original_evidence(match), "threshold": SAME_PHOTO_THRESHOLD},
         )
     if match is None or not match.is_derived:
         evidence: dict[str, Any] = {}
@@ -132,11 +136,7 @@ def match_signal(match: ClaimMatch | None, *, original_label: str) -> Signal:
         where = f", with the area at x={x}, y={y} ({w}×{h} pixels) changed"
     message = f"This is your photo {label}{how}{where}."
     evidence = {
-        "original": match.original_key,
-        "method": match.method,
-        "hash_distance": match.hash_distance,
-        "inliers": match.inliers,
-        "same_photo_score": round(match.same_photo_score, 3),
+        **_original_evidence(match),
         "transforms": list(match.transforms),
         "region": list(match.region) if match.region is not None else None,
     }

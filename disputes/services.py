@@ -264,7 +264,7 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
     # for a near copy (where that comparison is the reviewer's whole job).
     if (
         match is not None
-        and (heatmap_name or match.is_near_copy)
+        and (match.is_derived or match.is_near_copy)
         and match.homography is not None
         and match.analysis_size is not None
     ):

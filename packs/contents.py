@@ -147,9 +147,7 @@ def pack_contents(*, user: Any, dispute: Dispute, stills_per_video: int) -> Pack
         )
         files.append(claim)
         findings = sorted(image.findings.all(), key=lambda f: -f.weight)
-        derived = next((f for f in findings if f.code == "derived_from_original"), None)
-        # A near copy names its original too: the pack shows it beside the claim.
-        named = derived or next((f for f in findings if f.code == "near_copy"), None)
+        named = next((f for f in findings if f.names_original), None)
         original: PackFile | None = None
         label = ""
         if named is not None:
@@ -180,8 +178,8 @@ def pack_contents(*, user: Any, dispute: Dispute, stills_per_video: int) -> Pack
                 image=image,
                 claim=claim,
                 reasons=[(f, finding_text(f)) for f in findings],
-                transforms=transforms_text(derived.evidence.get("transforms", []))
-                if derived is not None
+                transforms=transforms_text(named.evidence.get("transforms", []))
+                if named is not None
                 else "",
                 original=original,
                 original_label=label,
