@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 from django.utils import translation
 
+from disputes.same_photo import SAME_PHOTO_THRESHOLD
 from disputes.scoring import match_signal
 from disputes.templatetags.findings import finding_text
 from tests.disputes.factories import a_claim_match
@@ -25,7 +26,7 @@ def test_a_near_copy_names_its_original_and_both_scores() -> None:
     text = in_chinese(signal.code, evidence, signal.message)
 
     assert text.startswith("可能是您的照片 MUG-1 / mug-front.jpg")
-    assert "0.80" in text and "0.87" in text
+    assert "0.80" in text and f"{SAME_PHOTO_THRESHOLD:.2f}" in text
     assert "Possibly" not in text
 
 

@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from disputes import services
 from disputes.models import ClaimImage, Dispute
+from disputes.same_photo import NEAR_COPY_THRESHOLD
 from tests.disputes.fixtures import doctored, jpeg_bytes, open_dispute, reference_photo, sample
 from tests.factories import MembershipFactory, ProductFactory, ReviewerFactory
 
@@ -172,10 +173,10 @@ def test_a_near_copy_shows_the_original_beside_it_in_both_languages(
     assert "Possibly your photo MUG-1 / mug-front.jpg" in html
     aligned = reverse("disputes:claim_derived", args=[image.pk, "aligned"])
     assert aligned in html
-    assert "Same-photograph score 0.75" in html
+    assert f"Same-photograph score {NEAR_COPY_THRESHOLD:.2f}" in html
     assert client.get(aligned).status_code == 200
 
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
     html = client.get(url).content.decode()
-    assert "可能是您的照片 MUG-1 / mug-front.jpg" in html and "0.75" in html
+    assert "可能是您的照片 MUG-1 / mug-front.jpg" in html and f"{NEAR_COPY_THRESHOLD:.2f}" in html
     assert "Possibly your photo" not in html

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from disputes.models import AuditEvent
+from disputes.same_photo import NEAR_COPY_THRESHOLD
 from packs import services
 from packs.models import EvidencePack
 from tests.factories import ReviewerFactory
@@ -178,7 +179,7 @@ def test_a_near_copy_s_page_shows_the_original_beside_the_claim(near_copy_engine
     pack = build(dispute, owner.user)
     text = "\n".join(page.get_text() for page in pymupdf.open(local_path(pack.pdf.name)))
     assert "Possibly your photo MUG-1 / mug-front.jpg" in text
-    assert "Same-photograph score 0.75" in text
+    assert f"Same-photograph score {NEAR_COPY_THRESHOLD:.2f}" in text
     with zipfile.ZipFile(local_path(pack.archive.name)) as zf:
         names = set(zf.namelist())
     assert any(p.startswith("originals/reference-photos/") for p in names)
