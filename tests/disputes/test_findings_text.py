@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 from django.utils import translation
 
-from disputes.same_photo import SAME_PHOTO_THRESHOLD
+from disputes.same_photo import NEAR_COPY_THRESHOLD, SAME_PHOTO_THRESHOLD
 from disputes.scoring import match_signal
 from disputes.templatetags.findings import finding_text
 from tests.disputes.factories import a_claim_match
@@ -18,15 +18,16 @@ def in_chinese(code: str, evidence: dict[str, object], message: str = "") -> str
 
 
 def test_a_near_copy_names_its_original_and_both_scores() -> None:
+    score = round((NEAR_COPY_THRESHOLD + SAME_PHOTO_THRESHOLD) / 2, 2)  # inside the band
     signal = match_signal(
-        a_claim_match(score=0.8, derived=False), original_label="MUG-1 / mug-front.jpg"
+        a_claim_match(score=score, derived=False), original_label="MUG-1 / mug-front.jpg"
     )
     evidence = {**signal.evidence, "original_label": "MUG-1 / mug-front.jpg"}
 
     text = in_chinese(signal.code, evidence, signal.message)
 
     assert text.startswith("可能是您的照片 MUG-1 / mug-front.jpg")
-    assert "0.80" in text and f"{SAME_PHOTO_THRESHOLD:.2f}" in text
+    assert f"{score:.2f}" in text and f"{SAME_PHOTO_THRESHOLD:.2f}" in text
     assert "Possibly" not in text
 
 
