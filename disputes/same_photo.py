@@ -554,7 +554,7 @@ def _texture_agreement(
     grey_c: np.ndarray,
     valid: np.ndarray,
     sigma: float,
-    margins: tuple[int, int, int, int] = (0, 0, 0, 0),
+    margins: tuple[int, int, int, int],
 ) -> tuple[np.ndarray, np.ndarray]:
     """Local correlation of the band-passed images, and where there is texture at all.
 
@@ -585,32 +585,28 @@ def _edge_margins(
     ww, wh = size
     ch, cw = claim_shape[:2]
     m = FRAME_MARGIN
-    along_x = np.linspace(0, ww - 1, 9)
-    along_y = np.linspace(0, wh - 1, 9)
-    sides = (
-        np.stack([along_x, np.full(9, -m)], axis=1),
-        np.stack([along_x, np.full(9, wh - 1 + m)], axis=1),
-        np.stack([np.full(9, -m), along_y], axis=1),
-        np.stack([np.full(9, ww - 1 + m), along_y], axis=1),
+    along_x, along_y = np.linspace(0, ww - 1, 9), np.linspace(0, wh - 1, 9)
+    top, bottom = np.full(9, -m), np.full(9, wh - 1 + m)
+    left, right = np.full(9, -m), np.full(9, ww - 1 + m)
+    points = np.concatenate(
+        [
+            np.stack([along_x, top], axis=1),
+            np.stack([along_x, bottom], axis=1),
+            np.stack([left, along_y], axis=1),
+            np.stack([right, along_y], axis=1),
+        ]
     )
-    out = []
-    for points in sides:
-        mapped = cv2.perspectiveTransform(
-            points.reshape(-1, 1, 2).astype(np.float64), warp.astype(np.float64)
-        ).reshape(-1, 2)
-        inside = (
-            (mapped[:, 0] >= 0)
-            & (mapped[:, 0] <= cw - 1)
-            & (mapped[:, 1] >= 0)
-            & (mapped[:, 1] <= ch - 1)
-        )
-        out.append(m if inside.mean() >= 0.5 else 0)
-    return out[0], out[1], out[2], out[3]
+    mapped = cv2.perspectiveTransform(points.reshape(-1, 1, 2), warp.astype(np.float64))
+    x, y = mapped[:, 0, 0].reshape(4, 9), mapped[:, 0, 1].reshape(4, 9)
+    inside = (x >= 0) & (x <= cw - 1) & (y >= 0) & (y <= ch - 1)
+    t, b, lf, r = (m if share >= 0.5 else 0 for share in inside.mean(axis=1))
+    return t, b, lf, r
 
 
 def _band_agreement(
     grey_o: np.ndarray, grey_c: np.ndarray, valid: np.ndarray, sigma: float
 ) -> tuple[np.ndarray, np.ndarray]:
+    """Local correlation of the band-passed images, and where there is texture at all."""
     bp_o = cv2.GaussianBlur(grey_o, (0, 0), sigma) - cv2.GaussianBlur(grey_o, (0, 0), 3.0)
     bp_c = cv2.GaussianBlur(grey_c, (0, 0), sigma) - cv2.GaussianBlur(grey_c, (0, 0), 3.0)
     win = (7, 7)
