@@ -223,13 +223,27 @@ def _matched_points(
     return src, dst, max(2.0, 0.008 * max(original.image_size))
 
 
+def _ratio_tested(pairs: list[Any]) -> list[cv2.DMatch]:
+    """Lowe's ratio test at RATIO (a pair with one neighbour only passes)."""
+    return [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance] + [
+        p[0] for p in pairs if len(p) == 1
+    ]
+
+
 def _homography_fit(
     pairs: list[Any], claim_points: np.ndarray, original: OrbFeatures, claim_size: tuple[int, int]
 ) -> tuple[np.ndarray, int] | None:
     """A homography claim→original from ratio-tested matches, with its inlier count."""
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance] + [
-        p[0] for p in pairs if len(p) == 1
-    ]
+    return _verified_homography(_ratio_tested(pairs), claim_points, original, claim_size)
+
+
+def _verified_homography(
+    good: list[cv2.DMatch],
+    claim_points: np.ndarray,
+    original: OrbFeatures,
+    claim_size: tuple[int, int],
+) -> tuple[np.ndarray, int] | None:
+    """A MAGSAC homography claim→original over ``good``, if it is sane."""
     if len(good) < MIN_INLIERS:
         return None
     src, dst, threshold = _matched_points(good, claim_points, original)
@@ -264,6 +278,28 @@ def _similarity_fit(
         # (benchmark seed 7: a COIL cup inside a screenshot, 21 true matches, 9 kept).
         fitted = _similarity_ransac(loose, claim_points, original, claim_size)
     return fitted
+
+
+def _one_to_one_fit(
+    pairs: list[Any], claim_points: np.ndarray, original: OrbFeatures, claim_size: tuple[int, int]
+) -> tuple[np.ndarray, int] | None:
+    """The last resort: a homography or similarity from one-to-one matches.
+
+    A screenshot's interface (text bars, icons, the dark corners a rotation left) has
+    many corners that all match the same few keypoints of a small original, and they
+    pass the ratio test because the original has nothing closer: the fits collapse onto
+    that spot (benchmark seed 7: a rotated COIL-100 product in a screenshot, 232 "inliers"
+    mapping the whole claim onto one point, the 35 true matches outvoted). Keeping only
+    each original keypoint's best match leaves one vote per keypoint.
+    """
+    best: dict[int, cv2.DMatch] = {}
+    for m in _ratio_tested(pairs):
+        if m.trainIdx not in best or m.distance < best[m.trainIdx].distance:
+            best[m.trainIdx] = m
+    unique = list(best.values())
+    return _verified_homography(unique, claim_points, original, claim_size) or (
+        _similarity_ransac(unique, claim_points, original, claim_size)
+    )
 
 
 def _similarity_ransac(
@@ -428,10 +464,10 @@ def _feature_candidates(
         for i in order
         if i not in exclude
     }
-    # The similarity fallback only when no shortlisted original verifies with a
-    # homography: it exists for copies a homography cannot hold, and every candidate it
-    # adds costs a same-photograph comparison. The match pairs are computed once.
-    for fit in (_homography_fit, _similarity_fit):
+    # Each fallback only when no shortlisted original verifies with the fits before it:
+    # they exist for copies those cannot hold, and every candidate they add costs a
+    # same-photograph comparison. The match pairs are computed once.
+    for fit in (_homography_fit, _similarity_fit, _one_to_one_fit):
         for i, matched in pairs.items():
             verified = fit(matched, features.points, index.originals[i].features, source.size)
             if verified is None:

@@ -296,3 +296,43 @@ def test_a_border_close_to_the_backdrop_is_trimmed_and_the_colours_refitted() ->
     x, y, w, h = match.region
     dx, dy, dw, dh = bbox(framed_mask)
     assert x <= dx + dw // 2 <= x + w and y <= dy + dh // 2 <= y + h  # the damage is boxed
+
+
+def test_many_claim_corners_matching_a_few_original_keypoints_do_not_outvote_a_copy() -> None:
+    # A screenshot's interface has many corners that all match the same few keypoints of
+    # a small original (and pass the ratio test: the original has nothing closer). They
+    # outvote the copy's true matches and the fits collapse onto that spot; with one vote
+    # per original keypoint the true matches decide.
+    rng = np.random.default_rng(0)
+    n_true, n_ui = 30, 200
+    turn = np.deg2rad(10.0)
+    a = 0.6 * np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    xy = rng.uniform(40, 360, (n_true, 2))
+    spots = np.array([[60.0, 60.0], [61.5, 60.0], [60.0, 61.5]])
+    original_xy = np.vstack([spots, xy @ a.T + np.array([30.0, 20.0])])
+    claim_xy = np.vstack([xy, rng.uniform(0, 400, (n_ui, 2))])
+
+    def keypoints(points: np.ndarray) -> np.ndarray:
+        return np.column_stack([points, np.full(len(points), 31.0), np.zeros(len(points))]).astype(
+            np.float32
+        )
+
+    claim_points = keypoints(claim_xy)
+    original = OrbFeatures(
+        keypoints(original_xy), np.zeros((len(original_xy), 32), np.uint8), (300, 300)
+    )
+    pairs = [[cv2.DMatch(i, i + 3, 10.0), cv2.DMatch(i, 0, 100.0)] for i in range(n_true)] + [
+        [cv2.DMatch(n_true + j, j % 3, 20.0), cv2.DMatch(n_true + j, 3 + j % n_true, 100.0)]
+        for j in range(n_ui)
+    ]
+    size = (400, 400)
+    assert matching._homography_fit(pairs, claim_points, original, size) is None
+    assert matching._similarity_fit(pairs, claim_points, original, size) is None
+
+    fitted = matching._one_to_one_fit(pairs, claim_points, original, size)
+
+    assert fitted is not None
+    h, inliers = fitted
+    assert inliers == n_true
+    assert np.allclose(h[:2, :2], a, atol=1e-2)
+    assert np.allclose(h[:2, 2], [30.0, 20.0], atol=0.5)
