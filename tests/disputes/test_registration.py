@@ -1,0 +1,119 @@
+"""Unit tests of the claim's registration onto its original, on arrays the tests make."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from PIL import Image
+from skimage import data as skdata
+
+from disputes import registration
+
+
+def test_alignment_refinement_recovers_a_poor_start_and_ignores_the_damage(
+    originals: dict[str, Image.Image],
+) -> None:
+    # The start is 5 px and 3 % off (a poor feature fit on a small image); a large painted
+    # blob must not pull the warp (the damage is masked out of ECC).
+    base = np.asarray(originals["astronaut"].convert("L").resize((200, 200)), np.float32)
+    truth = np.array([[1.0, 0.0, 7.0], [0.0, 1.0, 4.0], [0.0, 0.0, 1.0]])
+    target = base.copy()
+    target[60:120, 80:150] = 20.0  # painted damage, in the claim only
+    # The claim is the original shifted by (7, 4): claim(x + 7, y + 4) = original(x, y).
+    claim = np.full((212, 212), 128.0, np.float32)
+    claim[4:204, 7:207] = target
+    work = np.dstack([base] * 3)
+    start = np.array([[1.03, 0.0, 2.0], [0.0, 1.03, 0.0], [0.0, 0.0, 1.0]])
+
+    template, mask = registration.alignment_template(work, np.dstack([claim] * 3), start)
+    refined, ncc = registration.refine_alignment(template, claim, start, mask)
+
+    corners = np.float32([[0, 0], [199, 0], [199, 199], [0, 199]]).reshape(-1, 1, 2)
+    error = np.abs(
+        cv2.perspectiveTransform(corners, refined) - cv2.perspectiveTransform(corners, truth)
+    ).max()
+    assert error < 0.5
+    assert ncc > 0.95
+    # Most of the blob is left out (where the original is itself dark it agrees anyway).
+    assert (mask[70:110, 90:140] == 0).mean() > 0.7
+
+
+def test_alignment_is_refined_again_when_its_start_hid_texture_that_agrees() -> None:
+    # A smooth backdrop, a thin strip of print and a textured floor: the start is keystoned
+    # (right at the top, ~7 px off at the bottom), so the floor disagrees there and is
+    # masked out of the first ECC pass, which cannot then correct the bottom. Masked again
+    # at the refined warp, the floor takes part and the warp becomes exact.
+    rng = np.random.default_rng(5)
+    yy, xx = np.mgrid[0:256, 0:256].astype(np.float32)
+    work = np.dstack([60 + 0.2 * xx, 80 + 0.1 * yy, 120 + 0 * xx]).astype(np.float32)
+    work[100:120, 50:210] = np.asarray(
+        Image.fromarray(skdata.coffee()).resize((160, 20)), np.float32
+    )
+    floor = cv2.GaussianBlur(rng.normal(0, 1, (256, 256)).astype(np.float32), (0, 0), 2.0)
+    work[160:] += (floor / floor.std() * 50)[160:, :, None]
+    work = np.clip(work, 0, 255)
+    claim = np.full((296, 316, 3), (40, 160, 90), np.float32)  # a border around the copy
+    claim[20:276, 30:286] = work
+    target = cv2.cvtColor(claim, cv2.COLOR_RGB2GRAY)
+    truth = np.array([[1.0, 0.0, 30.0], [0.0, 1.0, 20.0], [0.0, 0.0, 1.0]])
+    start = truth @ np.linalg.inv(np.array([[1.0, 0, 0], [0, 1, 0], [0, 1e-4, 1.0]]))
+    corners = np.float32([[0, 0], [255, 0], [255, 255], [0, 255]]).reshape(-1, 1, 2)
+
+    def error(warp: np.ndarray) -> float:
+        moved = cv2.perspectiveTransform(corners, warp) - cv2.perspectiveTransform(corners, truth)
+        return float(np.abs(moved).max())
+
+    template, mask = registration.alignment_template(work, claim, start)
+    assert (mask[160:] == 0).mean() > 0.8  # the floor is hidden from the first pass
+    one_pass, _ = registration.refine_alignment(template, target, start, mask)
+    refined, _ = registration.align(work, claim, target, start)
+
+    assert error(start) > 5 and error(one_pass) > 1.5
+    assert error(refined) < 0.5
+
+
+def _resampled_copy() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A photo, a softened rotated and enlarged copy of it, and the true warp between."""
+    work = np.asarray(Image.fromarray(skdata.astronaut()).resize((200, 200)), np.float32)
+    turn, scale = np.deg2rad(8.0), 1.1
+    truth = np.array(
+        [
+            [scale * np.cos(turn), -scale * np.sin(turn), 40.0],
+            [scale * np.sin(turn), scale * np.cos(turn), 20.0],
+            [0.0, 0.0, 1.0],
+        ]
+    )
+    claim = cv2.warpPerspective(work, truth, (280, 280), flags=cv2.INTER_LINEAR)
+    claim = cv2.GaussianBlur(claim, (0, 0), 1.0)  # softer, like a re-photographed screen
+    return work, claim, truth
+
+
+def _corner_error(warp: np.ndarray, truth: np.ndarray, side: int = 200) -> float:
+    corners = np.float32([[0, 0], [side - 1, 0], [side - 1, side - 1], [0, side - 1]])
+    corners = corners.reshape(-1, 1, 2)
+    moved = cv2.perspectiveTransform(corners, warp) - cv2.perspectiveTransform(corners, truth)
+    return float(np.abs(moved).max())
+
+
+def test_flow_removes_the_small_scale_error_ecc_leaves_on_a_resampled_copy() -> None:
+    # ECC on a softened copy can settle ~1 % off in scale (0.5-1 px across the frame);
+    # the homography fitted to the dense flow puts the warp back.
+    work, claim, truth = _resampled_copy()
+    target = cv2.cvtColor(claim, cv2.COLOR_RGB2GRAY)
+    centre = np.array([[1.0, 0, 100.0], [0, 1.0, 100.0], [0, 0, 1.0]])
+    off = centre @ np.diag([1.01, 0.99, 1.0]) @ np.linalg.inv(centre)
+    start = truth @ off
+
+    refined = registration.refine_by_flow(work, claim, target, start)
+
+    assert _corner_error(start, truth) > 0.9
+    assert _corner_error(refined, truth) < 0.3
+
+
+def test_flow_leaves_an_exact_warp_where_it_is() -> None:
+    work, claim, truth = _resampled_copy()
+    target = cv2.cvtColor(claim, cv2.COLOR_RGB2GRAY)
+
+    refined = registration.refine_by_flow(work, claim, target, truth)
+
+    assert _corner_error(refined, truth) < 0.3
