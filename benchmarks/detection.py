@@ -70,6 +70,7 @@ from disputes import same_photo
 from disputes.matching import claim_match
 from disputes.original_index import IndexedOriginal, OriginalIndex
 from disputes.scoring import match_signal, verdict
+from disputes.transforms import TRANSFORM_NAMES
 from evidence.fingerprints import OrbFeatures, fingerprint_image, load_analysis_image
 
 SOURCES = (
@@ -385,6 +386,21 @@ def edit_jpeg(img: Image.Image, m: Image.Image, rng: np.random.Generator):
     return Image.open(buffer).convert("RGB"), m
 
 
+#: What the engine should say each edit did (``disputes.transforms`` names). A screenshot
+#: and a re-photograph also rescale the picture; a JPEG re-save is not described.
+EXPECTED_TRANSFORMS: dict[str, frozenset[str]] = {
+    "none": frozenset(),
+    "resize": frozenset({"resized"}),
+    "crop": frozenset({"cropped"}),
+    "rotate": frozenset({"rotated"}),
+    "mirror": frozenset({"mirrored"}),
+    "border": frozenset({"border"}),
+    "screenshot": frozenset({"screenshot", "resized"}),
+    "colour": frozenset({"colour_filtered"}),
+    "rephoto": frozenset({"rephotographed", "resized"}),
+    "jpeg": frozenset(),
+}
+
 EDITS: dict[str, Edit] = {
     "resize": edit_resize,
     "crop": edit_crop,
@@ -616,8 +632,42 @@ def metrics(claims: list[Claim], results: list[dict[str, Any]]) -> dict[str, Any
         "mean_iou_detected": statistics.fmean(ious_hit) if ious_hit else 0.0,
         "iou_ge_05": sum(x >= 0.5 for x in ious) / max(1, len(ious)),
         "misses_by_edit": {k: f"{misses[k]}/{totals[k]}" for k in sorted(totals)},
+        **transform_accuracy([(c, r) for c, r in doctored if _hit(c, r)]),
         "false_flags_by_kind": {k: f"{flags_by[k]}/{honest_by[k]}" for k in sorted(honest_by)},
         "ms_per_claim": statistics.fmean(r["ms"] for r in results) if results else 0.0,
+    }
+
+
+def transform_accuracy(hits: list[tuple[Claim, dict[str, Any]]]) -> dict[str, Any]:
+    """How well the flagged copies' edits are described: exact share, and per edit name
+    the precision and recall against EXPECTED_TRANSFORMS of the claim's edit chain."""
+    exact = 0
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    for c, r in hits:
+        truth = frozenset().union(*(EXPECTED_TRANSFORMS[e] for e in c.edits.split("+")))
+        said = set(r["transforms"])
+        exact += said == truth
+        for name in said | truth:
+            if name in said and name in truth:
+                tp[name] += 1
+            elif name in said:
+                fp[name] += 1
+            else:
+                fn[name] += 1
+    names = [n for n in TRANSFORM_NAMES if tp[n] + fp[n] + fn[n]]
+    return {
+        "transforms_exact": exact / max(1, len(hits)),
+        "transforms_by_name": {
+            n: {
+                "precision": tp[n] / max(1, tp[n] + fp[n]),
+                "recall": tp[n] / max(1, tp[n] + fn[n]),
+                "said": tp[n] + fp[n],
+                "expected": tp[n] + fn[n],
+            }
+            for n in names
+        },
     }
 
 
@@ -702,6 +752,15 @@ def print_table(title: str, m: dict[str, Any]) -> None:
     print("  misses by edit (a chain counts under each of its edits):")
     for k, v in m["misses_by_edit"].items():
         print(f"    {k:<12} {v:>9}")
+    print(
+        f"  edits described exactly on flagged copies: {m['transforms_exact']:.1%}"
+        " (per edit: precision / recall, times said / expected)"
+    )
+    for name, t in m["transforms_by_name"].items():
+        print(
+            f"    {name:<16} {t['precision']:7.1%} / {t['recall']:6.1%}"
+            f"   ({t['said']} / {t['expected']})"
+        )
     print("  false flags by honest kind:")
     for k, v in m["false_flags_by_kind"].items():
         print(f"    {k:<22} {v:>9}")

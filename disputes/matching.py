@@ -41,6 +41,7 @@ from disputes.same_photo import (
     Comparison,
     compare_with_original,
 )
+from disputes.transforms import describe_transforms
 from evidence.fingerprints import OrbFeatures, orb_features
 
 # --- Tunables ---------------------------------------------------------------------------
@@ -73,18 +74,6 @@ RATIO = 0.85
 LOOSE_RATIO = 0.95
 #: The similarity fallback's inliers span at least this share of the original's sides.
 MIN_SPREAD = 0.2
-
-TRANSFORM_NAMES = (
-    "resized",
-    "cropped",
-    "rotated",
-    "mirrored",
-    "border",
-    "screenshot",
-    "rephotographed",
-    "colour_filtered",
-    "recompressed",
-)
 
 
 # --- Public data ------------------------------------------------------------------------
@@ -327,55 +316,7 @@ def _similarity_ransac(
     return h, inliers
 
 
-# --- Transforms, region, heatmap -------------------------------------------------------
-
-
-def _describe_transforms(
-    candidate: _Candidate,
-    comparison: Comparison,
-    claim: np.ndarray,
-    original_size: tuple[int, int],
-) -> list[str]:
-    found: list[str] = []
-    h = candidate.homography
-    a = h[:2, :2]
-    det = float(np.linalg.det(a))
-    scale = math.sqrt(abs(det))
-    ch, cw = claim.shape[:2]
-    ow, oh = original_size
-    # Claim pixels per original pixel, compared in analysis units.
-    if abs(1.0 / max(scale, 1e-9) - 1.0) > 0.04:
-        found.append("resized")
-    if comparison.coverage < 0.97:
-        found.append("cropped")
-    angle = math.degrees(math.atan2(a[1, 0] - a[0, 1], a[0, 0] + a[1, 1]))
-    if abs(angle) > 1.5:
-        found.append("rotated")
-    if candidate.mirrored:
-        found.append("mirrored")
-    # Where does the original land in the claim, and what surrounds it?
-    inv = np.linalg.inv(h)
-    corners = _f32([[0, 0], [ow, 0], [ow, oh], [0, oh]]).reshape(-1, 1, 2)
-    quad = cv2.perspectiveTransform(corners, inv).reshape(-1, 2)
-    footprint = np.zeros((ch, cw), np.uint8)
-    cv2.fillConvexPoly(footprint, np.round(quad).astype(np.int32), 1)
-    share = float(footprint.mean())
-    outside = claim[footprint == 0]
-    if share < 0.97 and len(outside) > 0.03 * cw * ch:
-        spread = float(outside.reshape(-1, 3).std(axis=0).max())
-        if spread < 12 and share > 0.45:
-            found.append("border")
-        elif share < 0.85:
-            found.append("screenshot")
-        else:
-            found.append("border")
-    # Perspective (a keystoned quad) + softness → a photo of a screen.
-    p = np.hypot(h[2, 0], h[2, 1]) * max(ow, oh)
-    if p > 0.03 and comparison.residual > 2.5:
-        found.append("rephotographed")
-    if comparison.colour_shift > 0.35:
-        found.append("colour_filtered")
-    return [t for t in TRANSFORM_NAMES if t in found]
+# --- Region, heatmap -------------------------------------------------------------------
 
 
 def _region_in_claim(
@@ -545,7 +486,9 @@ def claim_match(
     region = _region_in_claim(comparison, (cw, ch), claim_size) if derived else None
     heatmap = _heatmap(comparison, (ch, cw)) if derived else None
     transforms = (
-        _describe_transforms(cand, comparison, claim_rgb, (original.shape[1], original.shape[0]))
+        describe_transforms(
+            comparison, claim_rgb, (original.shape[1], original.shape[0]), claim_size
+        )
         if derived
         else []
     )

@@ -113,6 +113,8 @@ class Comparison:
     ecc: float
     pre: tuple[float, float] = (1.0, 1.0)  # claim_p px per claim analysis px (x, y)
     stats: dict[str, float] = field(default_factory=dict)
+    #: The affine colour map original -> claim (rows: R, G, B coefficients, then offset).
+    colour_map: np.ndarray = field(default_factory=lambda: np.vstack([np.eye(3), np.zeros(3)]))
 
 
 def _fit_tone_curves(rendered: np.ndarray, claim: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -246,6 +248,7 @@ def compare_with_original(
         float(ecc),
         pre_xy,
         measures,
+        matrix,
     )
 
 

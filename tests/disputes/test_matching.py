@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 from skimage import data as skdata
 
-from disputes import matching, same_photo
+from disputes import matching, same_photo, transforms
 from disputes.matching import claim_match
 from disputes.original_index import OriginalIndex
 from evidence.fingerprints import OrbFeatures
@@ -147,7 +147,7 @@ def test_transforms_are_described(index: OriginalIndex, originals: dict[str, Ima
 
     assert mirror_match is not None and "mirrored" in mirror_match.transforms
     assert screen_match is not None and "screenshot" in screen_match.transforms
-    assert set(screen_match.transforms) <= set(matching.TRANSFORM_NAMES)
+    assert set(screen_match.transforms) <= set(transforms.TRANSFORM_NAMES)
 
 
 def test_region_is_in_full_size_claim_pixels(
