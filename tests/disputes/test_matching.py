@@ -336,3 +336,33 @@ def test_many_claim_corners_matching_a_few_original_keypoints_do_not_outvote_a_c
     assert inliers == n_true
     assert np.allclose(h[:2, :2], a, atol=1e-2)
     assert np.allclose(h[:2, 2], [30.0, 20.0], atol=0.5)
+
+
+def test_a_turned_smooth_product_with_few_true_matches_still_gets_a_similarity() -> None:
+    # A smooth product (a pot, a ring) turned a few degrees and re-saved keeps only 6-9
+    # true ORB matches: too few for a homography, enough for a similarity's four degrees
+    # of freedom. Two stray matches must not stop the fit.
+    rng = np.random.default_rng(5)
+    n_true = 7
+    turn = np.deg2rad(8.0)
+    a = 1.1 * np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+    xy = rng.uniform(10, 120, (n_true + 2, 2))
+    original_xy = xy @ a.T + np.array([5.0, -3.0])
+    original_xy[n_true:] = rng.uniform(0, 140, (2, 2))  # the strays
+    keypoints = np.column_stack([xy, np.full(len(xy), 31.0), np.zeros(len(xy))]).astype(np.float32)
+    original_points = np.column_stack(
+        [original_xy, np.full(len(xy), 31.0), np.zeros(len(xy))]
+    ).astype(np.float32)
+    original = OrbFeatures(original_points, np.zeros((len(xy), 32), np.uint8), (140, 140))
+    pairs = [
+        [cv2.DMatch(i, i, 10.0), cv2.DMatch(i, (i + 1) % len(xy), 100.0)] for i in range(len(xy))
+    ]
+    size = (130, 130)
+    assert matching._homography_fit(pairs, keypoints, original, size) is None
+
+    fitted = matching._similarity_fit(pairs, keypoints, original, size)
+
+    assert fitted is not None
+    h, inliers = fitted
+    assert inliers == n_true
+    assert np.allclose(h[:2, :2], a, atol=1e-2)
