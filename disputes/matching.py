@@ -268,11 +268,14 @@ def _similarity_fit(
     loose = [p[0] for p in pairs if len(p) == 2 and p[0].distance < LOOSE_RATIO * p[1].distance]
     consistent = _consistent_matches(loose, claim_points, original.points)
     fitted = _similarity_ransac(consistent, claim_points, original, claim_size)
-    if fitted is None and len(consistent) < len(loose):
+    if (fitted is None or fitted[1] < MIN_INLIERS) and len(consistent) < len(loose):
         # ORB's keypoint size is its pyramid level: on a smooth object a copy's true
         # matches can spread over two or three scale cells, and the vote keeps one
         # (benchmark seed 7: a COIL cup inside a screenshot, 21 true matches, 9 kept).
-        fitted = _similarity_ransac(loose, claim_points, original, claim_size)
+        # A weak fit from the vote's cell is kept only if all loose matches do no better.
+        wider = _similarity_ransac(loose, claim_points, original, claim_size)
+        if wider is not None and (fitted is None or wider[1] > fitted[1]):
+            fitted = wider
     return fitted
 
 
