@@ -40,6 +40,11 @@ REALIGN_MIN_ECC = 0.8
 FLOW_MIN_GRADIENT = 2.0
 FLOW_POINTS = 4000
 FLOW_RANSAC = 0.7
+#: ... and the flow step runs only when ECC already correlates this well: another
+#: photograph of the product never aligns that closely, and refining it to a tenth of a
+#: pixel was a third of an honest claim's time (benchmark seed 7: every doctored copy
+#: scoring 0.85 or more ends ECC at 0.929 or more; every grocery shelf photo under 0.9).
+FLOW_MIN_ECC = 0.9
 
 
 def _frame_inside(shape: tuple[int, ...], warp: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -189,7 +194,8 @@ def refine_alignment(
 def align(
     work: np.ndarray, claim: np.ndarray, target: np.ndarray, warp: np.ndarray
 ) -> tuple[np.ndarray, float]:
-    """The feature warp refined by ECC (again if the first pass moved it far), then by flow.
+    """The feature warp refined by ECC (again if the first pass moved it far), then by flow
+    when ECC already correlates well (FLOW_MIN_ECC).
 
     The template's mask (pixels that disagree grossly are left out) is computed at the
     warp it starts from. From a poor feature homography, correct but misaligned texture is
@@ -204,6 +210,8 @@ def align(
         template, mask = alignment_template(work, claim, refined)
         # Already close: the half-resolution pass that widens ECC's reach is not needed.
         refined, ecc = refine_alignment(template, target, refined, mask, coarse=False)
+    if ecc < FLOW_MIN_ECC:
+        return refined, ecc
     return refine_by_flow(work, claim, target, refined), ecc
 
 
