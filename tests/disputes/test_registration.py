@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 from skimage import data as skdata
 
@@ -117,3 +120,25 @@ def test_flow_leaves_an_exact_warp_where_it_is() -> None:
     refined = registration.refine_by_flow(work, claim, target, truth)
 
     assert _corner_error(refined, truth) < 0.3
+
+
+def test_flow_runs_for_a_copy_but_not_for_another_photograph(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Another photograph never correlates like a copy after ECC; refining it by flow
+    # was wasted time. A copy still gets the flow step.
+    calls: list[int] = []
+    real = registration.refine_by_flow
+
+    def counted(*args: Any) -> np.ndarray:
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(registration, "refine_by_flow", counted)
+    work, claim, truth = _resampled_copy()
+    other = np.asarray(Image.fromarray(skdata.coffee()).resize((280, 280)), np.float32)
+
+    _, ecc_copy = registration.align(work, claim, cv2.cvtColor(claim, cv2.COLOR_RGB2GRAY), truth)
+    assert ecc_copy >= registration.FLOW_MIN_ECC and calls == [1]
+    _, ecc_other = registration.align(work, other, cv2.cvtColor(other, cv2.COLOR_RGB2GRAY), truth)
+    assert ecc_other < registration.FLOW_MIN_ECC and calls == [1]
