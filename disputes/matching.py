@@ -363,7 +363,7 @@ def _heatmap(comparison: Comparison, claim_shape: tuple[int, int]) -> Image.Imag
     intensity = np.clip(diff / CHANGED_HIGH, 0.0, 1.0)
     intensity[comparison.changed] = np.maximum(intensity[comparison.changed], 0.6)
     # work px -> claim analysis px: warp (to pre-scaled claim) then undo the pre-scale.
-    to_claim = np.diag([1.0 / comparison.pre[0], 1.0 / comparison.pre[1], 1.0]) @ comparison.warp
+    to_claim = comparison.work_to_claim()
     back = cv2.warpPerspective(
         (intensity * 255).astype(np.uint8), to_claim, (cw, ch), flags=cv2.INTER_LINEAR
     )

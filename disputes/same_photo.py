@@ -116,6 +116,10 @@ class Comparison:
     #: The affine colour map original -> claim (rows: R, G, B coefficients, then offset).
     colour_map: np.ndarray = field(default_factory=lambda: np.vstack([np.eye(3), np.zeros(3)]))
 
+    def work_to_claim(self) -> np.ndarray:
+        """Homography work-frame px -> claim analysis px (the warp, pre-scale undone)."""
+        return np.diag([1.0 / self.pre[0], 1.0 / self.pre[1], 1.0]) @ self.warp.astype(np.float64)
+
 
 def _fit_tone_curves(rendered: np.ndarray, claim: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Per-channel tone curves rendered→claim, on top of the affine colour map.

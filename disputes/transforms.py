@@ -87,12 +87,7 @@ def registered_homography(comparison: Comparison, original_size: tuple[int, int]
     """Original analysis px -> claim analysis px, from the comparison's registered warp."""
     ww, wh = comparison.work_size
     ow, oh = original_size
-    pre_x, pre_y = comparison.pre
-    h = (
-        np.diag([1.0 / pre_x, 1.0 / pre_y, 1.0])
-        @ comparison.warp.astype(np.float64)
-        @ np.diag([ww / ow, wh / oh, 1.0])
-    )
+    h = comparison.work_to_claim() @ np.diag([ww / ow, wh / oh, 1.0])
     return h / h[2, 2]
 
 

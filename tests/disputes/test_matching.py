@@ -298,6 +298,13 @@ def test_a_border_close_to_the_backdrop_is_trimmed_and_the_colours_refitted() ->
     assert x <= dx + dw // 2 <= x + w and y <= dy + dh // 2 <= y + h  # the damage is boxed
 
 
+def keypoints(points: np.ndarray) -> np.ndarray:
+    """ORB-style rows (x, y, size 31, angle 0) for synthetic matched points."""
+    return np.column_stack([points, np.full(len(points), 31.0), np.zeros(len(points))]).astype(
+        np.float32
+    )
+
+
 def test_many_claim_corners_matching_a_few_original_keypoints_do_not_outvote_a_copy() -> None:
     # A screenshot's interface has many corners that all match the same few keypoints of
     # a small original (and pass the ratio test: the original has nothing closer). They
@@ -311,11 +318,6 @@ def test_many_claim_corners_matching_a_few_original_keypoints_do_not_outvote_a_c
     spots = np.array([[60.0, 60.0], [61.5, 60.0], [60.0, 61.5]])
     original_xy = np.vstack([spots, xy @ a.T + np.array([30.0, 20.0])])
     claim_xy = np.vstack([xy, rng.uniform(0, 400, (n_ui, 2))])
-
-    def keypoints(points: np.ndarray) -> np.ndarray:
-        return np.column_stack([points, np.full(len(points), 31.0), np.zeros(len(points))]).astype(
-            np.float32
-        )
 
     claim_points = keypoints(claim_xy)
     original = OrbFeatures(
@@ -349,18 +351,15 @@ def test_a_turned_smooth_product_with_few_true_matches_still_gets_a_similarity()
     xy = rng.uniform(10, 120, (n_true + 2, 2))
     original_xy = xy @ a.T + np.array([5.0, -3.0])
     original_xy[n_true:] = rng.uniform(0, 140, (2, 2))  # the strays
-    keypoints = np.column_stack([xy, np.full(len(xy), 31.0), np.zeros(len(xy))]).astype(np.float32)
-    original_points = np.column_stack(
-        [original_xy, np.full(len(xy), 31.0), np.zeros(len(xy))]
-    ).astype(np.float32)
-    original = OrbFeatures(original_points, np.zeros((len(xy), 32), np.uint8), (140, 140))
+    claim_points = keypoints(xy)
+    original = OrbFeatures(keypoints(original_xy), np.zeros((len(xy), 32), np.uint8), (140, 140))
     pairs = [
         [cv2.DMatch(i, i, 10.0), cv2.DMatch(i, (i + 1) % len(xy), 100.0)] for i in range(len(xy))
     ]
     size = (130, 130)
-    assert matching._homography_fit(pairs, keypoints, original, size) is None
+    assert matching._homography_fit(pairs, claim_points, original, size) is None
 
-    fitted = matching._similarity_fit(pairs, keypoints, original, size)
+    fitted = matching._similarity_fit(pairs, claim_points, original, size)
 
     assert fitted is not None
     h, inliers = fitted
