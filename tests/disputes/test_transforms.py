@@ -88,6 +88,21 @@ CASES: dict[str, tuple[Edit, set[str]]] = {
     "colour filter": (sepia, {"colour_filtered"}),
     "re-photograph": (rephotograph, {"resized", "rephotographed"}),
     "crop then border": (lambda im: border(crop(im)), {"cropped", "border"}),
+    # A border is named whether it was added first (it then hugs the picture, inside the
+    # page, the screen or the rotation's corners) or last (along the claim's edges).
+    "border then screenshot": (
+        lambda im: screenshot(border(im)),
+        {"resized", "border", "screenshot"},
+    ),
+    "screenshot then border": (
+        lambda im: border(screenshot(im)),
+        {"resized", "border", "screenshot"},
+    ),
+    "border then re-photograph": (
+        lambda im: rephotograph(border(im.resize((256, 256)))),
+        {"resized", "border", "rephotographed"},
+    ),
+    "border then rotate": (lambda im: rotate(border(im)), {"border", "rotated"}),
 }
 
 
