@@ -386,6 +386,12 @@ def edit_jpeg(img: Image.Image, m: Image.Image, rng: np.random.Generator):
     return Image.open(buffer).convert("RGB"), m
 
 
+#: The damage mask's marks: a pixel the painter changed, the rest of the listing's frame.
+DAMAGE_MARK, FRAME_MARK = 255, 64
+#: A crop "cropped the picture" when it cut more than this share of the listing's frame
+#: (the engine's own bar: ``disputes.transforms.CROP_INSIDE``).
+CROPPED_PICTURE_SHARE = 0.01
+
 #: What the engine should say each edit did (``disputes.transforms`` names). A screenshot
 #: and a re-photograph also rescale the picture; a JPEG re-save is not described.
 EXPECTED_TRANSFORMS: dict[str, frozenset[str]] = {
@@ -429,6 +435,7 @@ class Claim:
     report: bool
     damage: list[str] = field(default_factory=list)
     source: str = ""  # an honest claim's photo
+    picture_cropped: bool = False  # a crop cut the listing's frame, not only what framed it
 
 
 def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -463,10 +470,19 @@ def build_claims(objects: list[ObjectPhotos], seed: int, chains: int) -> list[Cl
                 np.abs(painted.astype(int) - listing.astype(int)).max(axis=2)
             ) >= TRUE_CHANGE_LEVELS
             img = Image.fromarray(painted)
-            m = Image.fromarray((changed * 255).astype(np.uint8))
+            # The edits carry one mask: DAMAGE_MARK where the painter changed a pixel,
+            # FRAME_MARK on the rest of the listing's frame (0 is whatever an edit adds),
+            # so a crop can be told from one that only cut a border or a page.
+            m = Image.fromarray(np.where(changed, DAMAGE_MARK, FRAME_MARK).astype(np.uint8))
+            picture_cropped = False
             for step in plan:
-                if step != "none":
-                    img, m = EDITS[step](img, m, rng)
+                if step == "none":
+                    continue
+                before = int((np.asarray(m) >= FRAME_MARK).sum())
+                img, m = EDITS[step](img, m, rng)
+                if step == "crop":
+                    lost = before - int((np.asarray(m) >= FRAME_MARK).sum())
+                    picture_cropped |= lost > CROPPED_PICTURE_SHARE * before
             box = _bbox(np.asarray(m) > 127)
             claims.append(
                 Claim(
@@ -479,6 +495,7 @@ def build_claims(objects: list[ObjectPhotos], seed: int, chains: int) -> list[Cl
                     box,
                     report,
                     kinds,
+                    picture_cropped=picture_cropped,
                 )
             )
         for i, (path, mpath) in enumerate(obj.others):
@@ -647,6 +664,8 @@ def transform_accuracy(hits: list[tuple[Claim, dict[str, Any]]]) -> dict[str, An
     fn: Counter[str] = Counter()
     for c, r in hits:
         truth = frozenset().union(*(EXPECTED_TRANSFORMS[e] for e in c.edits.split("+")))
+        if not c.picture_cropped:  # a crop after a border or a screenshot may cut only those
+            truth -= {"cropped"}
         said = set(r["transforms"])
         exact += said == truth
         for name in said | truth:
