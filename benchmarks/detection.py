@@ -71,7 +71,12 @@ from disputes.matching import claim_match
 from disputes.original_index import IndexedOriginal, OriginalIndex
 from disputes.scoring import match_signal, verdict
 from disputes.transforms import TRANSFORM_NAMES
-from evidence.fingerprints import OrbFeatures, fingerprint_image, load_analysis_image
+from evidence.fingerprints import (
+    OrbFeatures,
+    fingerprint_image,
+    load_analysis_image,
+    photo_size,
+)
 
 SOURCES = (
     "Grocery Store Dataset (Klasson, Zhang, Kjellström, WACV 2019), MIT licence",
@@ -527,6 +532,7 @@ def indexed_original(path: Path, key: str | None = None) -> IndexedOriginal:
     """Fingerprint a file exactly as evidence ingest does; the image is loaded lazily."""
     with path.open("rb") as fh:
         image = load_analysis_image(fh, max_pixels=MAX_PIXELS)
+        image_size = photo_size(fh, max_pixels=MAX_PIXELS)
     prints = {f.algorithm: f for f in fingerprint_image(image)}
 
     def load() -> Image.Image:
@@ -539,6 +545,7 @@ def indexed_original(path: Path, key: str | None = None) -> IndexedOriginal:
         dhash=prints["dhash"].value,
         features=OrbFeatures.from_bytes(prints["orb"].value),
         load_image=load,
+        full_size=image_size,
     )
 
 

@@ -79,6 +79,7 @@ def _build(merchant_id: int, signature: tuple[int, int | None]) -> MerchantIndex
     values: dict[str, dict[str, bytes]] = {}
     refs: dict[str, OriginalRef] = {}
     files: dict[str, str] = {}
+    sizes: dict[str, tuple[int, int]] = {}
     photo_rows = (
         Fingerprint.objects.filter(
             reference_photo__merchant_id=merchant_id,
@@ -92,6 +93,8 @@ def _build(merchant_id: int, signature: tuple[int, int | None]) -> MerchantIndex
             "reference_photo__id",
             "reference_photo__file",
             "reference_photo__original_name",
+            "reference_photo__width",
+            "reference_photo__height",
             "reference_photo__product__sku",
         )
     )
@@ -107,6 +110,7 @@ def _build(merchant_id: int, signature: tuple[int, int | None]) -> MerchantIndex
                 key, "photo", photo.pk, f"{photo.product.sku} / {photo.original_name}"
             )
             files[key] = photo.file.name or ""
+            sizes[key] = (photo.width, photo.height)
     keyframe_rows = (
         Fingerprint.objects.filter(
             keyframe__video__merchant_id=merchant_id, keyframe__video__status="ready"
@@ -119,6 +123,8 @@ def _build(merchant_id: int, signature: tuple[int, int | None]) -> MerchantIndex
             "keyframe__id",
             "keyframe__image",
             "keyframe__t_seconds",
+            "keyframe__width",
+            "keyframe__height",
             "keyframe__video__order_ref",
         )
     )
@@ -137,6 +143,7 @@ def _build(merchant_id: int, signature: tuple[int, int | None]) -> MerchantIndex
                 f"packing video {keyframe.video.order_ref} @ {keyframe.t_seconds:.1f}s",
             )
             files[key] = keyframe.image.name or ""
+            sizes[key] = (keyframe.width, keyframe.height)
     originals = [
         IndexedOriginal(
             key=key,
@@ -144,6 +151,7 @@ def _build(merchant_id: int, signature: tuple[int, int | None]) -> MerchantIndex
             dhash=v["dhash"],
             features=OrbFeatures.from_bytes(v["orb"]),
             load_image=_loader(files[key]),
+            full_size=sizes[key],
         )
         for key, v in values.items()
         if {"phash", "dhash", "orb"} <= v.keys()

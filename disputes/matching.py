@@ -497,7 +497,11 @@ def claim_match(
     heatmap = _heatmap(comparison, (ch, cw)) if derived else None
     transforms = (
         describe_transforms(
-            comparison, claim_rgb, (original.shape[1], original.shape[0]), claim_size
+            comparison,
+            claim_rgb,
+            (original.shape[1], original.shape[0]),
+            claim_size,
+            original_full_size=index.originals[cand.index].full_size,
         )
         if derived
         else []

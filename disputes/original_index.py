@@ -43,6 +43,9 @@ class IndexedOriginal:
     dhash: bytes
     features: OrbFeatures
     load_image: Callable[[], Image.Image]
+    #: The original's full (oriented) size, when ``load_image`` gives a reduced copy:
+    #: "resized" is judged in full-size pixels, claim against original.
+    full_size: tuple[int, int] | None = None
 
 
 # --- pHash over the dihedral group ------------------------------------------------------

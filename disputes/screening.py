@@ -24,6 +24,7 @@ from evidence.fingerprints import (
     fit_for_analysis,
     inspect_photo,
     load_analysis_image,
+    photo_size,
 )
 from evidence.frames import extract_keyframes
 from evidence.provenance import read_provenance
@@ -35,9 +36,13 @@ KEYFRAME_MIN_SPACING = 2.0
 
 
 def indexed_original(
-    key: str, image: Image.Image, load: Callable[[], Image.Image]
+    key: str,
+    image: Image.Image,
+    load: Callable[[], Image.Image],
+    full_size: tuple[int, int] | None = None,
 ) -> IndexedOriginal:
-    """Fingerprint a decoded original for the index (the same rows the workers store)."""
+    """Fingerprint a decoded original for the index (the same rows the workers store);
+    ``full_size`` is its size before it was reduced for analysis."""
     values = {f.algorithm: f.value for f in fingerprint_image(image)}
     return IndexedOriginal(
         key=key,
@@ -45,6 +50,7 @@ def indexed_original(
         dhash=values["dhash"],
         features=OrbFeatures.from_bytes(values["orb"]),
         load_image=load,
+        full_size=full_size,
     )
 
 
@@ -96,10 +102,11 @@ def build_file_index(
         try:
             with path.open("rb") as fh:
                 image = load_analysis_image(fh, max_pixels=MAX_PIXELS)
+                size = photo_size(fh, max_pixels=MAX_PIXELS)
         except (MediaRejected, OSError) as exc:
             skipped.append((str(path), str(exc)))
         else:
-            originals.append(indexed_original(str(path), image, _file_loader(path)))
+            originals.append(indexed_original(str(path), image, _file_loader(path), size))
         if on_item:
             on_item(str(path))
     for video in videos:
@@ -119,7 +126,10 @@ def _video_originals(video: Path) -> Iterator[IndexedOriginal]:
         ):
             still = fit_for_analysis(keyframe.image)
             yield indexed_original(
-                f"{video}#t={keyframe.t_seconds:.1f}s", still, functools.partial(_same, still)
+                f"{video}#t={keyframe.t_seconds:.1f}s",
+                still,
+                functools.partial(_same, still),
+                keyframe.image.size,
             )
 
 

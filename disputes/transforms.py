@@ -110,11 +110,13 @@ def describe_transforms(
     claim: np.ndarray,
     original_size: tuple[int, int],
     claim_size: tuple[int, int],
+    original_full_size: tuple[int, int] | None = None,
 ) -> list[str]:
     """The edits that turn the original into the claim, as TRANSFORM_NAMES.
 
     ``claim`` is the claim as analysed (RGB, ``claim_size`` is its full oriented size);
-    ``original_size`` the original's analysis size, the frame ``comparison`` was made in.
+    ``original_size`` the original's analysis size, the frame ``comparison`` was made in,
+    and ``original_full_size`` its full size (if it differs).
     """
     h = registered_homography(comparison, original_size)
     ch, cw = claim.shape[:2]
@@ -122,7 +124,9 @@ def describe_transforms(
     found: list[str] = []
     linear = h[:2, :2]
     det = float(np.linalg.det(linear))
-    scale = math.sqrt(abs(det)) * claim_size[0] / cw
+    # Claim pixels per original pixel at full size: both were analysed reduced.
+    full_w = (original_full_size or original_size)[0]
+    scale = math.sqrt(abs(det)) * (claim_size[0] / cw) * (ow / full_w)
     if abs(scale - 1.0) > RESIZE_SHARE:
         found.append("resized")
     if det < 0:  # a reflection: described, then removed before reading the angle

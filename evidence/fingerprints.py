@@ -153,6 +153,16 @@ def inspect_photo(source: IO[bytes], *, max_pixels: int) -> PhotoInfo:
     return PhotoInfo(format=fmt, mime=mime, extension=extension, width=full_w, height=full_h)
 
 
+def photo_size(source: IO[bytes], *, max_pixels: int) -> tuple[int, int]:
+    """A photo's full oriented size (width, height), from its header alone.
+
+    Raises ``MediaRejected`` as ``inspect_photo`` does for what it cannot open.
+    """
+    image = _open(source, max_pixels=max_pixels)
+    width, height = image.size
+    return (height, width) if _orientation_swaps_axes(image) else (width, height)
+
+
 def _orientation_swaps_axes(image: Image.Image) -> bool:
     try:
         return image.getexif().get(0x0112, 1) in (5, 6, 7, 8)

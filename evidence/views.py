@@ -94,11 +94,18 @@ def merchant_switch(request: HttpRequest) -> HttpResponse:
     return redirect("evidence:home")
 
 
+#: The largest primary key the database can hold (a bigger id in a URL is simply unknown).
+_MAX_ID = 2**63 - 1
+
+
 def _int_or_none(value: str | None) -> int | None:
+    """A positive database id from a query parameter, or None (garbage, zero, negative or
+    beyond a 64-bit key, which the database driver would refuse with an error)."""
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    return number if number is not None and 0 < number <= _MAX_ID else None
 
 
 @login_required

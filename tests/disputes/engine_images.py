@@ -30,6 +30,7 @@ def indexed(key: str, image: Image.Image) -> IndexedOriginal:
         dhash=prints["dhash"].value,
         features=OrbFeatures.from_bytes(prints["orb"].value),
         load_image=lambda: analysis,
+        full_size=image.size,
     )
 
 

@@ -9,6 +9,7 @@ from disputes import services
 from disputes.audit import audit_chain_breaks
 from disputes.models import AppendOnlyError, AuditEvent, ClaimImage, Dispute
 from tests.conftest import stored_files
+from tests.disputes.engine_images import paint_damage
 from tests.disputes.fixtures import (
     doctored,
     jpeg_bytes,
@@ -61,6 +62,19 @@ def test_doctored_copy_of_own_photo_is_high_risk_with_region_and_heatmap(shop, m
     assert (media_root / image.heatmap.name).exists()
     dispute.refresh_from_db()
     assert (dispute.status, dispute.risk_level) == (Dispute.Status.NEEDS_REVIEW, "high")
+
+
+@pytest.mark.django_db
+def test_a_copy_at_the_originals_full_size_is_not_called_resized(shop):
+    # The rocket (427x640) is stored whole and analysed at 512 px: the worker's index
+    # carries its full size, so the same-size copy reads as edited only where painted.
+    claim, _ = paint_damage(sample("rocket"), (200, 300))
+    dispute = open_dispute(shop.merchant, [(jpeg_bytes(claim, quality=95), "broken.jpg")])
+    (image,) = analyse_all(dispute)
+    top = image.findings.first()
+    assert top.code == "derived_from_original"
+    assert "rocket.jpg" in top.message
+    assert top.evidence["transforms"] == []
 
 
 @pytest.mark.django_db

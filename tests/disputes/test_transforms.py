@@ -119,3 +119,26 @@ def test_each_edit_is_described_exactly(
     assert match is not None and match.is_derived
     assert set(match.transforms) == expected
     assert list(match.transforms) == [t for t in TRANSFORM_NAMES if t in expected]
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [((427, 640), set()), ((300, 450), {"resized"})],
+    ids=["same size", "smaller"],
+)
+def test_resizing_is_judged_at_full_size_when_the_original_is_analysed_reduced(
+    size: tuple[int, int],
+    expected: set[str],
+    index: OriginalIndex,
+    originals: dict[str, Image.Image],
+) -> None:
+    # The rocket (427x640) is analysed at 512 px on its long side: a claim of the same
+    # size is not "resized" though the analysis copies differ.
+    painted, _ = paint_damage(originals["rocket"], (200, 300))
+    claim, claim_size = as_claim(painted.resize(size, Image.Resampling.LANCZOS))
+
+    match = claim_match(claim, claim_size=claim_size, index=index)
+
+    assert match is not None and match.is_derived
+    assert match.original_key == "rocket"
+    assert set(match.transforms) == expected

@@ -91,6 +91,15 @@ def test_status_endpoint_reveals_only_own_photos(client, evidence_of_a):
 
 
 @pytest.mark.django_db
+def test_status_endpoint_ignores_ids_no_database_key_can_hold(owner_client, evidence_of_a):
+    photo = evidence_of_a["photo"]
+    ids = f"9223372036854775808,-4,0,abc,{photo.pk}"
+    response = owner_client.get(reverse("evidence:photo_status"), {"ids": ids})
+    assert response.status_code == 200
+    assert [p["id"] for p in response.json()["photos"]] == [photo.pk]
+
+
+@pytest.mark.django_db
 def test_files_are_served_with_nosniff_and_downloads_as_attachment(owner_client, evidence_of_a):
     photo = evidence_of_a["photo"]
     url = reverse("evidence:photo_file", args=[photo.pk])
