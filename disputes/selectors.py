@@ -146,8 +146,9 @@ def internal_notes(*, user: Any, dispute: Dispute) -> QuerySet[InternalNote]:
 
 
 def buyer_history(*, user: Any, dispute: Dispute, limit: int = 20) -> QuerySet[Dispute]:
-    """The same buyer's other disputes with this merchant (matched on the normalised,
-    keyed buyer id), newest first, with outcomes."""
+    """The same buyer's earlier disputes with this merchant (matched on the normalised,
+    keyed buyer id), newest first, with outcomes: the ones ``buyer_counts`` counts, so
+    the page's list and its numbers agree."""
     if not dispute.buyer_key:
         return Dispute.objects.none()
     return (
@@ -155,6 +156,7 @@ def buyer_history(*, user: Any, dispute: Dispute, limit: int = 20) -> QuerySet[D
             readable_filter(user),
             merchant_id=dispute.merchant_id,
             buyer_key=dispute.buyer_key,
+            opened_at__lte=dispute.opened_at,
         )
         .exclude(pk=dispute.pk)
         .order_by("-opened_at", "-id")[:limit]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
 
@@ -94,8 +96,8 @@ def test_dispute_page_and_queue_show_the_buyers_history(client) -> None:
     assert "TB-EARLIER" in page
     assert "TB-SECRET" not in page and "Other shop Ltd" not in page
     assert (
-        "Across all merchants: 2 other disputes by this buyer, 0 flagged high risk, 1 rejected."
-        in page
+        "Before this dispute, across all merchants: 2 other disputes by this buyer, "
+        "0 flagged high risk, 1 rejected." in page
     )
 
     staff = MembershipFactory().user
@@ -120,3 +122,23 @@ def test_analysis_adds_a_repeat_claimant_finding_with_counts(media_root, setting
     assert finding.evidence["disputes_with_you"] == 1
     dispute.refresh_from_db()
     assert dispute.risk_level != "high"
+
+
+@pytest.mark.django_db
+def test_the_dispute_page_lists_the_disputes_its_counts_count(client) -> None:
+    membership = MembershipFactory()
+    earlier = DisputeFactory(merchant=membership.merchant, buyer_ref="b-8", external_id="TB-1")
+    later = DisputeFactory(
+        merchant=membership.merchant,
+        buyer_ref="b-8",
+        external_id="TB-2",
+        opened_at=earlier.opened_at + timedelta(days=1),
+    )
+    client.force_login(membership.user)
+
+    first = client.get(reverse("disputes:detail", args=[earlier.pk])).content.decode()
+    second = client.get(reverse("disputes:detail", args=[later.pk])).content.decode()
+
+    assert "TB-2" not in first and "No earlier disputes from this buyer." in first
+    assert "0 other disputes by this buyer" in first
+    assert "TB-1" in second and "1 other dispute by this buyer" in second
