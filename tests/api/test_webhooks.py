@@ -152,6 +152,8 @@ def test_integrations_page_for_owners_only(client, api):
     client.force_login(api.user)
     page = client.get(reverse("integrations:home"))
     assert page.status_code == 200 and "ERP" in page.content.decode()
+    # The signature header's placeholders are shown, not swallowed as HTML tags.
+    assert "RefundGuard-Signature: t=&lt;unix time&gt;,v1=&lt;HMAC-SHA256" in page.content.decode()
     created = client.post(reverse("integrations:token_create"), {"name": "Warehouse"})
     assert created.status_code == 201
     html = created.content.decode()
