@@ -128,6 +128,12 @@ class Dispute(models.Model):
         """Whether a person has decided the dispute."""
         return self.status in self.DECIDED
 
+    @property
+    def is_final(self) -> bool:
+        """Whether the dispute is closed (refund approved or claim rejected): its
+        respond-by deadline no longer counts down."""
+        return self.status in self.FINAL
+
 
 class ClaimImage(StoredOriginal):
     """A photo the buyer sent with the claim (kept like evidence: byte for byte)."""

@@ -159,7 +159,7 @@ def _detail_context(
                 merchant=dispute.merchant, initial={"product": dispute.product_id}
             ),
             "photos_form": ClaimPhotosForm(),
-            "is_final": dispute.status in Dispute.FINAL,
+            "is_final": dispute.is_final,
             "can_decide": reviewing and dispute.status not in Dispute.FINAL,
         }
     )

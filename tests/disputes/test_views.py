@@ -137,6 +137,30 @@ def test_list_search_and_filter(client, membership, analysed_dispute):
 
 
 @pytest.mark.django_db
+def test_list_counts_down_only_for_disputes_still_open(client, membership):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.disputes.factories import DisputeFactory
+
+    past = timezone.now() - timedelta(days=2)
+    DisputeFactory(merchant=membership.merchant, external_id="OPEN-LATE", respond_by=past)
+    DisputeFactory(
+        merchant=membership.merchant,
+        external_id="CLOSED-LATE",
+        respond_by=past,
+        status=Dispute.Status.REFUND_APPROVED,
+    )
+    client.force_login(membership.user)
+    html = client.get(reverse("disputes:list")).content.decode()
+    rows = html.split("<tr")[1:]
+    (late,) = [row for row in rows if "OPEN-LATE" in row]
+    (closed,) = [row for row in rows if "CLOSED-LATE" in row]
+    assert "overdue" in late and "overdue" not in closed
+
+
+@pytest.mark.django_db
 def test_retry_requeues_a_failed_photo(client, membership, analysed_dispute):
     image = analysed_dispute.claim_images.first()
     services.claim_image_mark_failed(claim_image_id=image.pk, reason="storage hiccup")
