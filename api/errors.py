@@ -56,7 +56,7 @@ def _first_message(detail: Any) -> str:
     if isinstance(detail, dict) and detail:
         key, value = next(iter(detail.items()))
         text = _first_message(value)
-        return text if key in ("non_field_errors", "__all__") else f"{key}: {text}"
+        return text if key in ("non_field_errors", "__all__", "detail") else f"{key}: {text}"
     return str(detail)
 
 

@@ -119,8 +119,12 @@ class PackingVideoCreateSerializer(serializers.Serializer[Any]):
     upload = serializers.UUIDField(required=False, help_text="Id of a complete chunked upload.")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if bool(attrs.get("file")) == bool(attrs.get("upload")):
+        if attrs.get("file") and attrs.get("upload"):
             raise serializers.ValidationError("Send either `file` or `upload`, not both.")
+        if not attrs.get("file") and not attrs.get("upload"):
+            raise serializers.ValidationError(
+                "Send the video as `file`, or the id of a finished chunked `upload`."
+            )
         return attrs
 
 

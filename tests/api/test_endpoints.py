@@ -144,6 +144,9 @@ def test_dispute_list_filters_orders_and_pages_by_cursor(api):
     assert [d["external_id"] for d in first["results"]] == ["TB-0", "TB-1"]
     second = api.client.get(first["next"]).json()
     assert [d["external_id"] for d in second["results"]] == ["TB-2", "TB-3"]
+    mangled = api.client.get("/api/v1/disputes/", {"cursor": "garbage"})
+    assert mangled.status_code == 400
+    assert mangled.json()["error"]["message"] == "cursor: Invalid cursor"
 
 
 def test_statement_claim_images_and_decisions(api):
@@ -184,6 +187,7 @@ def test_video_upload_in_one_request(api):
 def test_unknown_routes_and_methods_answer_json(api):
     missing = api.client.get("/api/v1/disputes/999999/")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    assert missing.json()["error"]["message"] == "Not found."  # no "detail: " prefix
     wrong = api.client.delete("/api/v1/products/")
     assert wrong.status_code == 405
     assert wrong.json()["error"]["code"] == "method_not_allowed"
@@ -219,3 +223,9 @@ def test_time_filters_accept_any_iso_offset(api):
         format="multipart",
     )
     assert late.status_code == 201, late.content
+
+
+def test_a_video_needs_a_file_or_an_upload_and_says_which(api):
+    neither = api.client.post("/api/v1/videos/", {"order_ref": "ORD-1"}, format="multipart")
+    assert neither.status_code == 400
+    assert "the id of a finished chunked `upload`" in neither.json()["error"]["message"]
