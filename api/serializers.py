@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -13,6 +14,7 @@ from api.models import ChunkedUpload
 from disputes.buyer_history import buyer_counts
 from disputes.models import ClaimImage, Decision, Dispute, Finding, RiskLevel
 from evidence.models import PackingVideo, Product, ReferencePhoto, VideoKeyframe
+from evidence.uploads import clean_filename
 from packs.models import EvidencePack
 
 
@@ -137,6 +139,14 @@ class ChunkedUploadSerializer(serializers.ModelSerializer[ChunkedUpload]):
         model = ChunkedUpload
         fields = ["id", "filename", "size", "offset", "complete", "created_at"]
         read_only_fields = ["id", "offset", "complete", "created_at"]
+
+    def validate_filename(self, value: str) -> str:
+        """The name the finished video will carry, refused now rather than after the
+        client has sent every byte."""
+        try:
+            return clean_filename(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from None
 
     def validate_size(self, value: int) -> int:
         if value <= 0:

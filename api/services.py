@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -174,6 +175,21 @@ def upload_append(*, upload: ChunkedUpload, offset: int, stream: IO[bytes], leng
         locked.offset += written
         locked.save(update_fields=["offset", "updated_at"])
     return locked.offset
+
+
+def uploads_expire(*, now: datetime | None = None) -> int:
+    """Delete unfinished or unused uploads idle for ``UPLOAD_IDLE_HOURS`` and their bytes
+    (a client that gave up, or an upload refused as a video, would otherwise keep its
+    partial file for ever). Returns how many were removed."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.UPLOAD_IDLE_HOURS)
+    stale = ChunkedUpload.objects.filter(consumed_at__isnull=True, updated_at__lt=cutoff)
+    removed = 0
+    for upload in stale.iterator():
+        # Row first: a PATCH racing the sweep then finds no upload rather than no file.
+        if ChunkedUpload.objects.filter(pk=upload.pk, updated_at__lt=cutoff).delete()[0]:
+            partial_path(upload).unlink(missing_ok=True)
+            removed += 1
+    return removed
 
 
 def upload_consume(*, upload: ChunkedUpload) -> None:

@@ -6,10 +6,16 @@ from typing import Any
 
 from celery import shared_task
 
-from api import webhooks
+from api import services, webhooks
 
 #: Backoff between tries: 30 s, 1, 2, 4, 8, 16, 32 min … capped at 1 h, with jitter.
 WEBHOOK_RETRIES = 8
+
+
+@shared_task
+def uploads_expire_task() -> int:
+    """The sweeper's hourly pass over abandoned chunked uploads."""
+    return services.uploads_expire()
 
 
 @shared_task(

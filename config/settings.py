@@ -214,9 +214,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 # The sweeper: every 5 minutes, send again what is stuck (run beat once per deployment).
+# And every hour, delete chunked uploads left unfinished or unused for UPLOAD_IDLE_HOURS.
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stuck-work": {"task": "disputes.tasks.stuck_work_requeue_task", "schedule": 300.0}
+    "requeue-stuck-work": {"task": "disputes.tasks.stuck_work_requeue_task", "schedule": 300.0},
+    "expire-idle-uploads": {"task": "api.tasks.uploads_expire_task", "schedule": 3600.0},
 }
+UPLOAD_IDLE_HOURS = _env_int("REFUNDGUARD_UPLOAD_IDLE_HOURS", 24)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {

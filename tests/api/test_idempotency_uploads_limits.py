@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 
 import pytest
 from django.core.cache import cache
@@ -156,3 +157,31 @@ def test_rate_limit_answers_429_with_retry_after(api, settings):
     finally:
         SimpleRateThrottle.THROTTLE_RATES = original
         cache.clear()
+
+
+def test_an_upload_with_a_path_for_a_name_is_refused_before_any_byte(api, media_root):
+    start = api.client.post(
+        "/api/v1/uploads/", {"filename": "../../etc/evil.mp4", "size": 10}, format="json"
+    )
+    assert start.status_code == 400
+    assert "contains a path" in start.json()["error"]["message"]
+    assert not ChunkedUpload.objects.exists()
+
+
+def test_idle_uploads_are_deleted_with_their_bytes(api, media_root, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from api import services
+
+    idle = services.upload_start(merchant=api.merchant, actor=api.user, filename="a.mp4", size=9)
+    services.upload_append(upload=idle, offset=0, stream=io.BytesIO(b"abc"), length=3)
+    fresh = services.upload_start(merchant=api.merchant, actor=api.user, filename="b.mp4", size=9)
+    later = timezone.now() + timedelta(hours=settings.UPLOAD_IDLE_HOURS, minutes=1)
+    ChunkedUpload.objects.filter(pk=fresh.pk).update(updated_at=later)
+
+    assert services.uploads_expire(now=later) == 1
+
+    assert list(ChunkedUpload.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert not services.partial_path(idle).exists() and services.partial_path(fresh).exists()

@@ -82,6 +82,7 @@ class Command(BaseCommand):
                 "\n"
                 f"  RefundGuard is running at {url}\n"
                 f"  Merchant logins: demo-owner / {DEMO_PASSWORD}   (other merchant: other-owner)\n"
+                f"  Support staff:   demo-reviewer / {DEMO_PASSWORD}   (the review queue)\n"
                 f"  Admin:           {url}admin/  admin / {DEMO_PASSWORD}\n"
                 "  Press Ctrl-C to stop.\n"
             )
