@@ -91,7 +91,8 @@ def reuse_signal(facts: ReuseFacts) -> Signal | None:
         dates = ", ".join(d.strftime("%Y-%m-%d") for _, _, d in facts.same_merchant[:5])
         parts.append(f"{len(facts.same_merchant)} of your other disputes ({dates})")
     if facts.other_merchants:
-        parts.append(f"{facts.other_merchants} dispute(s) at other merchants")
+        n = facts.other_merchants
+        parts.append(f"{n} {'dispute' if n == 1 else 'disputes'} at other merchants")
     message = (
         "The same picture (or a near copy) was already submitted in " + " and ".join(parts) + "."
     )
@@ -116,7 +117,8 @@ def repeat_claimant_signal(counts: BuyerCounts, rule: RepeatClaimantRule) -> Sig
     if not rule.crossed(counts):
         return None
     message = (
-        f"This buyer has {counts.all_merchants} other dispute(s) on record across all "
+        f"This buyer has {counts.all_merchants} other "
+        f"{'dispute' if counts.all_merchants == 1 else 'disputes'} on record across all "
         f"merchants ({counts.with_merchant} with you): {counts.high_risk} flagged high "
         f"risk, {counts.rejected} rejected."
     )

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from disputes import selectors, services
@@ -102,6 +103,7 @@ def dispute_create(request: HttpRequest) -> HttpResponse:
                 form.add_error("photos", _errors(exc))
         else:
             messages.success(request, _("Dispute opened; the photos are being analysed."))
+            _say_repeated_photos(request, len(request.FILES.getlist("photos")), dispute)
             return redirect("disputes:detail", dispute_id=dispute.pk)
     status = 400 if request.method == "POST" else 200
     return render(
@@ -341,10 +343,44 @@ def claim_photos_add(request: HttpRequest, dispute_id: int) -> HttpResponse:
     except ValidationError as exc:
         messages.error(request, " ".join(_errors(exc)))
     else:
-        messages.success(
-            request, _("%(n)d photo(s) added; analysis has started.") % {"n": len(added)}
-        )
+        if added:
+            messages.success(
+                request,
+                ngettext(
+                    "%(n)d photo added; analysis has started.",
+                    "%(n)d photos added; analysis has started.",
+                    len(added),
+                )
+                % {"n": len(added)},
+            )
+        repeated = len(files) - len(added)
+        if repeated:
+            messages.info(
+                request,
+                ngettext(
+                    "%(n)d photo was already attached to this dispute, so it was not added again.",
+                    "%(n)d photos were already attached to this dispute, so they were not "
+                    "added again.",
+                    repeated,
+                )
+                % {"n": repeated},
+            )
     return redirect("disputes:detail", dispute_id=dispute.pk)
+
+
+def _say_repeated_photos(request: HttpRequest, sent: int, dispute: Dispute) -> None:
+    """Tell the user when the same photo was chosen more than once (it is kept once)."""
+    repeated = sent - dispute.claim_images.count()
+    if repeated > 0:
+        messages.info(
+            request,
+            ngettext(
+                "%(n)d photo was chosen twice; it is kept once.",
+                "%(n)d photos were chosen more than once; each is kept once.",
+                repeated,
+            )
+            % {"n": repeated},
+        )
 
 
 @login_required

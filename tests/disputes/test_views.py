@@ -204,3 +204,37 @@ def test_a_near_copy_shows_the_original_beside_it_in_both_languages(
     html = client.get(url).content.decode()
     assert "可能是您的照片 MUG-1 / mug-front.jpg" in html and f"{NEAR_COPY_THRESHOLD:.2f}" in html
     assert "Possibly your photo" not in html
+
+
+@pytest.mark.django_db
+def test_a_photo_chosen_twice_or_already_attached_is_kept_once_and_the_user_told(
+    client, membership
+):
+    client.force_login(membership.user)
+    photo = jpeg_bytes(sample("coffee"))
+    response = client.post(
+        reverse("disputes:create"),
+        {
+            "platform": "jd",
+            "external_id": "JD-779",
+            "order_ref": "ORD-6",
+            "claim_type": "refund_only",
+            "reason": "Cup arrived broken",
+            "amount": "59.90",
+            "currency": "CNY",
+            "respond_by": "2030-12-01T12:00",
+            "photos": [SimpleUploadedFile(f"{n}.jpg", photo) for n in range(3)],
+        },
+        follow=True,
+    )
+    dispute = Dispute.objects.get(external_id="JD-779")
+    assert dispute.claim_images.count() == 1
+    assert "2 photos were chosen more than once; each is kept once." in response.content.decode()
+
+    again = client.post(
+        reverse("disputes:photos_add", args=[dispute.pk]),
+        {"photos": [SimpleUploadedFile("again.jpg", photo)]},
+        follow=True,
+    ).content.decode()
+    assert "1 photo was already attached to this dispute, so it was not added again." in again
+    assert "0 photo" not in again
