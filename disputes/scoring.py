@@ -94,16 +94,22 @@ def _original_evidence(match: ClaimMatch) -> dict[str, Any]:
     }
 
 
-def match_signal(match: ClaimMatch | None, *, original_label: str) -> Signal:
+def match_signal(
+    match: ClaimMatch | None, *, original_label: str, original_is_frame: bool = False
+) -> Signal:
     """The signal for the matcher's result: ``derived_from_original``, ``near_copy``
-    (medium risk, not flagged: a person compares the two) or ``no_match``."""
+    (medium risk, not flagged: a person compares the two) or ``no_match``.
+
+    ``original_is_frame``: the original is a packing-video frame (labelled by its video),
+    not a product photo — the sentence names it so."""
+    yours = "a frame of your" if original_is_frame else "your photo"
     if match is not None and match.is_near_copy:
         label = original_label or match.original_key
         score = round(match.same_photo_score, 3)
         return Signal(
             "near_copy",
             WEIGHTS["near_copy"],
-            f"Possibly your photo {label}: it reproduces much of that photo's fine detail "
+            f"Possibly {yours} {label}: it reproduces much of that picture's fine detail "
             f"(same-photograph score {score:.2f}; an edited copy scores at least "
             f"{SAME_PHOTO_THRESHOLD:.2f}), but not enough to call it an edited copy. "
             "Compare the two side by side.",
@@ -134,7 +140,7 @@ def match_signal(match: ClaimMatch | None, *, original_label: str) -> Signal:
     if match.region is not None:
         x, y, w, h = match.region
         where = f", with the area at x={x}, y={y} ({w}×{h} pixels) changed"
-    message = f"This is your photo {label}{how}{where}."
+    message = f"This is {yours} {label}{how}{where}."
     evidence = {
         **_original_evidence(match),
         "transforms": list(match.transforms),

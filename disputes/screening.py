@@ -33,6 +33,8 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 MAX_PIXELS = 60_000_000
 KEYFRAMES_PER_MINUTE = 20
 KEYFRAME_MIN_SPACING = 2.0
+#: A video's frames are keyed "<video path>#t=<seconds>s" (a media-fragment URI).
+VIDEO_FRAME_MARK = "#t="
 
 
 def indexed_original(
@@ -126,7 +128,7 @@ def _video_originals(video: Path) -> Iterator[IndexedOriginal]:
         ):
             still = fit_for_analysis(keyframe.image)
             yield indexed_original(
-                f"{video}#t={keyframe.t_seconds:.1f}s",
+                f"{video}{VIDEO_FRAME_MARK}{keyframe.t_seconds:.1f}s",
                 still,
                 functools.partial(_same, still),
                 keyframe.image.size,
@@ -150,7 +152,11 @@ def screen_bytes(
     match = claim_match(claim, claim_size=(info.width, info.height), index=index)
     label = original_label(match.original_key) if match is not None else ""
     signals = [
-        match_signal(match, original_label=label),
+        match_signal(
+            match,
+            original_label=label,
+            original_is_frame=match is not None and VIDEO_FRAME_MARK in match.original_key,
+        ),
         *provenance_signals(read_provenance(data)),
     ]
     return Screening(match, verdict(signals))

@@ -243,7 +243,11 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
     match = claim_match(claim, claim_size=(image.width, image.height), index=found.index)
     ref = found.refs.get(match.original_key) if match is not None else None
     found_signals = [
-        match_signal(match, original_label=ref.label if ref else ""),
+        match_signal(
+            match,
+            original_label=ref.label if ref else "",
+            original_is_frame=ref is not None and ref.kind == "keyframe",
+        ),
         *signals.provenance_signals(read_provenance(data)),
     ]
     reuse = signals.reuse_signal(reuse_facts(claim_image=image, phash=phash))

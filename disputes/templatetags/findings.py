@@ -45,9 +45,11 @@ def finding_text(finding: Any) -> str:
     evidence: dict[str, Any] = finding.evidence or {}
     code = finding.code
     if code == "derived_from_original":
-        text = gettext("This is your photo %(original)s") % {
-            "original": evidence.get("original_label") or evidence.get("original", "")
-        }
+        original = evidence.get("original_label") or evidence.get("original", "")
+        if evidence.get("original_kind") == "keyframe":
+            text = gettext("This is a frame of your %(original)s") % {"original": original}
+        else:
+            text = gettext("This is your photo %(original)s") % {"original": original}
         if evidence.get("transforms"):
             text += gettext(", edited: %(edits)s") % {
                 "edits": transforms_text(evidence["transforms"])

@@ -110,3 +110,18 @@ def test_no_signals_is_low() -> None:
     assert result.score == 0.0
     assert result.level == "low"
     assert result.reasons == []
+
+
+def test_a_packing_video_frame_is_named_as_a_frame_not_a_photo() -> None:
+    label = "packing video ORD-800 @ 0.0s"
+    derived = match_signal(
+        a_claim_match(score=0.99, derived=True), original_label=label, original_is_frame=True
+    )
+    near = match_signal(
+        a_claim_match(score=NEAR_COPY_THRESHOLD, derived=False),
+        original_label=label,
+        original_is_frame=True,
+    )
+
+    assert derived.message.startswith(f"This is a frame of your {label}")
+    assert near.message.startswith(f"Possibly a frame of your {label}:")
