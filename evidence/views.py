@@ -216,6 +216,9 @@ def video_list(request: HttpRequest) -> HttpResponse:
     merchant = _merchant(request)
     form = VideoUploadForm()
     status = 200
+    # The page's script sends the form itself (to show progress) and asks for JSON: it
+    # gets where to go next, or the errors — never a page to paint over the current one.
+    wants_json = "application/json" in request.headers.get("Accept", "")
     if request.method == "POST":
         form = VideoUploadForm(request.POST, request.FILES)
         if form.is_valid():
@@ -240,7 +243,14 @@ def video_list(request: HttpRequest) -> HttpResponse:
                         _("This video is already stored (order %(order)s); not stored twice.")
                         % {"order": video.order_ref},  # type: ignore[union-attr]
                     )
+                if wants_json:  # the message waits in the session for that page
+                    url = reverse("evidence:video_detail", args=[video.pk])
+                    return JsonResponse({"redirect": url})
                 return redirect("evidence:video_detail", video_id=video.pk)
+        if wants_json:
+            errors = {field: [str(m) for m in msgs] for field, msgs in form.errors.items()}
+            message = " ".join(m for msgs in errors.values() for m in msgs)
+            return JsonResponse({"errors": errors, "message": message}, status=400)
         status = 400
     query = request.GET.get("order", "")
     videos = Paginator(

@@ -89,6 +89,35 @@ def test_packing_video_page_shows_keyframes_and_language_switch(
     screenshot(page, "evidence-video-keyframes-zh-phone")
 
 
+def test_packing_video_upload_shows_progress_result_and_refusals(
+    page, live_server, celery_worker_process, tmp_path: Path
+):
+    MembershipFactory(user__username="packer2")
+    (tmp_path / "ORDER-7.mp4").write_bytes(mp4(seconds=3))
+    (tmp_path / "fake.mp4").write_bytes(b"not a video at all")
+    login(page, live_server, "packer2")
+    page.click("text=Packing videos")
+    page.wait_for_load_state()
+
+    page.fill("input[name=order_ref]", "ORDER-7")
+    page.set_input_files("input[name=file]", str(tmp_path / "fake.mp4"))
+    page.click("#video-upload button[type=submit]")
+    error = page.locator("#video-errors")
+    error.wait_for()
+    assert "not a video we can read" in error.inner_text()
+    # Refused in place: the form (and its script) still work for the next try.
+    page.set_input_files("input[name=file]", str(tmp_path / "ORDER-7.mp4"))
+    page.click("#video-upload button[type=submit]")
+    page.wait_for_url("**/evidence/videos/*/")
+    assert "Video stored; keyframes are being extracted." in page.content()
+
+    page.click("text=Packing videos")
+    page.fill("input[name=order_ref]", "ORDER-8")
+    page.set_input_files("input[name=file]", str(tmp_path / "ORDER-7.mp4"))
+    page.click("#video-upload button[type=submit]")
+    page.wait_for_selector("text=already stored (order ORDER-7)")
+
+
 def test_photos_chosen_before_the_page_script_loaded_are_still_uploaded(
     page, live_server, celery_worker_process, tmp_path: Path
 ):

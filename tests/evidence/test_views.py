@@ -167,6 +167,37 @@ def test_video_upload_rejects_non_video_with_form_error(owner_client):
 
 
 @pytest.mark.django_db
+def test_video_upload_answers_the_page_script_in_json(owner_client):
+    from tests.evidence.test_services import mp4
+
+    url = reverse("evidence:video_list")
+    fake = SimpleUploadedFile("ORDER-9.mp4", b"not a video at all", content_type="video/mp4")
+    refused = owner_client.post(
+        url, {"order_ref": "ORDER-9", "file": fake}, HTTP_ACCEPT="application/json"
+    )
+    assert refused.status_code == 400
+    assert "not a video we can read" in refused.json()["message"]
+    assert "not a video we can read" in refused.json()["errors"]["file"][0]
+
+    video = mp4(seconds=2)
+    stored = owner_client.post(
+        url,
+        {"order_ref": "ORDER-10", "file": SimpleUploadedFile("a.mp4", video)},
+        HTTP_ACCEPT="application/json",
+    )
+    detail = stored.json()["redirect"]
+    # The message waits for the page the script opens next.
+    assert "Video stored" in owner_client.get(detail).content.decode()
+    again = owner_client.post(
+        url,
+        {"order_ref": "ORDER-11", "file": SimpleUploadedFile("b.mp4", video)},
+        HTTP_ACCEPT="application/json",
+    )
+    assert again.json()["redirect"] == detail
+    assert "already stored (order ORDER-10)" in owner_client.get(detail).content.decode()
+
+
+@pytest.mark.django_db
 def test_video_page_shows_keyframe_strip_with_timestamps(owner_client, evidence_of_a):
     response = owner_client.get(reverse("evidence:video_detail", args=[evidence_of_a["video"].pk]))
     html = response.content.decode()
