@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import IO, Any
 
 from django.conf import settings
@@ -89,6 +90,15 @@ def webhook_endpoint_create(*, merchant: Merchant, actor: Any, url: str) -> Webh
     url = url.strip()
     if not url.startswith(("https://", "http://")):
         raise ValidationError({"url": _("Use an http:// or https:// URL.")})
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when it is not a number from 0 to 65535
+    except ValueError:
+        port = 0
+    if not parts.hostname:
+        raise ValidationError({"url": _("The URL has no host name.")})
+    if port is not None and not 0 < port <= 65535:
+        raise ValidationError({"url": _("The port must be a number from 1 to 65535.")})
     try:
         destination_check(url)
     except ForbiddenDestination as exc:

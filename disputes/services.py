@@ -8,7 +8,7 @@ import io
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import IO, Any, cast
 
@@ -117,6 +117,10 @@ def _store_claim_images(
     return images, stored_names
 
 
+#: How far a client's clock may run ahead of ours when it sends when a dispute opened.
+OPENED_AT_CLOCK_SKEW = timedelta(minutes=10)
+
+
 def dispute_open(
     *,
     merchant: Merchant,
@@ -137,6 +141,16 @@ def dispute_open(
     """Open a dispute with the buyer's photos; analysis starts once it is committed."""
     if product is not None and product.merchant_id != merchant.pk:
         raise ValidationError({"product": _("That product belongs to another merchant.")})
+    # A deadline already past is allowed (a dispute entered late is overdue); a dispute
+    # opened in the future, or after its own deadline, is a typo.
+    if opened_at is not None and opened_at > timezone.now() + OPENED_AT_CLOCK_SKEW:
+        raise ValidationError(
+            {"opened_at": _("The dispute cannot have been opened in the future.")}
+        )
+    if opened_at is not None and respond_by < opened_at:
+        raise ValidationError(
+            {"respond_by": _("The respond-by deadline is before the dispute was opened.")}
+        )
     if Dispute.objects.filter(
         merchant=merchant, platform=platform, external_id=external_id.strip()
     ).exists():

@@ -229,3 +229,32 @@ def test_a_video_needs_a_file_or_an_upload_and_says_which(api):
     neither = api.client.post("/api/v1/videos/", {"order_ref": "ORD-1"}, format="multipart")
     assert neither.status_code == 400
     assert "the id of a finished chunked `upload`" in neither.json()["error"]["message"]
+
+
+def test_a_dispute_opened_in_the_future_or_after_its_deadline_is_refused(api):
+    now = timezone.now()
+    future = api.client.post(
+        "/api/v1/disputes/",
+        dispute_fields(opened_at=(now + timezone.timedelta(days=1)).isoformat()),
+        format="multipart",
+    )
+    assert future.status_code == 400 and "opened_at" in future.json()["error"]["fields"]
+    backwards = api.client.post(
+        "/api/v1/disputes/",
+        dispute_fields(
+            opened_at=(now - timezone.timedelta(days=1)).isoformat(),
+            respond_by=(now - timezone.timedelta(days=3)).isoformat(),
+        ),
+        format="multipart",
+    )
+    assert backwards.status_code == 400 and "respond_by" in backwards.json()["error"]["fields"]
+    late = api.client.post(
+        "/api/v1/disputes/",
+        dispute_fields(
+            opened_at=(now - timezone.timedelta(days=5)).isoformat(),
+            respond_by=(now - timezone.timedelta(days=3)).isoformat(),
+        ),
+        format="multipart",
+    )
+    assert late.status_code == 201  # entered after its deadline: kept, shown overdue
+    assert not Dispute.objects.exclude(pk=late.json()["id"]).exists()

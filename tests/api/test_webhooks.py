@@ -214,3 +214,15 @@ def test_delivery_rechecks_the_destination_and_does_not_retry_a_refused_one(
     assert delivery.status == "failed" and delivery.attempts == 1
     assert "private or reserved" in delivery.last_error
     assert hook.received == []
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::1]:99999/x", "https://example.com:0/x", "https://:8080/x"]
+)
+def test_a_malformed_destination_is_refused_even_where_private_ones_are_allowed(api, settings, url):
+    from django.core.exceptions import ValidationError
+
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    with pytest.raises(ValidationError):
+        services.webhook_endpoint_create(merchant=api.merchant, actor=api.user, url=url)
+    assert not api.merchant.webhooks.exists()
