@@ -67,19 +67,25 @@ def merchant_create(*, slug: str, name: str, owner: Any | None = None) -> Mercha
 
 
 def product_create(*, merchant: Merchant, sku: str, title: str) -> Product:
-    """Create a product; a SKU is unique within a merchant."""
+    """Create a product; a SKU is unique within a merchant, whatever its letter case
+    ("mug-1" and "MUG-1" are one product to the people who type them)."""
     sku = sku.strip()
     if not sku:
         raise ValidationError({"sku": _("A SKU is required.")})
-    if Product.objects.filter(merchant=merchant, sku=sku).exists():
+    existing = Product.objects.filter(merchant=merchant, sku__iexact=sku).first()
+    if existing is not None:
         raise ValidationError(
-            {"sku": _("A product with SKU “%(sku)s” already exists.") % {"sku": sku}}
+            {"sku": _("A product with SKU “%(sku)s” already exists.") % {"sku": existing.sku}}
         )
     return Product.objects.create(merchant=merchant, sku=sku, title=title.strip() or sku)
 
 
 def product_get_or_create(*, merchant: Merchant, sku: str, title: str = "") -> Product:
-    """The merchant's product with this SKU, created if missing (bulk import)."""
+    """The merchant's product with this SKU (any letter case), created if missing (bulk
+    import)."""
+    existing = Product.objects.filter(merchant=merchant, sku__iexact=sku).first()
+    if existing is not None:
+        return existing
     product, _created = Product.objects.get_or_create(
         merchant=merchant, sku=sku, defaults={"title": title or sku}
     )

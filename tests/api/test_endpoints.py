@@ -42,6 +42,9 @@ def test_products_create_list_and_duplicate_sku(api):
     assert again.status_code == 400
     error = again.json()["error"]
     assert error["code"] == "validation_error" and "sku" in error["fields"]
+    other_case = api.client.post("/api/v1/products/", {"sku": " mug-1 "}, format="json")
+    assert other_case.status_code == 400
+    assert "“MUG-1” already exists" in other_case.json()["error"]["message"]
     listing = api.client.get("/api/v1/products/").json()
     assert [p["sku"] for p in listing["results"]] == ["MUG-1"]
     assert set(listing) == {"next", "previous", "results"}
