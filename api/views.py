@@ -21,7 +21,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
@@ -279,6 +279,8 @@ class PackingVideoViewSet(
         return Response(PackingVideoSerializer(outcome.obj).data, status=code)
 
 
+#: What a PATCH of upload bytes may be sent as (the tus protocol's type first).
+UPLOAD_BODY_TYPES = ("application/offset+octet-stream", "application/octet-stream")
 UPLOAD_OFFSET = OpenApiParameter(
     "Upload-Offset",
     OpenApiTypes.INT,
@@ -344,6 +346,13 @@ class ChunkedUploadViewSet(
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         upload = self.get_object()
+        # Raw bytes only: a JSON or form body would be stored as the video's bytes.
+        media_type = request.content_type.split(";")[0].strip().lower()
+        if media_type not in UPLOAD_BODY_TYPES:
+            raise exceptions.UnsupportedMediaType(
+                media_type or "(none)",
+                detail=f"Send the bytes as {UPLOAD_BODY_TYPES[0]}, not {media_type or 'nothing'}.",
+            )
         try:
             offset = int(request.headers.get("Upload-Offset", ""))
             length = int(request.headers.get("Content-Length", ""))

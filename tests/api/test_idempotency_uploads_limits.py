@@ -185,3 +185,17 @@ def test_idle_uploads_are_deleted_with_their_bytes(api, media_root, settings):
 
     assert list(ChunkedUpload.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert not services.partial_path(idle).exists() and services.partial_path(fresh).exists()
+
+
+def test_upload_bytes_sent_as_json_are_refused_not_stored(api):
+    start = api.client.post("/api/v1/uploads/", {"filename": "v.mp4", "size": 4}, format="json")
+    wrong = api.client.generic(
+        "PATCH",
+        f"/api/v1/uploads/{start.json()['id']}/",
+        b'{"a":1}',
+        content_type="application/json",
+        HTTP_UPLOAD_OFFSET="0",
+    )
+    assert wrong.status_code == 415
+    assert "application/offset+octet-stream" in wrong.json()["error"]["message"]
+    assert ChunkedUpload.objects.get().offset == 0
