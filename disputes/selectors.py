@@ -3,6 +3,7 @@ disputes; support reviewers see the merchants in their review scope (and the que
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
@@ -10,6 +11,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
+from disputes.buyer_history import dispute_buyer_key
 from disputes.models import AuditEvent, ClaimImage, Dispute, Finding, InternalNote, RiskLevel
 from evidence.access import can_review, member_filter, readable_filter, review_filter
 from evidence.models import Merchant, PackingVideo, ReferencePhoto, VideoKeyframe
@@ -35,12 +37,18 @@ def dispute_list(
 
 
 def _search(disputes: QuerySet[Dispute], query: str) -> QuerySet[Dispute]:
-    q = query.strip()
+    """Disputes whose platform id, order number or buyer id contains ``query``, the buyer
+    whose id it is however it was typed ("tb_buyer88" finds "ＴＢ_Buyer 88"), or the
+    dispute with that number."""
+    q = unicodedata.normalize("NFKC", query).strip()
     if not q:
         return disputes
-    return disputes.filter(
-        Q(order_ref__icontains=q) | Q(external_id__icontains=q) | Q(buyer_ref__icontains=q)
-    )
+    found = Q(order_ref__icontains=q) | Q(external_id__icontains=q) | Q(buyer_ref__icontains=q)
+    keys = {dispute_buyer_key(platform=p, buyer_ref=q) for p in Dispute.Platform.values}
+    found |= Q(buyer_key__in=keys - {""})
+    if q.isdigit() and 0 < int(q) < 2**63:
+        found |= Q(pk=int(q))
+    return disputes.filter(found)
 
 
 def review_merchants(*, user: Any) -> QuerySet[Merchant]:

@@ -137,6 +137,27 @@ def test_list_search_and_filter(client, membership, analysed_dispute):
 
 
 @pytest.mark.django_db
+def test_search_finds_a_buyer_however_typed_and_a_dispute_by_number(client, membership):
+    from tests.disputes.factories import DisputeFactory
+
+    wide = DisputeFactory(
+        merchant=membership.merchant, buyer_ref="ＴＢ_Buyer 88", external_id="TB-WIDE"
+    )
+    DisputeFactory(
+        merchant=membership.merchant, buyer_ref="someone", external_id="TB-ELSE", order_ref="NA"
+    )
+    client.force_login(membership.user)
+
+    by_buyer = client.get(reverse("disputes:list"), {"q": "tb_buyer88"}).content.decode()
+    by_number = client.get(reverse("disputes:list"), {"q": str(wide.pk)}).content.decode()
+    huge = client.get(reverse("disputes:list"), {"q": "9" * 30})
+
+    assert "TB-WIDE" in by_buyer and "TB-ELSE" not in by_buyer
+    assert "TB-WIDE" in by_number and "TB-ELSE" not in by_number
+    assert huge.status_code == 200
+
+
+@pytest.mark.django_db
 def test_list_counts_down_only_for_disputes_still_open(client, membership):
     from datetime import timedelta
 
