@@ -86,6 +86,9 @@ def library_versions() -> dict[str, str]:
 
 def _open(source: IO[bytes], *, max_pixels: int) -> Image.Image:
     source.seek(0)
+    if not source.read(1):  # said as the upload forms say it, not "not a JPEG"
+        raise MediaRejected("The file is empty (0 bytes).")
+    source.seek(0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

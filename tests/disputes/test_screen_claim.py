@@ -31,14 +31,17 @@ def test_contract(tmp_path):
     (tmp_path / "honest.jpg").write_bytes(jpeg_bytes(sample("astronaut")))
     (tmp_path / "ai.png").write_bytes(png_with_aigc_label(sample("astronaut")))
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
-    claims = [tmp_path / n for n in ["doctored.jpg", "broken.jpg", "honest.jpg", "ai.png"]]
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    names = ["doctored.jpg", "broken.jpg", "honest.jpg", "ai.png", "empty.jpg"]
+    claims = [tmp_path / n for n in names]
 
     result = run("--originals", str(originals), "--json", *map(str, claims))
 
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert [o["claim"] for o in out] == [str(c) for c in claims]
-    doctored_out, broken_out, honest_out, ai_out = out
+    doctored_out, broken_out, honest_out, ai_out, empty_out = out
+    assert empty_out == {"claim": str(claims[-1]), "error": "The file is empty (0 bytes)."}
     assert doctored_out["flagged"] and doctored_out["level"] == "high"
     assert doctored_out["best_match"]["original"].endswith("mug-front.jpg")
     assert isinstance(doctored_out["best_match"]["distance"], int | float)
