@@ -236,28 +236,19 @@ def test_a_video_needs_a_file_or_an_upload_and_says_which(api):
 
 def test_a_dispute_opened_in_the_future_or_after_its_deadline_is_refused(api):
     now = timezone.now()
-    future = api.client.post(
-        "/api/v1/disputes/",
-        dispute_fields(opened_at=(now + timezone.timedelta(days=1)).isoformat()),
-        format="multipart",
-    )
+
+    def post(opened: int, respond_by: int):  # days from now
+        fields = dispute_fields(
+            external_id=f"TB-{opened}-{respond_by}",
+            opened_at=(now + timezone.timedelta(days=opened)).isoformat(),
+            respond_by=(now + timezone.timedelta(days=respond_by)).isoformat(),
+        )
+        return api.client.post("/api/v1/disputes/", fields, format="multipart")
+
+    future = post(1, 3)
     assert future.status_code == 400 and "opened_at" in future.json()["error"]["fields"]
-    backwards = api.client.post(
-        "/api/v1/disputes/",
-        dispute_fields(
-            opened_at=(now - timezone.timedelta(days=1)).isoformat(),
-            respond_by=(now - timezone.timedelta(days=3)).isoformat(),
-        ),
-        format="multipart",
-    )
+    backwards = post(-1, -3)
     assert backwards.status_code == 400 and "respond_by" in backwards.json()["error"]["fields"]
-    late = api.client.post(
-        "/api/v1/disputes/",
-        dispute_fields(
-            opened_at=(now - timezone.timedelta(days=5)).isoformat(),
-            respond_by=(now - timezone.timedelta(days=3)).isoformat(),
-        ),
-        format="multipart",
-    )
+    late = post(-5, -3)
     assert late.status_code == 201  # entered after its deadline: kept, shown overdue
     assert not Dispute.objects.exclude(pk=late.json()["id"]).exists()
