@@ -143,7 +143,7 @@ def describe_transforms(
     angle = math.degrees(math.atan2(linear[1, 0] - linear[0, 1], linear[0, 0] + linear[1, 1]))
     if abs(angle) > (ROTATION_DEGREES_REPHOTOGRAPHED if rephotographed else ROTATION_DEGREES):
         found.append("rotated")
-    inside, _ = _frame_inside_claim(quad, (cw, ch))
+    inside = _frame_inside_claim(quad, (cw, ch))
     if inside < CROP_INSIDE or comparison.coverage < CROP_COVERAGE:
         found.append("cropped")
     found += _surroundings(claim, h, (ow, oh), quad, rephotographed)
@@ -179,8 +179,8 @@ def _noise_sigma(claim: np.ndarray, quad: np.ndarray) -> float:
     return float(math.sqrt(math.pi / 2) * laplacian[flat].mean() / 6)
 
 
-def _frame_inside_claim(quad: np.ndarray, claim_wh: tuple[int, int]) -> tuple[float, float]:
-    """Share of the original's frame inside the claim, and the claim's share it covers."""
+def _frame_inside_claim(quad: np.ndarray, claim_wh: tuple[int, int]) -> float:
+    """Share of the original's frame inside the claim."""
     cw, ch = claim_wh
     sx, sy = CROP_SLACK * cw, CROP_SLACK * ch
     rect = np.array([[-sx, -sy], [cw + sx, -sy], [cw + sx, ch + sy], [-sx, ch + sy]], np.float32)
@@ -189,9 +189,9 @@ def _frame_inside_claim(quad: np.ndarray, claim_wh: tuple[int, int]) -> tuple[fl
         polygon = polygon[::-1].copy()
     area = abs(cv2.contourArea(polygon))
     if area < 1e-6:
-        return 0.0, 0.0
+        return 0.0
     overlap, _ = cv2.intersectConvexConvex(polygon, rect)
-    return float(overlap) / area, float(overlap) / (cw * ch)
+    return float(overlap) / area
 
 
 @dataclass(frozen=True)
@@ -250,7 +250,7 @@ def _surroundings(
     if beyond.sum() > SURROUND_SHARE * inside_area:
         pixels = smooth[beyond]
         median = np.median(pixels, axis=0)
-        uniform = float((np.abs(pixels - median).max(axis=1) <= SURROUND_TOLERANCE).mean())
+        uniform = float(_near(pixels, median).mean())
         picture = max(0, min(x1, ax1) - max(x0, ax0)) * max(0, min(y1, ay1) - max(y0, ay0))
         if uniform < SURROUND_UNIFORM:
             if not rephotographed or picture / inside_area < SCREENSHOT_PICTURE:
@@ -315,7 +315,7 @@ def _runs_outward(
         (back[ys, x1 + gap :], inside[ys, x1 + gap :], True),
         (back[y1 + gap :, xs], inside[y1 + gap :, xs], False),
     ]
-    return [_uniform_run(*_as_lines(s, v, columns)) for s, v, columns in strips]
+    return _side_runs(strips)
 
 
 def _ring_inside_something(runs: list[_Run], least: float) -> bool:
@@ -351,7 +351,7 @@ def _border_along_edges(
         (smooth[:, x1:][:, ::-1], inside[:, x1:], True),
         (smooth[y1:][::-1], inside[y1:], False),
     ]
-    runs = [_uniform_run(*_as_lines(s, v, columns)) for s, v, columns in strips]
+    runs = _side_runs(strips)
     least = max(2.0, BORDER_MIN_SHARE * max(cw, ch))
     endings = ("change",) if rephotographed else ("change", "content")
     room = (x0, y0, cw - x1, ch - y1)
@@ -366,13 +366,13 @@ def _border_along_edges(
     return left, top, right, bottom
 
 
-def _as_lines(
-    strip: np.ndarray, inside: np.ndarray, columns: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """A strip as lines x span (x 3): its columns when ``columns``, else its rows."""
-    if columns:
-        return strip.transpose(1, 0, 2), inside.T
-    return strip, inside
+def _side_runs(strips: list[tuple[np.ndarray, np.ndarray, bool]]) -> list[_Run]:
+    """The uniform run of each side strip (image, inside-the-claim mask, whether its
+    lines are columns), each read from its first row or column on."""
+    return [
+        _uniform_run(s.transpose(1, 0, 2), v.T) if columns else _uniform_run(s, v)
+        for s, v, columns in strips
+    ]
 
 
 def _uniform_run(lines: np.ndarray, inside: np.ndarray) -> _Run:
@@ -434,16 +434,19 @@ class _LineStats:
         whole = share == 1.0  # the usual case, done for the block at once
         if whole.any():
             median = np.median(lines[whole], axis=1)
-            near = np.abs(lines[whole] - median[:, None]).max(axis=2) <= SURROUND_TOLERANCE
             self.median[rows][whole] = median
-            self.uniform[rows][whole] = near.mean(axis=1)
+            self.uniform[rows][whole] = _near(lines[whole], median[:, None]).mean(axis=1)
         for k in np.flatnonzero(~whole & (share >= LINE_INSIDE)):
             pixels = lines[k][inside[k]]
             median = np.median(pixels, axis=0)
             self.median[rows.start + k] = median
-            near = np.abs(pixels - median).max(axis=1) <= SURROUND_TOLERANCE
-            self.uniform[rows.start + k] = near.mean()
+            self.uniform[rows.start + k] = _near(pixels, median).mean()
         self.done = rows.stop
+
+
+def _near(pixels: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """Which pixels (last axis RGB) lie within SURROUND_TOLERANCE of ``colour``."""
+    return np.abs(pixels - colour).max(axis=-1) <= SURROUND_TOLERANCE
 
 
 def _one_colour(runs: list[_Run]) -> bool:
