@@ -14,6 +14,7 @@ from django.utils import timezone
 from disputes.buyer_history import dispute_buyer_key
 from disputes.models import AuditEvent, ClaimImage, Dispute, Finding, InternalNote, RiskLevel
 from evidence.access import can_review, member_filter, readable_filter, review_filter
+from evidence.ids import database_id
 from evidence.models import Merchant, PackingVideo, ReferencePhoto, VideoKeyframe
 
 #: Audit actions that concern support staff only; a merchant's trail leaves them out.
@@ -46,8 +47,9 @@ def _search(disputes: QuerySet[Dispute], query: str) -> QuerySet[Dispute]:
     found = Q(order_ref__icontains=q) | Q(external_id__icontains=q) | Q(buyer_ref__icontains=q)
     keys = {dispute_buyer_key(platform=p, buyer_ref=q) for p in Dispute.Platform.values}
     found |= Q(buyer_key__in=keys - {""})
-    if q.isdigit() and 0 < int(q) < 2**63:
-        found |= Q(pk=int(q))
+    number = database_id(q) if q.isdigit() else None
+    if number is not None:
+        found |= Q(pk=number)
     return disputes.filter(found)
 
 

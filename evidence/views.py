@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from evidence import selectors, services
 from evidence.context_processors import SESSION_MERCHANT_KEY
 from evidence.forms import PhotoUploadForm, ProductForm, VideoUploadForm
+from evidence.ids import database_id
 from evidence.models import Merchant, PackingVideo, ReferencePhoto
 
 
@@ -87,25 +88,11 @@ def home(request: HttpRequest) -> HttpResponse:
 def merchant_switch(request: HttpRequest) -> HttpResponse:
     """Work for another of the user's merchants."""
     merchant = selectors.merchant_for_user(
-        user=request.user, merchant_id=_int_or_none(request.POST.get("merchant"))
+        user=request.user, merchant_id=database_id(request.POST.get("merchant"))
     )
     if merchant is not None:
         request.session[SESSION_MERCHANT_KEY] = merchant.pk
     return redirect("evidence:home")
-
-
-#: The largest primary key the database can hold (a bigger id in a URL is simply unknown).
-_MAX_ID = 2**63 - 1
-
-
-def _int_or_none(value: str | None) -> int | None:
-    """A positive database id from a query parameter, or None (garbage, zero, negative or
-    beyond a 64-bit key, which the database driver would refuse with an error)."""
-    try:
-        number = int(value) if value else None
-    except ValueError:
-        return None
-    return number if number is not None and 0 < number <= _MAX_ID else None
 
 
 @login_required
@@ -204,7 +191,7 @@ def _ingest_photo(request: HttpRequest, product: Any, upload: Any) -> dict[str, 
 @require_GET
 def photo_status(request: HttpRequest) -> JsonResponse:
     """Current status of some of the user's photos (the upload page polls this)."""
-    ids = [i for i in (_int_or_none(v) for v in request.GET.get("ids", "").split(",")) if i]
+    ids = [i for i in (database_id(v) for v in request.GET.get("ids", "").split(",")) if i]
     photos = selectors.photo_statuses(user=request.user, photo_ids=ids[:200])
     return JsonResponse({"photos": [_photo_json(p) for p in photos]})
 
