@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
+import cv2
 import numpy as np
+from PIL import Image
+from skimage import data
 
 from disputes import same_photo
 
@@ -77,3 +82,40 @@ def test_the_region_is_the_strongest_edit_not_residue_far_away() -> None:
 
     ys, xs = np.nonzero(changed)
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (100, 144, 90, 119)
+
+
+def test_a_crops_own_edges_are_left_out_but_a_shifted_claims_are_not() -> None:
+    m = same_photo.FRAME_MARGIN
+    inside = np.zeros((128, 128), np.uint8)
+    inside[10:110, 12:120] = 1  # the crop's footprint in the original's frame
+    # warp: work px -> claim px; the claim (100 x 108) starts 12 px in and 10 px down.
+    cropped = np.array([[1.0, 0.0, -12.0], [0.0, 1.0, -10.0], [0.0, 0.0, 1.0]])
+
+    band = same_photo._crop_edge_band(cropped, (100, 108, 3), inside)
+
+    assert band[10 : 10 + m, 60].all() and band[60, 12 : 12 + m].all()
+    assert not band[10 + m, 60] and not band[60, 12 + m]
+    assert not band[60, 60] and not band[~inside.astype(bool)].any()
+
+    # The same footprint from a claim that reaches 20 px beyond the frame's left edge:
+    # shifted, not cut, so its edges still count.
+    shifted = np.array([[1.0, 0.0, 20.0], [0.0, 1.0, -10.0], [0.0, 0.0, 1.0]])
+    assert not same_photo._crop_edge_band(shifted, (100, 128, 3), inside).any()
+    # An uncropped copy has no edges inside the frame.
+    full = np.ones((128, 128), np.uint8)
+    assert not same_photo._crop_edge_band(np.eye(3), (128, 128, 3), full).any()
+
+
+def test_a_plain_crop_of_a_small_photo_reads_as_the_same_photograph() -> None:
+    # Pixel-exact after registration, but its cut edges once disagreed in the band-pass
+    # (0.909 here, under the verdict).
+    photo = data.rocket()
+    small = cv2.resize(photo, (128, 85), interpolation=cv2.INTER_AREA)
+    buffer = io.BytesIO()
+    Image.fromarray(small[8:79, 10:120]).save(buffer, "JPEG", quality=92)
+    claim = np.asarray(Image.open(buffer).convert("RGB"))
+    claim_to_original = np.array([[1.0, 0.0, 10.0], [0.0, 1.0, 8.0], [0.0, 0.0, 1.0]])
+
+    comparison = same_photo.compare_with_original(claim, small, claim_to_original)
+
+    assert comparison.score >= same_photo.SAME_PHOTO_THRESHOLD
