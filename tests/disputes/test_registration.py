@@ -142,3 +142,49 @@ def test_flow_runs_for_a_copy_but_not_for_another_photograph(
     assert ecc_copy >= registration.FLOW_MIN_ECC and calls == [1]
     _, ecc_other = registration.align(work, other, cv2.cvtColor(other, cv2.COLOR_RGB2GRAY), truth)
     assert ecc_other < registration.FLOW_MIN_ECC and calls == [1]
+
+
+def test_a_warp_a_hair_from_a_whole_pixel_shift_snaps_to_it() -> None:
+    near = np.array([[1.004, 0.001, 6.8], [-0.002, 0.997, -3.3], [1e-6, 0.0, 1.0]])
+    mirrored = np.array([[-0.998, 0.0, 255.2], [0.0, 1.003, 0.1], [0.0, 0.0, 1.0]])
+    resized = np.array([[1.1, 0.0, 6.0], [0.0, 1.1, 3.0], [0.0, 0.0, 1.0]])
+
+    assert np.array_equal(
+        registration.pixel_grid_warp(near), [[1.0, 0.0, 7.0], [0.0, 1.0, -3.0], [0.0, 0.0, 1.0]]
+    )
+    assert np.array_equal(
+        registration.pixel_grid_warp(mirrored),
+        [[-1.0, 0.0, 255.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+    )
+    assert registration.pixel_grid_warp(resized) is None
+
+
+def _smooth_photo(side: int = 160) -> np.ndarray:
+    """A smooth object with faint grain: little for ECC to lock onto."""
+    y, x = np.mgrid[0:side, 0:side].astype(np.float32)
+    shade = 60 + 120 * np.exp(-((x - 70) ** 2 + (y - 85) ** 2) / (2 * 38.0**2))
+    grain = np.random.default_rng(3).normal(0, 2.0, (side, side)).astype(np.float32)
+    grey = np.clip(shade + cv2.GaussianBlur(grain, (0, 0), 0.8), 0, 255)
+    return np.dstack([grey, grey * 0.8, grey * 0.6]).astype(np.float32)
+
+
+def test_an_unresized_copy_keeps_the_exact_pixel_map_over_a_warp_a_hair_off() -> None:
+    work = _smooth_photo()
+    claim = work.copy()  # the original's own pixels
+    target = cv2.cvtColor(claim, cv2.COLOR_RGB2GRAY)
+    off = np.array([[1.004, 0.0, -0.3], [0.0, 1.003, -0.4], [0.0, 0.0, 1.0]])
+
+    chosen = registration._prefer_pixel_grid(work, claim, target, off)
+
+    assert np.array_equal(chosen, np.eye(3))
+
+
+def test_a_true_sub_pixel_shift_is_not_snapped() -> None:
+    work = np.asarray(Image.fromarray(skdata.astronaut()).resize((200, 200)), np.float32)
+    truth = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+    claim = cv2.warpPerspective(work, truth, (200, 200), flags=cv2.INTER_LINEAR)
+    target = cv2.cvtColor(claim, cv2.COLOR_RGB2GRAY)
+
+    chosen = registration._prefer_pixel_grid(work, claim, target, truth)
+
+    assert np.array_equal(chosen, truth)
