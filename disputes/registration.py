@@ -226,11 +226,13 @@ def align(
     return _prefer_pixel_grid(work, claim, target, refined), ecc
 
 
-def pixel_grid_warp(warp: np.ndarray) -> np.ndarray | None:
+def pixel_grid_warp(warp: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
     """The whole-pixel shift (with flips) ``warp`` is a hair from, or ``None``.
 
     A claim that is the original's own pixels, unresized — re-saved, filtered, mirrored,
-    cropped, bordered — maps onto it exactly so.
+    cropped, bordered — maps onto it exactly so. The shift is read where ``warp`` takes
+    the centre of the frame (``size``: width, height), not at its origin, where a scale a
+    hair off has moved it.
     """
     w = warp / warp[2, 2]
     if max(abs(w[2, 0]), abs(w[2, 1])) > SNAP_PERSPECTIVE:
@@ -238,7 +240,10 @@ def pixel_grid_warp(warp: np.ndarray) -> np.ndarray | None:
     if max(abs(w[0, 1]), abs(w[1, 0]), abs(abs(w[0, 0]) - 1), abs(abs(w[1, 1]) - 1)) > SNAP_SCALE:
         return None
     sx, sy = math.copysign(1.0, w[0, 0]), math.copysign(1.0, w[1, 1])
-    return np.array([[sx, 0.0, round(w[0, 2])], [0.0, sy, round(w[1, 2])], [0.0, 0.0, 1.0]])
+    cx, cy = (size[0] - 1) / 2, (size[1] - 1) / 2
+    at = w @ np.array([cx, cy, 1.0])
+    tx, ty = round(at[0] / at[2] - sx * cx), round(at[1] / at[2] - sy * cy)
+    return np.array([[sx, 0.0, float(tx)], [0.0, sy, float(ty)], [0.0, 0.0, 1.0]])
 
 
 def _prefer_pixel_grid(
@@ -252,11 +257,11 @@ def _prefer_pixel_grid(
     re-saved as JPEG registered at 1.004 scale and 0.4 px down), and the fine texture
     then disagrees along every edge. Compared on the pixels both cover.
     """
-    snapped = pixel_grid_warp(warp)
+    h, w = work.shape[:2]
+    snapped = pixel_grid_warp(warp, (w, h))
     if snapped is None or np.allclose(snapped, warp / warp[2, 2]):
         return warp
     template, mask = alignment_template(work, claim, warp)
-    h, w = template.shape
     support = (
         _frame_inside(target.shape, warp, (w, h))
         & _frame_inside(target.shape, snapped, (w, h))

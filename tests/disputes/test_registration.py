@@ -145,18 +145,21 @@ def test_flow_runs_for_a_copy_but_not_for_another_photograph(
 
 
 def test_a_warp_a_hair_from_a_whole_pixel_shift_snaps_to_it() -> None:
+    size = (256, 256)
     near = np.array([[1.004, 0.001, 6.8], [-0.002, 0.997, -3.3], [1e-6, 0.0, 1.0]])
-    mirrored = np.array([[-0.998, 0.0, 255.2], [0.0, 1.003, 0.1], [0.0, 0.0, 1.0]])
+    # 0.4 % tall and half a pixel up at the origin: the same rows at the centre.
+    mirrored = np.array([[-1.002, 0.0, 255.4], [0.0, 1.004, -0.52], [0.0, 0.0, 1.0]])
     resized = np.array([[1.1, 0.0, 6.0], [0.0, 1.1, 3.0], [0.0, 0.0, 1.0]])
 
     assert np.array_equal(
-        registration.pixel_grid_warp(near), [[1.0, 0.0, 7.0], [0.0, 1.0, -3.0], [0.0, 0.0, 1.0]]
+        registration.pixel_grid_warp(near, size),
+        [[1.0, 0.0, 7.0], [0.0, 1.0, -4.0], [0.0, 0.0, 1.0]],
     )
     assert np.array_equal(
-        registration.pixel_grid_warp(mirrored),
+        registration.pixel_grid_warp(mirrored, size),
         [[-1.0, 0.0, 255.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
     )
-    assert registration.pixel_grid_warp(resized) is None
+    assert registration.pixel_grid_warp(resized, size) is None
 
 
 def _smooth_photo(side: int = 160) -> np.ndarray:
