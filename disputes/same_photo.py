@@ -187,7 +187,7 @@ def compare_with_original(
     warp /= warp[2, 2]
     # Sub-pixel refinement (ECC maps template=work frame coords to input=claim coords).
     target = cv2.cvtColor(claim_f, cv2.COLOR_RGB2GRAY)
-    warp, ecc = align(work, claim_f, target, warp)
+    warp, ecc = align(work, claim_f, target, warp, pixel_grid=pre == 1.0 and (ww, wh) == (ow, oh))
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     warped = cv2.warpPerspective(claim_f, warp, (ww, wh), flags=flags)
     inside = cv2.warpPerspective(
