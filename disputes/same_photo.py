@@ -189,7 +189,9 @@ def compare_with_original(
     warp /= warp[2, 2]
     # Sub-pixel refinement (ECC maps template=work frame coords to input=claim coords).
     target = cv2.cvtColor(claim_f, cv2.COLOR_RGB2GRAY)
-    warp, ecc = align(work, claim_f, target, warp, pixel_grid=pre == 1.0 and (ww, wh) == (ow, oh))
+    # Neither image resized for the comparison: an unresized copy maps pixel for pixel.
+    own_resolution = pre == 1.0 and (ww, wh) == (ow, oh)
+    warp, ecc = align(work, claim_f, target, warp, pixel_grid=own_resolution)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     warped = cv2.warpPerspective(claim_f, warp, (ww, wh), flags=flags)
     inside = cv2.warpPerspective(
@@ -420,13 +422,14 @@ def _crop_edge_band(
     to_work = np.linalg.inv(warp.astype(np.float64))
     x, y = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), to_work).reshape(-1, 2).T
     tol = CROP_INSIDE_TOLERANCE
-    if (x.min() < -tol) or (y.min() < -tol) or (x.max() > ww - 1 + tol) or (y.max() > wh - 1 + tol):
+    if min(x.min(), y.min()) < -tol or x.max() > ww - 1 + tol or y.max() > wh - 1 + tol:
         return np.zeros(inside.shape, bool)
     # Erosion leaves the frame's own edges alone (OpenCV pads with the maximum), so only
     # the sides where the crop cut the picture lose their band.
+    footprint = inside.astype(np.uint8)
     size = 2 * FRAME_MARGIN + 1
-    core = cv2.erode(inside.astype(np.uint8), np.ones((size, size), np.uint8)).astype(bool)
-    return inside.astype(bool) & ~core
+    core = cv2.erode(footprint, np.ones((size, size), np.uint8))
+    return (footprint > 0) & (core == 0)
 
 
 def _band_agreement(
