@@ -239,6 +239,14 @@ def align(
     return refined, ecc
 
 
+def rotation_degrees(linear: np.ndarray) -> float:
+    """The turn of a map's 2x2 linear part, in degrees (-180..180); a mirror image's turn
+    is read after undoing the reflection."""
+    if np.linalg.det(linear) < 0:
+        linear = linear @ np.diag([-1.0, 1.0])
+    return math.degrees(math.atan2(linear[1, 0] - linear[0, 1], linear[0, 0] + linear[1, 1]))
+
+
 def pixel_grid_warp(warp: np.ndarray, size: tuple[int, int]) -> np.ndarray | None:
     """The whole-pixel shift (with flips) ``warp`` is a hair from, or ``None``.
 

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from disputes.colour_map import channel_max, fit_colour
-from disputes.registration import align
+from disputes.registration import align, rotation_degrees
 
 #: The same-photograph test works at most at this long side (original's frame).
 WORK_SIDE = 256
@@ -488,10 +488,7 @@ def _crop_edge_band(
 
 def _turn_degrees(homography: np.ndarray) -> float:
     """How far the map turns the picture from the nearest quarter turn, in degrees."""
-    linear = homography[:2, :2] / homography[2, 2]
-    if np.linalg.det(linear) < 0:  # a mirror image: measure the turn of its mirror
-        linear = linear @ np.diag([-1.0, 1.0])
-    angle = math.degrees(math.atan2(linear[1, 0] - linear[0, 1], linear[0, 0] + linear[1, 1]))
+    angle = rotation_degrees(homography[:2, :2] / homography[2, 2])
     return abs((angle + 45.0) % 90.0 - 45.0)
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from disputes.registration import rotation_degrees
 from disputes.same_photo import Comparison
 
 #: Every name ``describe_transforms`` can return, in the order they are listed.
@@ -129,9 +130,8 @@ def describe_transforms(
     scale = math.sqrt(abs(det)) * (claim_size[0] / cw) * (ow / full_w)
     if abs(scale - 1.0) > RESIZE_SHARE:
         found.append("resized")
-    if det < 0:  # a reflection: described, then removed before reading the angle
+    if det < 0:  # a reflection: described; rotation_degrees reads the turn without it
         found.append("mirrored")
-        linear = linear @ np.diag([-1.0, 1.0])
     corners = np.array([[0, 0], [ow, 0], [ow, oh], [0, oh]], np.float64)
     quad = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), h).reshape(-1, 2)
     keystone = _keystone(corners, quad)
@@ -140,7 +140,7 @@ def describe_transforms(
     )
     if rephotographed:
         found.append("rephotographed")
-    angle = math.degrees(math.atan2(linear[1, 0] - linear[0, 1], linear[0, 0] + linear[1, 1]))
+    angle = rotation_degrees(linear)
     if abs(angle) > (ROTATION_DEGREES_REPHOTOGRAPHED if rephotographed else ROTATION_DEGREES):
         found.append("rotated")
     inside = _frame_inside_claim(quad, (cw, ch))
