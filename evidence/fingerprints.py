@@ -10,6 +10,7 @@ geometric verification of the claim analysis.
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version as _dist_version
@@ -41,6 +42,14 @@ ORB_FEATURES = 500
 # still get keypoints. Points are always reported in analysis-image pixels.
 ORB_MIN_SIDE = 384
 ORB_FAST_THRESHOLD = 7
+
+# Cameras and encoders write 1-3 scans (baseline) or about 10 (progressive); a JPEG with
+# thousands of tiny scans makes libjpeg walk every block once per scan (a "scan bomb":
+# 2 MB that take minutes to decode), so more than this is refused before decoding.
+MAX_JPEG_SCANS = 50
+# After a scan's header, its entropy-coded data runs to the next marker that is not a
+# stuffed 0xFF00, a restart marker RSTn, or a fill byte.
+_MARKER_AFTER_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 
 # Bump an algorithm's version whenever its output for the same image would change.
 ALGORITHM_VERSIONS: dict[str, int] = {"phash": 2, "dhash": 2, "orb": 3}
@@ -102,6 +111,13 @@ def _open(source: IO[bytes], *, max_pixels: int) -> Image.Image:
         raise MediaRejected("The image is too large (too many pixels) to be accepted.") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise MediaRejected(f"The image could not be read: {exc}.") from None
+    if image.format == "JPEG":
+        source.seek(0)
+        if jpeg_scan_count(source.read(), stop_after=MAX_JPEG_SCANS) > MAX_JPEG_SCANS:
+            raise MediaRejected(
+                f"The JPEG is split into more than {MAX_JPEG_SCANS} scans, which no camera "
+                "writes; it was refused unread."
+            )
     width, height = image.size
     if width <= 0 or height <= 0:
         raise MediaRejected("The image has no pixels.")
@@ -111,6 +127,38 @@ def _open(source: IO[bytes], *, max_pixels: int) -> Image.Image:
             f"{max_pixels / 1_000_000:g} megapixels."
         )
     return image
+
+
+def jpeg_scan_count(data: bytes, *, stop_after: int) -> int:
+    """How many scans (SOS segments) the first picture of a JPEG holds.
+
+    Walks the marker segments from SOI to EOI, jumping over each scan's entropy-coded
+    data; stops counting past ``stop_after``. A malformed stream ends the walk early
+    (the decoder then judges the file), so this never raises.
+    """
+    scans, pos, end = 0, 2, len(data)
+    while pos + 4 <= end and scans <= stop_after:
+        if data[pos] != 0xFF:
+            break
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            pos += 1
+            continue
+        if marker == 0xD9:  # EOI: the first picture is over (MPO/thumbnails follow)
+            break
+        if marker == 0x01 or 0xD0 <= marker <= 0xD7:  # no length field
+            pos += 2
+            continue
+        segment_end = pos + 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker != 0xDA:
+            pos = segment_end
+            continue
+        scans += 1
+        next_marker = _MARKER_AFTER_SCAN.search(data, segment_end)
+        if next_marker is None:
+            break
+        pos = next_marker.start()
+    return scans
 
 
 def _decode(image: Image.Image, *, side: int | None) -> Image.Image:

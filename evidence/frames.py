@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Any
 
 import av
@@ -24,6 +26,8 @@ VIDEO_CONTAINERS: dict[str, tuple[str, str]] = {
     "mov,mp4,m4a,3gp,3g2,mj2": ("video/mp4", "mp4"),
     "matroska,webm": ("video/x-matroska", "mkv"),
 }
+# The demuxer each sniffed container is opened with → its name in VIDEO_CONTAINERS.
+_DEMUXERS = {"mov": "mov,mp4,m4a,3gp,3g2,mj2", "matroska": "matroska,webm"}
 KEYFRAME_SIDE = 1280
 
 logging.getLogger("libav").setLevel(logging.ERROR)
@@ -52,22 +56,66 @@ class Keyframe:
 
 _AV_ERRORS: tuple[type[BaseException], ...] = (av.error.FFmpegError, OSError, ValueError, EOFError)
 
+# The first box of an ISO-BMFF (MP4) or QuickTime file, at byte 4. QuickTime files older
+# than the ``ftyp`` box start with one of the others.
+_MP4_FIRST_BOXES = {b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip"}
+_EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # Matroska and WebM
+_PROBE_BUFFER = 256 * 1024
+_NOT_A_VIDEO = "This file is not a video we can read (MP4, MOV, WebM or MKV are accepted)."
 
-def _open_container(source: str | IO[bytes] | Any) -> av.container.InputContainer:
-    if not isinstance(source, str):
-        source.seek(0)
-    try:
-        return av.open(source, mode="r", metadata_errors="ignore")
-    except _AV_ERRORS:
-        raise MediaRejected(
-            "This file is not a video we can read (MP4, MOV, WebM or MKV are accepted)."
-        ) from None
+
+def sniff_container(head: bytes) -> str:
+    """The FFmpeg demuxer for a file's first bytes, or ``MediaRejected``.
+
+    Only MP4/MOV and Matroska/WebM signatures pass, so playlists (HLS, ``concat``,
+    ``ffconcat``), SDP sessions and other demuxers that open further URLs never run.
+    """
+    if len(head) >= 8 and head[4:8] in _MP4_FIRST_BOXES:
+        return "mov"
+    if head.startswith(_EBML_MAGIC):
+        return "matroska"
+    raise MediaRejected(_NOT_A_VIDEO)
+
+
+def _refuse_nested_open(url: str, flags: int, options: dict[str, Any]) -> Any:
+    # No demuxer we allow needs a second resource; a file that asks for one is refused.
+    raise MediaRejected("The video refers to other files or addresses; it was refused.")
+
+
+@contextmanager
+def _opened(source: str | IO[bytes] | Any) -> Iterator[av.container.InputContainer]:
+    """An upload opened for reading with a demuxer chosen from its bytes.
+
+    FFmpeg only ever sees a Python byte reader (never a path or URL it could
+    interpret), the demuxer is forced to the sniffed one, QuickTime external data
+    references stay off, and any nested open is refused.
+    """
+    with ExitStack() as stack:
+        stream: IO[bytes] = (
+            stack.enter_context(Path(source).open("rb")) if isinstance(source, str) else source
+        )
+        stream.seek(0)
+        demuxer = sniff_container(stream.read(16))
+        stream.seek(0)
+        try:
+            container = av.open(
+                stream,
+                mode="r",
+                format=demuxer,
+                container_options={"enable_drefs": "0", "protocol_whitelist": "none"},
+                metadata_errors="ignore",
+                buffer_size=_PROBE_BUFFER,
+                io_open=_refuse_nested_open,
+            )
+        except _AV_ERRORS:
+            raise MediaRejected(_NOT_A_VIDEO) from None
+        stack.callback(container.close)
+        yield container
 
 
 def probe_video(source: str | IO[bytes] | Any, *, max_seconds: float) -> VideoInfo:
     """Identify a video by content and decode its first frame to prove it is playable."""
-    container = _open_container(source)
-    try:
+    with _opened(source) as container:
         format_name = _check_container(container)
         stream = container.streams.video[0]
         # A damaged header can name a codec FFmpeg has no decoder for (found by fuzzing).
@@ -99,13 +147,11 @@ def probe_video(source: str | IO[bytes] | Any, *, max_seconds: float) -> VideoIn
             height=first.height,
             duration_seconds=round(duration, 3),
         )
-    finally:
-        container.close()
 
 
 def _check_container(container: av.container.InputContainer) -> str:
     """The container's format name, if it is on the allow-list and has a video track."""
-    format_name = container.format.name
+    format_name = _DEMUXERS.get(container.format.name, container.format.name)
     if format_name not in VIDEO_CONTAINERS:
         raise MediaRejected(
             f"Video container '{format_name}' is not accepted (MP4, MOV, WebM or MKV)."
@@ -142,8 +188,7 @@ def extract_keyframes(
     (some decoders, VP9's among them, ignore ``skip_frame``), so only the chosen stills
     are ever decoded.
     """
-    container = _open_container(source)
-    try:
+    with _opened(source) as container:
         _check_container(container)
         stream = container.streams.video[0]
         stream.codec_context.skip_frame = "NONKEY"
@@ -192,5 +237,3 @@ def extract_keyframes(
             raise MediaRejected(f"The video could not be decoded ({exc}).") from None
         if produced == 0:
             raise MediaRejected("No key frame could be decoded from the video.")
-    finally:
-        container.close()

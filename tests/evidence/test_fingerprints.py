@@ -462,3 +462,52 @@ def test_thumbnail_jpeg_is_a_small_jpeg():
     thumb = Image.open(io.BytesIO(content))
     assert thumb.format == "JPEG"
     assert thumb.size == (300, 200)
+
+
+# --- progressive JPEG "scan bombs" -----------------------------------------------------
+
+
+def _scan_bomb(scans: int, side: int = 512) -> bytes:
+    """A progressive JPEG whose last scan is repeated until it has ``scans`` scans.
+
+    libjpeg walks every block of the picture once per scan, so a small file with
+    thousands of scans costs minutes of CPU; the repeats only warn inside libjpeg.
+    """
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(0, 255, (side, side, 3), dtype=np.uint8)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=90, progressive=True)
+    data = buffer.getvalue()
+    last_scan = data.rindex(b"\xff\xda")
+    body, tail = data[last_scan:-2], data[-2:]
+    have = fp.jpeg_scan_count(data, stop_after=10_000)
+    return data[:-2] + body * (scans - have) + tail
+
+
+def test_jpeg_scan_count_reads_baseline_progressive_and_exif_thumbnails():
+    image = mf.astronaut()
+    baseline = mf.jpeg_bytes(image)
+    assert fp.jpeg_scan_count(baseline, stop_after=100) == 1
+    progressive = io.BytesIO()
+    image.save(progressive, "JPEG", progressive=True, optimize=True)
+    assert 2 <= fp.jpeg_scan_count(progressive.getvalue(), stop_after=100) <= fp.MAX_JPEG_SCANS
+    # A thumbnail is a whole JPEG inside an APP segment; its scan is not the photo's.
+    thumb = io.BytesIO()
+    image.resize((160, 120)).save(thumb, "JPEG")
+    app1 = b"Exif\x00\x00" + thumb.getvalue()
+    with_thumb = baseline[:2] + b"\xff\xe1" + struct.pack(">H", len(app1) + 2) + app1 + baseline[2:]
+    assert fp.jpeg_scan_count(with_thumb, stop_after=100) == 1
+    assert fp.jpeg_scan_count(b"\xff\xd8", stop_after=100) == 0  # malformed: no raise
+
+
+def test_a_progressive_jpeg_within_the_scan_cap_is_accepted():
+    bomb = _scan_bomb(fp.MAX_JPEG_SCANS)
+    assert inspect(bomb).format == "JPEG"
+
+
+def test_a_jpeg_scan_bomb_is_refused_before_decoding():
+    bomb = _scan_bomb(fp.MAX_JPEG_SCANS + 1)
+    with pytest.raises(MediaRejected, match=f"more than {fp.MAX_JPEG_SCANS} scans"):
+        inspect(bomb)
+    with pytest.raises(MediaRejected, match="scans"):
+        fp.load_analysis_image(io.BytesIO(_scan_bomb(2_000)), max_pixels=BIG)

@@ -110,8 +110,8 @@ def test_probe_video_rejects_unreadable_files(videos, name):
         fr.probe_video(str(videos[name]), max_seconds=600)
 
 
-def test_probe_video_rejects_a_still_image_container(videos):
-    with pytest.raises(MediaRejected, match="'jpeg_pipe' is not accepted"):
+def test_probe_video_refuses_a_still_image_before_ffmpeg_reads_it(videos):
+    with pytest.raises(MediaRejected, match="not a video we can read"):
         fr.probe_video(str(videos["jpeg"]), max_seconds=600)
 
 
