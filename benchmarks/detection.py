@@ -19,7 +19,7 @@ The index of each dataset group holds *all* its listing photos, so a match with 
 original is a miss. Objects are split in two halves by a seeded hash: thresholds are
 calibrated on the calibration half and every figure is reported on the report half.
 Claims are encoded as JPEG files and go through the same path as ``screen_claim``:
-``load_analysis_image`` → ``disputes.matching.claim_match`` → ``disputes.scoring``.
+``load_analysis_image`` → ``forensics.matching.claim_match`` → ``forensics.scoring``.
 
 ``--speed``: a 12-megapixel claim JPEG against an index of 1,000 reference images (only
 their stored fingerprints in memory; images loaded lazily for verification), on one core,
@@ -66,17 +66,17 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from disputes import same_photo
-from disputes.matching import claim_match
-from disputes.original_index import IndexedOriginal, OriginalIndex
-from disputes.scoring import match_signal, verdict
-from disputes.transforms import TRANSFORM_NAMES
-from evidence.fingerprints import (
+from forensics import same_photo
+from forensics.fingerprints import (
     OrbFeatures,
     fingerprint_image,
     load_analysis_image,
     photo_size,
 )
+from forensics.matching import claim_match
+from forensics.original_index import IndexedOriginal, OriginalIndex
+from forensics.scoring import match_signal, verdict
+from forensics.transforms import TRANSFORM_NAMES
 
 SOURCES = (
     "Grocery Store Dataset (Klasson, Zhang, Kjellström, WACV 2019), MIT licence",
@@ -394,10 +394,10 @@ def edit_jpeg(img: Image.Image, m: Image.Image, rng: np.random.Generator):
 #: The damage mask's marks: a pixel the painter changed, the rest of the listing's frame.
 DAMAGE_MARK, FRAME_MARK = 255, 64
 #: A crop "cropped the picture" when it cut more than this share of the listing's frame
-#: (the engine's own bar: ``disputes.transforms.CROP_INSIDE``).
+#: (the engine's own bar: ``forensics.transforms.CROP_INSIDE``).
 CROPPED_PICTURE_SHARE = 0.01
 
-#: What the engine should say each edit did (``disputes.transforms`` names). A screenshot
+#: What the engine should say each edit did (``forensics.transforms`` names). A screenshot
 #: and a re-photograph also rescale the picture; a JPEG re-save is not described.
 EXPECTED_TRANSFORMS: dict[str, frozenset[str]] = {
     "none": frozenset(),

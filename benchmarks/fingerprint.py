@@ -1,7 +1,7 @@
 """Benchmark: fingerprinting a 12-megapixel phone photo, on one core.
 
 Compares plain ``imagehash.phash(Image.open(path))`` (full-size decode) with our path
-(``evidence.fingerprints.load_analysis_image``: JPEG draft-mode decode, then hashes),
+(``forensics.fingerprints.load_analysis_image``: JPEG draft-mode decode, then hashes),
 both the hashes-only path and the full ``fingerprint_image`` (pHash + dHash + ORB).
 
 Target: our hashes path is at least 4x faster than plain imagehash on every image, and
@@ -41,7 +41,7 @@ import skimage
 import skimage.data
 from PIL import Image
 
-from evidence.fingerprints import (
+from forensics.fingerprints import (
     fingerprint_image,
     library_versions,
     load_analysis_image,

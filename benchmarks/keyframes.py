@@ -4,7 +4,7 @@ Encodes a synthetic phone-style video with PyAV (H.264/libx264, 1920x1080, 30 fp
 60, yuv420p, MP4) whose picture is a slow, handheld-like pan and zoom over a mosaic of the
 colour photographs shipped inside scikit-image, with a little seeded luma grain so it is
 not trivially compressible. The file lives in a temporary directory that is removed
-afterwards. It then times ``evidence.frames.extract_keyframes(path, per_minute=20,
+afterwards. It then times ``forensics.keyframes.extract_keyframes(path, per_minute=20,
 min_spacing_seconds=2.0)`` (iterator fully consumed) on one CPU, and, for information,
 the production-like path of ``evidence.services.video_process`` (each keyframe also saved
 as a quality-90 JPEG and fingerprinted).
@@ -42,8 +42,8 @@ import skimage
 import skimage.data
 from PIL import Image
 
-from evidence.fingerprints import fingerprint_image, fit_for_analysis, thumbnail_jpeg
-from evidence.frames import extract_keyframes
+from forensics.fingerprints import fingerprint_image, fit_for_analysis, thumbnail_jpeg
+from forensics.keyframes import extract_keyframes
 
 WIDTH, HEIGHT = 1920, 1080
 PER_MINUTE = 20

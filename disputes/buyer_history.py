@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Count, Q
 
-from disputes.buyers import BuyerCounts, RepeatClaimantRule, buyer_key
+from disputes.buyers import buyer_key
 from disputes.models import Dispute
+from forensics.signals import BuyerCounts, RepeatClaimantRule
 
 
 def dispute_buyer_key(*, platform: str, buyer_ref: str) -> str:

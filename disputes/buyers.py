@@ -1,5 +1,6 @@
 """A buyer's identity across disputes: the platform plus the buyer id, normalised, and a
-keyed hash of it used for matching.
+keyed hash of it used for matching (the repeat-claimant rule is in
+``forensics.signals``).
 
 The hash (HMAC-SHA256 under ``REFUNDGUARD_BUYER_KEY``) lets disputes of every merchant be
 counted per buyer without comparing the raw ids people typed, and without a bare SHA-256
@@ -12,7 +13,6 @@ import hashlib
 import hmac
 import re
 import unicodedata
-from dataclasses import dataclass
 
 _SPACE = re.compile(r"\s+")
 
@@ -30,29 +30,3 @@ def buyer_key(*, platform: str, buyer_ref: str, secret: str) -> str:
         return ""
     message = f"{platform}:{normalised}".encode()
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-@dataclass(frozen=True)
-class BuyerCounts:
-    """A buyer's other disputes: with this merchant, and counted across every merchant
-    (numbers only — another merchant's disputes are never shown)."""
-
-    with_merchant: int = 0
-    all_merchants: int = 0
-    high_risk: int = 0
-    rejected: int = 0
-
-
-@dataclass(frozen=True)
-class RepeatClaimantRule:
-    """When a buyer's history becomes a finding (``REFUNDGUARD_REPEAT_CLAIMANT``)."""
-
-    min_disputes: int = 3
-    min_flagged_or_rejected: int = 2
-
-    def crossed(self, counts: BuyerCounts) -> bool:
-        """Whether the counts cross either threshold."""
-        suspicious = max(counts.high_risk, counts.rejected)
-        return (
-            counts.all_merchants >= self.min_disputes or suspicious >= self.min_flagged_or_rejected
-        )

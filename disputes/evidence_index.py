@@ -12,9 +12,9 @@ from django.core.files.storage import default_storage
 from django.db.models import Count, Max
 from PIL import Image
 
-from disputes.original_index import IndexedOriginal, OriginalIndex
-from evidence.fingerprints import ALGORITHM_VERSIONS, OrbFeatures, load_analysis_image
 from evidence.models import Fingerprint
+from forensics.fingerprints import ALGORITHM_VERSIONS, OrbFeatures, load_analysis_image
+from forensics.original_index import IndexedOriginal, OriginalIndex
 
 
 @dataclass(frozen=True)

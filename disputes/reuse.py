@@ -7,7 +7,7 @@ from datetime import datetime
 import numpy as np
 
 from disputes.models import ClaimImage
-from disputes.signals import ReuseFacts
+from forensics.signals import ReuseFacts
 
 # pHash distance at or under which two claim photos count as the same picture.
 REUSE_MAX_DISTANCE = 6

@@ -22,27 +22,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from config.task_queue import enqueue_on_commit
-from disputes import events, signals
-from disputes.alignment import original_in_claim_frame
+from disputes import events
 from disputes.audit import audit_record
 from disputes.buyer_history import buyer_counts, dispute_buyer_key, repeat_claimant_rule
 from disputes.evidence_index import merchant_index
-from disputes.matching import claim_match
 from disputes.models import RISK_RANK, ClaimImage, Decision, Dispute, Finding, InternalNote
 from disputes.reuse import reuse_facts
-from disputes.scoring import Verdict, match_signal, verdict
 from evidence import storage
 from evidence.access import can_review, is_member
-from evidence.errors import MediaRejected
-from evidence.fingerprints import (
+from evidence.models import Merchant, Product
+from evidence.uploads import FileDigest, clean_filename, digest, validate_photo
+from forensics import signals
+from forensics.alignment import original_in_claim_frame
+from forensics.errors import MediaRejected
+from forensics.fingerprints import (
     PhotoInfo,
     load_analysis_image,
     perceptual_hashes,
     thumbnail_jpeg,
 )
-from evidence.models import Merchant, Product
-from evidence.provenance import read_provenance
-from evidence.uploads import FileDigest, clean_filename, digest, validate_photo
+from forensics.matching import claim_match
+from forensics.provenance import read_provenance
+from forensics.scoring import Verdict, match_signal, verdict
 
 logger = logging.getLogger(__name__)
 

@@ -1,10 +1,6 @@
-"""Errors the evidence layer raises: refused media, and storage that cannot take a file."""
+"""Errors the evidence layer raises when storage cannot take a file."""
 
 from django.core.exceptions import ValidationError
-
-
-class MediaRejected(ValueError):
-    """A file that is not an acceptable photo or video; ``str(exc)`` is for the user."""
 
 
 class StorageUnavailable(ValidationError):

@@ -16,19 +16,6 @@ from django.utils.translation import gettext as _
 
 from config.task_queue import enqueue_on_commit
 from evidence import storage
-from evidence.errors import MediaRejected
-from evidence.fingerprints import (
-    ALGORITHM_VERSIONS,
-    fingerprint_image,
-    fit_for_analysis,
-    library_versions,
-    load_analysis_image,
-    thumbnail_jpeg,
-)
-from evidence.fingerprints import (
-    Fingerprint as FingerprintValue,
-)
-from evidence.frames import extract_keyframes
 from evidence.models import (
     Fingerprint,
     Membership,
@@ -40,6 +27,19 @@ from evidence.models import (
 )
 from evidence.signals import evidence_ready
 from evidence.uploads import FileDigest, clean_filename, digest, validate_photo, validate_video
+from forensics.errors import MediaRejected
+from forensics.fingerprints import (
+    ALGORITHM_VERSIONS,
+    fingerprint_image,
+    fit_for_analysis,
+    library_versions,
+    load_analysis_image,
+    thumbnail_jpeg,
+)
+from forensics.fingerprints import (
+    Fingerprint as FingerprintValue,
+)
+from forensics.keyframes import extract_keyframes
 
 logger = logging.getLogger(__name__)
 

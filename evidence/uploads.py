@@ -16,9 +16,9 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from evidence.errors import MediaRejected
-from evidence.fingerprints import PhotoInfo, inspect_photo
-from evidence.frames import VideoInfo, probe_video
+from forensics.errors import MediaRejected
+from forensics.fingerprints import PhotoInfo, inspect_photo
+from forensics.keyframes import VideoInfo, probe_video
 
 _CHUNK = 1024 * 1024
 

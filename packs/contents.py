@@ -11,12 +11,12 @@ from typing import Any
 
 from disputes import selectors
 from disputes.buyer_history import buyer_counts
-from disputes.buyers import BuyerCounts
 from disputes.models import ClaimImage, Dispute, Finding
 from disputes.selectors import INTERNAL_ACTIONS
 from disputes.templatetags.audit_trail import audit_detail, audit_label
 from disputes.templatetags.findings import finding_text, transforms_text
 from evidence.models import ReferencePhoto, StoredOriginal, VideoKeyframe
+from forensics.signals import BuyerCounts
 
 #: Payment processors' dispute-evidence vocabulary (Stripe's field names, which most
 #: merchants have filled in before): what each file or text answers.

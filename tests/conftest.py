@@ -248,7 +248,7 @@ def near_copy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     the services do with it are real.
     """
     from disputes import services
-    from disputes.same_photo import NEAR_COPY_THRESHOLD
+    from forensics.same_photo import NEAR_COPY_THRESHOLD
 
     real_claim_match = services.claim_match
 

@@ -9,8 +9,8 @@ import factory
 from django.utils import timezone
 
 from disputes.buyer_history import dispute_buyer_key
-from disputes.matching import ClaimMatch
 from disputes.models import RISK_RANK, ClaimImage, Dispute, Finding
+from forensics.matching import ClaimMatch
 from tests.factories import MerchantFactory
 
 

@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 
 from disputes.buyer_history import buyer_counts, dispute_buyer_key
-from disputes.buyers import BuyerCounts, RepeatClaimantRule, buyer_key, buyer_ref_normalise
+from disputes.buyers import buyer_key, buyer_ref_normalise
 from disputes.models import Dispute, Finding
-from disputes.scoring import HIGH_SCORE, Signal, verdict
-from disputes.signals import repeat_claimant_signal
+from forensics.scoring import HIGH_SCORE, Signal, verdict
+from forensics.signals import BuyerCounts, RepeatClaimantRule, repeat_claimant_signal
 from tests.disputes.factories import DisputeFactory
 from tests.disputes.fixtures import jpeg_bytes, open_dispute, reference_photo, sample
 from tests.factories import MembershipFactory, MerchantFactory, ProductFactory

@@ -6,9 +6,9 @@ from types import SimpleNamespace
 
 from django.utils import translation
 
-from disputes.same_photo import NEAR_COPY_THRESHOLD, SAME_PHOTO_THRESHOLD
-from disputes.scoring import match_signal
 from disputes.templatetags.findings import finding_text
+from forensics.same_photo import NEAR_COPY_THRESHOLD, SAME_PHOTO_THRESHOLD
+from forensics.scoring import match_signal
 from tests.disputes.factories import a_claim_match
 
 

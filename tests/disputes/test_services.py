@@ -9,7 +9,6 @@ from disputes import services
 from disputes.audit import audit_chain_breaks
 from disputes.models import AppendOnlyError, AuditEvent, ClaimImage, Dispute
 from tests.conftest import stored_files
-from tests.disputes.engine_images import paint_damage
 from tests.disputes.fixtures import (
     doctored,
     jpeg_bytes,
@@ -19,6 +18,7 @@ from tests.disputes.fixtures import (
     sample,
 )
 from tests.factories import MembershipFactory, ProductFactory, ReviewerFactory
+from tests.forensics.engine_images import paint_damage
 
 
 @pytest.fixture

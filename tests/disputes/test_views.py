@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from disputes import services
 from disputes.models import ClaimImage, Dispute
-from disputes.same_photo import NEAR_COPY_THRESHOLD
+from forensics.same_photo import NEAR_COPY_THRESHOLD
 from tests.disputes.fixtures import doctored, jpeg_bytes, open_dispute, reference_photo, sample
 from tests.factories import MembershipFactory, ProductFactory, ReviewerFactory
 

@@ -14,8 +14,8 @@ from PIL import Image
 from skimage import data as samples
 
 from evidence import services
-from evidence.fingerprints import ALGORITHM_VERSIONS
 from evidence.models import Fingerprint, PackingVideo, ReferencePhoto, VideoKeyframe
+from forensics.fingerprints import ALGORITHM_VERSIONS
 from tests.conftest import stored_files
 from tests.factories import ProductFactory
 

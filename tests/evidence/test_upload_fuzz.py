@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from evidence.errors import MediaRejected
-from evidence.fingerprints import fingerprint_image, load_analysis_image, thumbnail_jpeg
-from evidence.frames import extract_keyframes
-from evidence.provenance import read_provenance
 from evidence.uploads import validate_photo, validate_video
+from forensics.errors import MediaRejected
+from forensics.fingerprints import fingerprint_image, load_analysis_image, thumbnail_jpeg
+from forensics.keyframes import extract_keyframes
+from forensics.provenance import read_provenance
 from tests.evidence.test_services import mp4
 
 SECONDS_PER_FILE = 10

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from disputes.buyers import BuyerCounts
+from forensics.signals import BuyerCounts
 from packs.archive import MANIFEST, FileChanged, archive_write, pack_verify
 from packs.contents import PackContents, PackFile, zip_safe
 from packs.limits import PackLimits, files_select

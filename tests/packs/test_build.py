@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from disputes.models import AuditEvent
-from disputes.same_photo import NEAR_COPY_THRESHOLD
+from forensics.same_photo import NEAR_COPY_THRESHOLD
 from packs import services
 from packs.models import EvidencePack
 from tests.factories import ReviewerFactory
@@ -162,8 +162,8 @@ def test_building_a_pack_leaves_upload_validation_strict(exportable) -> None:
     built a pack must still refuse truncated uploads afterwards."""
     from PIL import ImageFile
 
-    from evidence.errors import MediaRejected
-    from evidence.fingerprints import inspect_photo
+    from forensics.errors import MediaRejected
+    from forensics.fingerprints import inspect_photo
     from tests import media_factories as mf
 
     owner, dispute = exportable

@@ -18,7 +18,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
-from disputes.screening import build_file_index, original_files, screen_file
+from forensics.screening import build_file_index, original_files, screen_file
 
 
 class Command(BaseCommand):

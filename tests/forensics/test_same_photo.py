@@ -10,7 +10,7 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-from disputes import same_photo
+from forensics import same_photo
 
 
 def test_frame_edges_are_left_out_only_where_the_claim_shows_more_beyond_them() -> None:

@@ -7,9 +7,35 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from disputes.buyers import BuyerCounts, RepeatClaimantRule
-from disputes.scoring import WEIGHTS, Signal
-from evidence.provenance import ProvenanceLabel
+from forensics.provenance import ProvenanceLabel
+from forensics.scoring import WEIGHTS, Signal
+
+
+@dataclass(frozen=True)
+class BuyerCounts:
+    """A buyer's other disputes: with this merchant, and counted across every merchant
+    (numbers only — another merchant's disputes are never shown)."""
+
+    with_merchant: int = 0
+    all_merchants: int = 0
+    high_risk: int = 0
+    rejected: int = 0
+
+
+@dataclass(frozen=True)
+class RepeatClaimantRule:
+    """When a buyer's history becomes a finding (``REFUNDGUARD_REPEAT_CLAIMANT``)."""
+
+    min_disputes: int = 3
+    min_flagged_or_rejected: int = 2
+
+    def crossed(self, counts: BuyerCounts) -> bool:
+        """Whether the counts cross either threshold."""
+        suspicious = max(counts.high_risk, counts.rejected)
+        return (
+            counts.all_merchants >= self.min_disputes or suspicious >= self.min_flagged_or_rejected
+        )
+
 
 # An AI-generation label written by the generating tool is close to proof on its own.
 WEIGHT_AI_LABEL = 0.9

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from skimage import data as skdata
 
-from disputes import registration
+from forensics import registration
 
 
 def test_alignment_refinement_recovers_a_poor_start_and_ignores_the_damage(

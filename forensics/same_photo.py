@@ -1,9 +1,9 @@
 """The same-photograph test: does a claim reproduce the original's whole frame?
 
 Pure: no Django. Given a claim, the original it was matched to and the homography
-between them (``disputes.matching`` finds both), the claim is warped onto the original,
-registered to a fraction of a pixel (``disputes.registration``), a colour map
-(``disputes.colour_map``) and tone curves fitted,
+between them (``forensics.matching`` finds both), the claim is warped onto the original,
+registered to a fraction of a pixel (``forensics.registration``), a colour map
+(``forensics.colour_map``) and tone curves fitted,
 uniform margins a crop left behind trimmed, and we measure which share of the original's
 *entire* frame — background and edges included — the claim reproduces, down to its fine
 texture. A doctored copy reproduces nearly all of it; another photograph of the same
@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from disputes.colour_map import channel_max, fit_colour
-from disputes.registration import align, rotation_degrees
+from forensics.colour_map import channel_max, fit_colour
+from forensics.registration import align, rotation_degrees
 
 #: The same-photograph test works at most at this long side (original's frame).
 WORK_SIDE = 256

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from disputes import scoring
-from disputes.same_photo import NEAR_COPY_THRESHOLD, SAME_PHOTO_THRESHOLD
-from disputes.scoring import Signal, match_signal, verdict
+from forensics import scoring
+from forensics.same_photo import NEAR_COPY_THRESHOLD, SAME_PHOTO_THRESHOLD
+from forensics.scoring import Signal, match_signal, verdict
 from tests.disputes.factories import a_claim_match
 
 

@@ -1,6 +1,6 @@
 """Find the merchant original a claim photo was made from, and where it was changed.
 
-Pure: no Django. A claim is looked up in an ``OriginalIndex`` (``disputes.original_index``:
+Pure: no Django. A claim is looked up in an ``OriginalIndex`` (``forensics.original_index``:
 the merchant's reference photos and packing-video keyframes, built once from their stored
 fingerprints):
 
@@ -8,7 +8,7 @@ fingerprints):
 2. Stage 2 — ORB descriptors of the claim (and of its mirror image) vote through the
    index's multi-index hash; the shortlisted originals are verified geometrically here —
    a robust homography (USAC MAGSAC), or a similarity when no homography holds.
-3. The decisive same-photograph test (``disputes.same_photo``) on the best candidates:
+3. The decisive same-photograph test (``forensics.same_photo``) on the best candidates:
    does the claim reproduce the original's *entire* frame, down to its fine texture?
 4. For a derived claim: how it was transformed, the changed region as a box in the
    claim's own pixels, and a heatmap for reviewers.
@@ -28,21 +28,21 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from disputes.original_index import (
+from forensics.fingerprints import OrbFeatures, orb_features
+from forensics.original_index import (
     DIHEDRAL,
     OriginalIndex,
     dihedral_phashes,
     dihedral_variant,
 )
-from disputes.same_photo import (
+from forensics.same_photo import (
     CHANGED_HIGH,
     NEAR_COPY_THRESHOLD,
     SAME_PHOTO_THRESHOLD,
     Comparison,
     compare_with_original,
 )
-from disputes.transforms import describe_transforms
-from evidence.fingerprints import OrbFeatures, orb_features
+from forensics.transforms import describe_transforms
 
 # --- Tunables ---------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Unit tests of the pure video engine ``evidence.frames`` (no database).
+"""Unit tests of the pure video engine ``forensics.keyframes`` (no database).
 
 The videos are encoded on the fly with PyAV: 25 fps with a key frame every 25 frames
 (scene-cut detection off), so the key frames sit exactly at 0, 1, 2 … seconds.
@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from evidence import frames as fr
-from evidence.errors import MediaRejected
+from forensics import keyframes as fr
+from forensics.errors import MediaRejected
 from tests import media_factories as mf
 
 MP4_CONTAINER = "mov,mp4,m4a,3gp,3g2,mj2"

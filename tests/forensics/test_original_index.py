@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from disputes import matching, original_index
-from disputes.original_index import IndexedOriginal, OriginalIndex
-from evidence.fingerprints import (
+from forensics import matching, original_index
+from forensics.fingerprints import (
     OrbFeatures,
     fit_for_analysis,
 )
-from tests.disputes.engine_images import (
+from forensics.original_index import IndexedOriginal, OriginalIndex
+from tests.forensics.engine_images import (
     as_claim,
     paint_damage,
 )

@@ -1,7 +1,7 @@
 """The merchant's originals, indexed once for claim lookup.
 
 Pure: no Django. An ``OriginalIndex`` holds each original's stored fingerprints (built by
-``evidence.fingerprints`` at ingest) in the two forms a claim is looked up by:
+``forensics.fingerprints`` at ingest) in the two forms a claim is looked up by:
 
 1. pHash of the original, to compare with the claim's pHash under the 8 rotations/flips
    (numpy popcount over packed 64-bit hashes);
@@ -9,7 +9,7 @@ Pure: no Django. An ``OriginalIndex`` holds each original's stored fingerprints 
    descriptors vote for the originals they come from.
 
 ``disputes.evidence_index`` builds one per merchant and keeps it fresh; the matcher
-(``disputes.matching``) reads it.
+(``forensics.matching``) reads it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 from scipy.fftpack import dct
 
-from evidence.fingerprints import OrbFeatures
+from forensics.fingerprints import OrbFeatures
 
 #: Stage 2: descriptor pairs at most this many bits apart (of 256) count as votes.
 VOTE_MAX_BITS = 56
@@ -74,7 +74,7 @@ def _pack64(bits: np.ndarray) -> np.uint64:
 
 
 def dihedral_phashes(image: Image.Image) -> np.ndarray:
-    """pHash (as uint64, same bits as ``evidence.fingerprints``) of the 8 rotations/flips.
+    """pHash (as uint64, same bits as ``forensics.fingerprints``) of the 8 rotations/flips.
 
     Index ``i`` corresponds to ``DIHEDRAL[i]``: optional left-right flip, then ``turns``
     counter-clockwise quarter turns. Index 0 equals imagehash's pHash of the image.

@@ -1,4 +1,4 @@
-"""Unit tests of the pure photo engine ``evidence.fingerprints`` (no database)."""
+"""Unit tests of the pure photo engine ``forensics.fingerprints`` (no database)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from evidence import fingerprints as fp
-from evidence.errors import MediaRejected
+from forensics import fingerprints as fp
+from forensics.errors import MediaRejected
 from tests import media_factories as mf
 
 BIG = 50_000_000  # a generous pixel cap for tests that are not about the cap
@@ -307,7 +307,7 @@ def test_load_analysis_image_draft_mode_with_orientation(big_jpeg):
 
 # --- Golden hashes --------------------------------------------------------------------
 
-# Computed once with evidence.fingerprints.library_versions() ==
+# Computed once with forensics.fingerprints.library_versions() ==
 #   pillow 13.0.0, imagehash 4.3.2, numpy 2.4.6, opencv-python-headless 5.0.0.93,
 #   pillow-heif 1.8.1 (scikit-image 0.26.0 for the astronaut photo).
 # If one of these changes on a library upgrade, the stored fingerprints need a new

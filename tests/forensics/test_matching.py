@@ -12,11 +12,11 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 from skimage import data as skdata
 
-from disputes import matching, same_photo, transforms
-from disputes.matching import claim_match
-from disputes.original_index import OriginalIndex
-from evidence.fingerprints import OrbFeatures
-from tests.disputes.engine_images import (
+from forensics import matching, same_photo, transforms
+from forensics.fingerprints import OrbFeatures
+from forensics.matching import claim_match
+from forensics.original_index import OriginalIndex
+from tests.forensics.engine_images import (
     as_claim,
     bbox,
     indexed,

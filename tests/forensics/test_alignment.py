@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from disputes.alignment import OUTSIDE, original_in_claim_frame
+from forensics.alignment import OUTSIDE, original_in_claim_frame
 from tests.disputes.fixtures import sample
 
 

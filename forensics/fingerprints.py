@@ -22,7 +22,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from evidence.errors import MediaRejected
+from forensics.errors import MediaRejected
 
 pillow_heif.register_heif_opener()
 

@@ -1,6 +1,6 @@
 """Sub-pixel registration of a claim onto the original it was matched to.
 
-Pure: no Django. ``disputes.matching`` finds a homography from local features; it is a
+Pure: no Django. ``forensics.matching`` finds a homography from local features; it is a
 pixel or more off on small or smooth images, and the same-photograph test compares fine
 texture, which needs the claim registered to a fraction of a pixel. The feature warp is
 refined by ECC (masked, coarse to fine; again when the first pass moved it far), then
@@ -19,7 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from disputes.colour_map import fit_colour
+from forensics.colour_map import fit_colour
 
 #: Alignment: a pixel differing by more than this (grey levels, blurred) at the feature
 #: alignment is left out of the ECC refinement (painted damage must not steer it).

@@ -17,9 +17,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from evidence import frames as fr
-from evidence.errors import MediaRejected
 from evidence.models import PackingVideo
+from forensics import keyframes as fr
+from forensics.errors import MediaRejected
 from tests.factories import MembershipFactory
 
 

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from disputes.matching import claim_match
-from disputes.original_index import OriginalIndex
-from disputes.transforms import TRANSFORM_NAMES
-from tests.disputes.engine_images import as_claim, paint_damage
+from forensics.matching import claim_match
+from forensics.original_index import OriginalIndex
+from forensics.transforms import TRANSFORM_NAMES
+from tests.forensics.engine_images import as_claim, paint_damage
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 

@@ -12,13 +12,13 @@ import numpy as np
 from PIL import Image, ImageDraw
 from skimage import data as skdata
 
-from disputes.original_index import IndexedOriginal
-from evidence.fingerprints import (
+from forensics.fingerprints import (
     OrbFeatures,
     fingerprint_image,
     fit_for_analysis,
     load_analysis_image,
 )
+from forensics.original_index import IndexedOriginal
 
 
 def indexed(key: str, image: Image.Image) -> IndexedOriginal:

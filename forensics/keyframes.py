@@ -19,7 +19,7 @@ import av
 import av.error
 from PIL import Image
 
-from evidence.errors import MediaRejected
+from forensics.errors import MediaRejected
 
 # Demuxer names FFmpeg reports for the containers we accept.
 VIDEO_CONTAINERS: dict[str, tuple[str, str]] = {

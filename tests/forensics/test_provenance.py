@@ -22,7 +22,7 @@ from PIL import Image, ImageFile
 from PIL.PngImagePlugin import PngInfo
 from skimage import data as skdata
 
-from evidence.provenance import (
+from forensics.provenance import (
     ProvenanceLabel,
     classify_software,
     labels_from_c2pa_store,

@@ -13,12 +13,8 @@ from typing import Any
 
 from PIL import Image
 
-from disputes.matching import ClaimMatch, claim_match
-from disputes.original_index import IndexedOriginal, OriginalIndex
-from disputes.scoring import Verdict, match_signal, verdict
-from disputes.signals import provenance_signals
-from evidence.errors import MediaRejected
-from evidence.fingerprints import (
+from forensics.errors import MediaRejected
+from forensics.fingerprints import (
     OrbFeatures,
     fingerprint_image,
     fit_for_analysis,
@@ -26,8 +22,12 @@ from evidence.fingerprints import (
     load_analysis_image,
     photo_size,
 )
-from evidence.frames import extract_keyframes
-from evidence.provenance import read_provenance
+from forensics.keyframes import extract_keyframes
+from forensics.matching import ClaimMatch, claim_match
+from forensics.original_index import IndexedOriginal, OriginalIndex
+from forensics.provenance import read_provenance
+from forensics.scoring import Verdict, match_signal, verdict
+from forensics.signals import provenance_signals
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 MAX_PIXELS = 60_000_000

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from disputes.matching import ClaimMatch
-from disputes.same_photo import SAME_PHOTO_THRESHOLD
+from forensics.matching import ClaimMatch
+from forensics.same_photo import SAME_PHOTO_THRESHOLD
 
 #: A claim is flagged (and its level at least "medium") from this score. The engine's
 #: same-photograph verdict maps to DERIVED_MIN_WEIGHT ≥ FLAG_SCORE, so every derived match

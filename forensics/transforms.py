@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from disputes.registration import rotation_degrees
-from disputes.same_photo import Comparison
+from forensics.registration import rotation_degrees
+from forensics.same_photo import Comparison
 
 #: Every name ``describe_transforms`` can return, in the order they are listed.
 #: ("recompressed" is kept for findings stored by earlier versions.)
