@@ -12,7 +12,7 @@ from rest_framework.request import Request
 
 from api.models import ApiToken
 from api.services import TOKEN_PREFIX, token_hash
-from evidence.models import Membership
+from core.access import is_member
 
 #: ``last_used_at`` is written at most this often per token (no write per request).
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -42,7 +42,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if token is None or not hmac.compare_digest(token.key_hash, token_hash(secret)):
             raise exceptions.AuthenticationFailed("Invalid or revoked API token.")
         # A token stops working when its creator no longer acts for the merchant.
-        if not Membership.objects.filter(user=token.created_by, merchant=token.merchant).exists():
+        if not is_member(token.created_by, token.merchant):
             raise exceptions.AuthenticationFailed("The token's owner left this merchant.")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from evidence.models import Merchant
+from core.models import Merchant
 
 
 class ApiToken(models.Model):

@@ -7,20 +7,21 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from api import selectors, services
 from api.forms import TokenForm, WebhookForm
-from evidence.models import Merchant
-from evidence.views import _merchant
+from core.access import is_owner
+from core.http import request_merchant
+from core.models import Merchant
 
 
 def _owner_merchant(request: HttpRequest) -> Merchant:
-    merchant = _merchant(request)
-    if not selectors.is_owner(user=request.user, merchant=merchant):
+    merchant = request_merchant(request)
+    if not is_owner(request.user, merchant):
         raise PermissionDenied(_("Only the merchant's owner manages integrations."))
     return merchant
 
@@ -73,9 +74,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Revoke a token."""
     merchant = _owner_merchant(request)
-    token = selectors.token_list(user=request.user, merchant=merchant).filter(pk=token_id).first()
-    if token is None:
-        raise Http404("Not found.")
+    token = selectors.access_token_by_id(request.user, token_id, merchant=merchant)
     services.token_revoke(token=token, actor=request.user)
     messages.success(request, _("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("integrations:home")
@@ -109,11 +108,7 @@ def webhook_create(request: HttpRequest) -> HttpResponse:
 def webhook_delete(request: HttpRequest, endpoint_id: int) -> HttpResponse:
     """Remove an endpoint."""
     merchant = _owner_merchant(request)
-    endpoint = (
-        selectors.webhook_list(user=request.user, merchant=merchant).filter(pk=endpoint_id).first()
-    )
-    if endpoint is None:
-        raise Http404("Not found.")
+    endpoint = selectors.access_webhook_by_id(request.user, endpoint_id, merchant=merchant)
     services.webhook_endpoint_delete(endpoint=endpoint, actor=request.user)
     messages.success(request, _("Webhook endpoint removed."))
     return redirect("integrations:home")

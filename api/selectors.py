@@ -1,4 +1,5 @@
-"""Reads of the integrations pages, scoped to merchants the user owns."""
+"""Reads of the integration API and its settings pages: tokens and webhooks (the
+merchant's owners), resumable uploads (the token's merchant)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from api.models import ApiToken, WebhookDelivery, WebhookEndpoint
-from evidence.models import Membership, Merchant
-
-
-def is_owner(*, user: Any, merchant: Merchant) -> bool:
-    """Whether the user owns the merchant (owners manage integrations)."""
-    return Membership.objects.filter(
-        user=user, merchant=merchant, role=Membership.Role.OWNER
-    ).exists()
+from api.models import ApiToken, ChunkedUpload, WebhookDelivery, WebhookEndpoint
+from core.access import member_filter, scoped_get
+from core.models import Membership, Merchant
 
 
 def _owned(user: Any) -> QuerySet[Membership]:
@@ -28,6 +23,11 @@ def token_list(*, user: Any, merchant: Merchant) -> QuerySet[ApiToken]:
     ).select_related("created_by")
 
 
+def access_token_by_id(actor: Any, token_id: int | None, *, merchant: Merchant) -> ApiToken:
+    """One of the merchant's tokens, if the actor owns the merchant, or 404."""
+    return scoped_get(token_list(user=actor, merchant=merchant), token_id)
+
+
 def webhook_list(*, user: Any, merchant: Merchant) -> QuerySet[WebhookEndpoint]:
     """The merchant's webhook endpoints."""
     return WebhookEndpoint.objects.filter(
@@ -35,8 +35,22 @@ def webhook_list(*, user: Any, merchant: Merchant) -> QuerySet[WebhookEndpoint]:
     )
 
 
+def access_webhook_by_id(
+    actor: Any, endpoint_id: int | None, *, merchant: Merchant
+) -> WebhookEndpoint:
+    """One of the merchant's webhook endpoints, if the actor owns the merchant, or 404."""
+    return scoped_get(webhook_list(user=actor, merchant=merchant), endpoint_id)
+
+
 def delivery_log(*, user: Any, merchant: Merchant) -> QuerySet[WebhookDelivery]:
     """Recent deliveries to the merchant's endpoints, newest first."""
     return WebhookDelivery.objects.filter(
         endpoint__merchant=merchant, endpoint__merchant__in=_owned(user).values("merchant_id")
     ).select_related("endpoint")
+
+
+def open_uploads(*, user: Any, merchant: Merchant) -> QuerySet[ChunkedUpload]:
+    """The merchant's resumable uploads not yet used, for one of its people."""
+    return ChunkedUpload.objects.filter(
+        member_filter(user), merchant=merchant, consumed_at__isnull=True
+    )

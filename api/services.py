@@ -19,18 +19,22 @@ from django.utils.translation import gettext as _
 from api import signing
 from api.destinations import ForbiddenDestination, destination_check
 from api.models import ApiToken, ChunkedUpload, WebhookEndpoint
-from disputes.audit import audit_record
-from evidence.models import Membership, Merchant
+from core.access import acts_for, is_owner
+from core.audit import audit_record
+from core.models import Merchant
 
 TOKEN_PREFIX = "rg_"  # noqa: S105 - a public marker, not a secret
 READ_CHUNK = 1024 * 1024
 
 
 def _require_owner(user: Any, merchant: Merchant) -> None:
-    if not Membership.objects.filter(
-        user=user, merchant=merchant, role=Membership.Role.OWNER
-    ).exists():
+    if not is_owner(user, merchant):
         raise PermissionDenied(_("Only the merchant's owner manages integrations."))
+
+
+def _require_member(actor: Any | None, merchant: Merchant | int) -> None:
+    if not acts_for(actor, merchant):
+        raise PermissionDenied(_("Only the merchant attaches its evidence."))
 
 
 def token_hash(secret: str) -> str:
@@ -141,7 +145,8 @@ def partial_path(upload: ChunkedUpload) -> Path:
 
 
 def upload_start(*, merchant: Merchant, actor: Any, filename: str, size: int) -> ChunkedUpload:
-    """Open a resumable upload of ``size`` bytes."""
+    """Open a resumable upload of ``size`` bytes (the merchant's own people only)."""
+    _require_member(actor, merchant)
     if size <= 0:
         raise ValidationError({"size": _("The size must be a positive number of bytes.")})
     if size > settings.VIDEO_MAX_BYTES:
@@ -158,11 +163,14 @@ def upload_start(*, merchant: Merchant, actor: Any, filename: str, size: int) ->
     return upload
 
 
-def upload_append(*, upload: ChunkedUpload, offset: int, stream: IO[bytes], length: int) -> int:
+def upload_append(
+    *, upload: ChunkedUpload, actor: Any | None, offset: int, stream: IO[bytes], length: int
+) -> int:
     """Append ``length`` bytes sent for ``offset``; returns the new offset.
 
     The row is locked so two concurrent PATCHes cannot interleave; a wrong offset is
     refused with the offset the server has (the client resumes from there)."""
+    _require_member(actor, upload.merchant_id)
     with transaction.atomic():
         locked = ChunkedUpload.objects.select_for_update().get(pk=upload.pk)
         if locked.consumed_at is not None:

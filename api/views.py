@@ -1,5 +1,6 @@
-"""REST endpoints (``/api/v1/``). Thin: every queryset is the token's merchant's, every
-write goes through the same services as the web pages and the workers."""
+"""REST endpoints (``/api/v1/``). Thin: every read goes through the same selectors as the
+web pages, narrowed to the token's merchant; every write through the same services as
+the web pages and the workers."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db.models import Prefetch, QuerySet
-from django.http import FileResponse, HttpRequest, JsonResponse
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -29,7 +30,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import services
+from api import selectors, services
 from api.errors import Conflict, from_django
 from api.filters import DisputeFilter, PackingVideoFilter, ReferencePhotoFilter
 from api.idempotency import idempotent
@@ -52,10 +53,15 @@ from api.serializers import (
     ReferencePhotoSerializer,
     StatementSerializer,
 )
+from core.models import Merchant
+from disputes import selectors as dispute_selectors
 from disputes import services as dispute_services
-from disputes.models import ClaimImage, Dispute, Finding
+from disputes.models import Dispute
+from evidence import selectors as evidence_selectors
 from evidence import services as evidence_services
-from evidence.models import Merchant, PackingVideo, Product, ReferencePhoto, VideoKeyframe
+from evidence.ids import database_id
+from evidence.models import PackingVideo, Product, ReferencePhoto
+from packs import selectors as pack_selectors
 from packs import services as pack_services
 from packs.models import EvidencePack
 
@@ -74,15 +80,22 @@ def _merchant(request: Request) -> Merchant:
 
 
 class MerchantScoped:
-    """Every object the API touches belongs to the token's merchant (404 otherwise)."""
+    """Every object the API touches belongs to the token's merchant (404 otherwise); one
+    object by id comes through its ``access_<thing>_by_id``, like on the pages."""
 
     request: Request
+    kwargs: dict[str, Any]
     model: Any
     lookup_value_regex = "[0-9]+"
 
     @property
     def merchant(self) -> Merchant:
         return _merchant(self.request)
+
+    @property
+    def object_id(self) -> int | None:
+        """The id in the URL (``None`` for one no database row can have: a 404)."""
+        return database_id(self.kwargs.get("pk"))
 
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request
@@ -119,7 +132,12 @@ class ProductViewSet(
     model = Product
 
     def scoped_queryset(self) -> QuerySet[Product]:
-        return Product.objects.filter(merchant=self.merchant)
+        return evidence_selectors.product_list(user=self.request.user, merchant=self.merchant)
+
+    def get_object(self) -> Product:
+        return evidence_selectors.access_product_by_id(
+            self.request.user, self.object_id, merchant=self.merchant
+        )
 
     @idempotent
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -127,6 +145,7 @@ class ProductViewSet(
         serializer.is_valid(raise_exception=True)
         product = evidence_services.product_create(
             merchant=self.merchant,
+            actor=request.user,
             sku=serializer.validated_data["sku"],
             title=serializer.validated_data.get("title", ""),
         )
@@ -198,7 +217,12 @@ class ReferencePhotoViewSet(
     model = ReferencePhoto
 
     def scoped_queryset(self) -> QuerySet[ReferencePhoto]:
-        return ReferencePhoto.objects.filter(merchant=self.merchant)
+        return evidence_selectors.photo_list(user=self.request.user, merchant=self.merchant)
+
+    def get_object(self) -> ReferencePhoto:
+        return evidence_selectors.access_photo_by_id(
+            self.request.user, self.object_id, merchant=self.merchant
+        )
 
 
 @extend_schema_view(
@@ -221,12 +245,12 @@ class PackingVideoViewSet(
     model = PackingVideo
 
     def scoped_queryset(self) -> QuerySet[PackingVideo]:
-        videos = PackingVideo.objects.filter(merchant=self.merchant)
-        if self.action == "retrieve":
-            videos = videos.prefetch_related(
-                Prefetch("keyframes", queryset=VideoKeyframe.objects.order_by("t_seconds"))
-            )
-        return videos
+        return evidence_selectors.video_list(user=self.request.user, merchant=self.merchant)
+
+    def get_object(self) -> PackingVideo:
+        return evidence_selectors.access_video_by_id(
+            self.request.user, self.object_id, merchant=self.merchant
+        )
 
     def get_serializer_class(self) -> Any:
         return PackingVideoDetailSerializer if self.action == "retrieve" else PackingVideoSerializer
@@ -247,9 +271,11 @@ class PackingVideoViewSet(
         data = serializer.validated_data
         upload_row: ChunkedUpload | None = None
         if data.get("upload"):
-            upload_row = ChunkedUpload.objects.filter(
-                pk=data["upload"], merchant=self.merchant, consumed_at__isnull=True
-            ).first()
+            upload_row = (
+                selectors.open_uploads(user=request.user, merchant=self.merchant)
+                .filter(pk=data["upload"])
+                .first()
+            )
             if upload_row is None:
                 raise NotFound("No such unused upload.")
             if not upload_row.is_complete:
@@ -314,7 +340,7 @@ class ChunkedUploadViewSet(
     model = ChunkedUpload
 
     def scoped_queryset(self) -> QuerySet[ChunkedUpload]:
-        return ChunkedUpload.objects.filter(merchant=self.merchant, consumed_at__isnull=True)
+        return selectors.open_uploads(user=self.request.user, merchant=self.merchant)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = ChunkedUploadSerializer(data=request.data)
@@ -362,7 +388,11 @@ class ChunkedUploadViewSet(
             ) from None
         try:
             new_offset = services.upload_append(
-                upload=upload, offset=offset, stream=request.stream or io.BytesIO(), length=length
+                upload=upload,
+                actor=request.user,
+                offset=offset,
+                stream=request.stream or io.BytesIO(),
+                length=length,
             )
         except services.UploadOffsetMismatch as exc:
             conflict = Conflict(f"The upload is at offset {exc.expected}, not {offset}.")
@@ -372,10 +402,6 @@ class ChunkedUploadViewSet(
         response = Response(ChunkedUploadSerializer(upload).data)
         response["Upload-Offset"] = str(new_offset)
         return response
-
-
-def _dispute_queryset(merchant: Merchant) -> QuerySet[Dispute]:
-    return Dispute.objects.filter(merchant=merchant)
 
 
 @extend_schema_view(
@@ -398,24 +424,20 @@ class DisputeViewSet(
     model = Dispute
 
     def scoped_queryset(self) -> QuerySet[Dispute]:
-        disputes = _dispute_queryset(self.merchant)
-        if self.action != "list":
-            disputes = disputes.prefetch_related(
-                Prefetch(
-                    "claim_images",
-                    queryset=ClaimImage.objects.order_by("id").prefetch_related(
-                        Prefetch("findings", queryset=Finding.objects.order_by("-weight", "id"))
-                    ),
-                ),
-                "decisions",
-            )
-        return disputes
+        return dispute_selectors.dispute_list(user=self.request.user, merchant=self.merchant)
+
+    def get_object(self) -> Dispute:
+        return dispute_selectors.access_dispute_by_id(
+            self.request.user, self.object_id, merchant=self.merchant
+        )
 
     def get_serializer_class(self) -> Any:
         return DisputeSerializer if self.action == "list" else DisputeDetailSerializer
 
     def _detail(self, dispute: Dispute, code: int = status.HTTP_200_OK) -> Response:
-        fresh = self.get_queryset().get(pk=dispute.pk)
+        fresh = dispute_selectors.access_dispute_by_id(
+            self.request.user, dispute.pk, merchant=self.merchant
+        )
         return Response(DisputeDetailSerializer(fresh).data, status=code)
 
     @extend_schema(
@@ -451,9 +473,12 @@ class DisputeViewSet(
         data = serializer.validated_data
         product = None
         if data.get("product") is not None:
-            product = Product.objects.filter(merchant=self.merchant, pk=data["product"]).first()
-            if product is None:
-                raise from_django(DjangoValidationError({"product": "No such product."}))
+            try:
+                product = evidence_selectors.access_product_by_id(
+                    request.user, data["product"], merchant=self.merchant
+                )
+            except Http404:
+                raise from_django(DjangoValidationError({"product": "No such product."})) from None
         dispute = dispute_services.dispute_open(
             merchant=self.merchant,
             actor=request.user,
@@ -556,7 +581,12 @@ class EvidencePackViewSet(
     model = EvidencePack
 
     def scoped_queryset(self) -> QuerySet[EvidencePack]:
-        return EvidencePack.objects.filter(dispute__merchant=self.merchant)
+        return pack_selectors.pack_list(user=self.request.user, merchant=self.merchant)
+
+    def get_object(self) -> EvidencePack:
+        return pack_selectors.access_pack_by_id(
+            self.request.user, self.object_id, merchant=self.merchant
+        )
 
     def _download(self, kind: str) -> FileResponse:
         pack = self.get_object()

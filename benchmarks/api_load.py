@@ -178,6 +178,7 @@ def main() -> int:
         "DJANGO_DEBUG": "false",
         "REFUNDGUARD_HTTPS": "false",  # plain http on loopback
         "DJANGO_SECRET_KEY": "load-benchmark-only",
+        "REFUNDGUARD_BUYER_KEY": "load-benchmark-only",
         "REFUNDGUARD_API_RATE": "1000000/min",
         "LOG_LEVEL": "WARNING",
     }
@@ -196,14 +197,17 @@ def main() -> int:
         redis.Redis.from_url(url).flushdb()
     call_command("migrate", verbosity=0)
     from api import services as api_services
+    from core.models import Merchant
+    from core.services import merchant_create
     from disputes.models import ClaimImage, Dispute
     from evidence import services as evidence_services
-    from evidence.models import Merchant
 
     listing, doctored, other = _photos()
     owner = get_user_model().objects.create_user("load-owner")
-    merchant = evidence_services.merchant_create(slug="load", name="Load shop", owner=owner)
-    product = evidence_services.product_create(merchant=merchant, sku="MUG-1", title="Mug")
+    merchant = merchant_create(slug="load", name="Load shop", owner=owner)
+    product = evidence_services.product_create(
+        merchant=merchant, actor=owner, sku="MUG-1", title="Mug"
+    )
     photo = evidence_services.photo_ingest(
         product=product, upload=ContentFile(listing, name="front.jpg"), filename="front.jpg",
         uploader=owner,

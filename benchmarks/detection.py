@@ -18,8 +18,8 @@ Builds a seeded benchmark from real photos in ``../shared/datasets`` (override w
 The index of each dataset group holds *all* its listing photos, so a match with the wrong
 original is a miss. Objects are split in two halves by a seeded hash: thresholds are
 calibrated on the calibration half and every figure is reported on the report half.
-Claims are encoded as JPEG files and go through the same path as ``screen_claim``:
-``load_analysis_image`` → ``forensics.matching.claim_match`` → ``forensics.scoring``.
+Claims are encoded as JPEG files and go through the product's one analysis,
+``forensics.pipeline.analyse_claim``, against an index built by ``screen_claim``'s builder.
 
 ``--speed``: a 12-megapixel claim JPEG against an index of 1,000 reference images (only
 their stored fingerprints in memory; images loaded lazily for verification), on one core,
@@ -67,15 +67,9 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from forensics import same_photo
-from forensics.fingerprints import (
-    OrbFeatures,
-    fingerprint_image,
-    load_analysis_image,
-    photo_size,
-)
-from forensics.matching import claim_match
-from forensics.original_index import IndexedOriginal, OriginalIndex
-from forensics.scoring import match_signal, verdict
+from forensics.original_index import OriginalIndex
+from forensics.pipeline import analyse_claim
+from forensics.screening import build_file_index
 from forensics.transforms import TRANSFORM_NAMES
 
 SOURCES = (
@@ -528,40 +522,20 @@ def build_claims(objects: list[ObjectPhotos], seed: int, chains: int) -> list[Cl
 # --- Running the engine -----------------------------------------------------------------
 
 
-def indexed_original(path: Path, key: str | None = None) -> IndexedOriginal:
-    """Fingerprint a file exactly as evidence ingest does; the image is loaded lazily."""
-    with path.open("rb") as fh:
-        image = load_analysis_image(fh, max_pixels=MAX_PIXELS)
-        image_size = photo_size(fh, max_pixels=MAX_PIXELS)
-    prints = {f.algorithm: f for f in fingerprint_image(image)}
-
-    def load() -> Image.Image:
-        with path.open("rb") as fh:
-            return load_analysis_image(fh, max_pixels=MAX_PIXELS)
-
-    return IndexedOriginal(
-        key=key or str(path),
-        phash=prints["phash"].value,
-        dhash=prints["dhash"].value,
-        features=OrbFeatures.from_bytes(prints["orb"].value),
-        load_image=load,
-        full_size=image_size,
-    )
+def file_index(paths: list[Path]) -> OriginalIndex:
+    """The index ``screen_claim`` builds from these files (the product's own builder)."""
+    return build_file_index(paths).index
 
 
 _INDEXES: dict[str, OriginalIndex] = {}
 
 
 def screen(data: bytes, index: OriginalIndex) -> dict[str, Any]:
-    """What ``screen_claim`` does for one claim file."""
+    """What ``screen_claim`` and the workers do for one claim file."""
     t0 = time.perf_counter()
-    source = io.BytesIO(data)
-    image = load_analysis_image(source, max_pixels=MAX_PIXELS)
-    with Image.open(io.BytesIO(data)) as raw:
-        size = raw.size
-    match = claim_match(image, claim_size=size, index=index)
-    result = verdict([match_signal(match, original_label=match.original_key if match else "")])
+    analysis = analyse_claim(data, index)
     ms = (time.perf_counter() - t0) * 1000
+    match, result = analysis.match, analysis.verdict
     return {
         "ms": ms,
         "flagged": result.flagged,
@@ -569,12 +543,13 @@ def screen(data: bytes, index: OriginalIndex) -> dict[str, Any]:
         "level": result.level,
         "original": match.original_key if match else None,
         "same_photo": match.same_photo_score if match else 0.0,
-        "derived": bool(match and match.is_derived),
+        "derived": analysis.is_derived,
         "near_copy": bool(match and match.is_near_copy),
         "method": match.method if match else None,
         "inliers": match.inliers if match else 0,
         "region": list(match.region) if match and match.region else None,
-        "transforms": match.transforms if match else [],
+        "transforms": analysis.transforms,
+        "codes": [s.code for s in result.reasons],
         "details": match.details if match else {},
     }
 
@@ -582,7 +557,7 @@ def screen(data: bytes, index: OriginalIndex) -> dict[str, Any]:
 def _init_worker(groups: dict[str, list[str]]) -> None:
     cv2.setNumThreads(1)
     for group, paths in groups.items():
-        _INDEXES[group] = OriginalIndex(indexed_original(Path(p)) for p in paths)
+        _INDEXES[group] = file_index([Path(p) for p in paths])
 
 
 def _run_one(args: tuple[int, bytes, str]) -> tuple[int, dict[str, Any]]:
@@ -973,11 +948,8 @@ def run_speed(args: argparse.Namespace, root: Path) -> int:
         paths.extend(p for p, _ in o.others if p not in honest_sources)
     paths = paths[: args.originals]
     t0 = time.perf_counter()
-    originals = [indexed_original(p) for p in paths]
+    index = file_index(paths)
     t_fp = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    index = OriginalIndex(originals)
-    t_index = time.perf_counter() - t0
     rng = np.random.default_rng(args.seed)
     claims: list[tuple[str, bytes, str]] = []
     for k in range(args.claims):
@@ -1013,8 +985,9 @@ def run_speed(args: argparse.Namespace, root: Path) -> int:
             )
     every = [t for ts in times.values() for t in ts]
     print(
-        f"index: {len(index)} originals ({sum(len(o.features.descriptors) for o in originals)} ORB "
-        f"descriptors), fingerprinted in {t_fp:.1f} s, index built in {t_index * 1000:.0f} ms"
+        f"index: {len(index)} originals "
+        f"({sum(len(o.features.descriptors) for o in index.originals)} ORB descriptors), "
+        f"fingerprinted and indexed in {t_fp:.1f} s"
     )
     print("12-megapixel claims (JPEG q92, aspect kept), one core, decode included, warm worker:")
     for kind, ts in times.items():

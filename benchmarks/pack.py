@@ -98,10 +98,11 @@ def _seed(claims: int, minutes: float) -> tuple[Any, Any]:
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
+    from core.models import Membership, Merchant
     from disputes import services as dispute_services
     from evidence import services as evidence_services
     from evidence.demo import doctored_photo
-    from evidence.models import Membership, Merchant, Product
+    from evidence.models import Product
 
     user = get_user_model().objects.create_user("bench-owner", password="x")
     merchant = Merchant.objects.create(name="Bench shop")

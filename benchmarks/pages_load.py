@@ -70,8 +70,10 @@ def _seed(merchants: int, disputes_each: int) -> list[tuple[str, int]]:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
+    from core.models import Membership, Merchant, Reviewer
     from disputes.models import RISK_RANK, ClaimImage, Dispute, Finding
-    from evidence.models import Membership, Merchant, Product, Reviewer
+    from evidence.models import Product
+    from forensics.findings import FindingCode
 
     rng = random.Random(7)
     User = get_user_model()
@@ -128,7 +130,7 @@ def _seed(merchants: int, disputes_each: int) -> list[tuple[str, int]]:
         )
         findings = Finding.objects.bulk_create(
             [
-                Finding(claim_image=i, code="no_match", weight=0.2, message="No match.")
+                Finding(claim_image=i, code=FindingCode.NO_MATCH, weight=0.2, message="No match.")
                 for i in images
             ]
         )
@@ -160,6 +162,7 @@ def main() -> int:
         "DJANGO_DEBUG": "false",
         "REFUNDGUARD_HTTPS": "false",  # plain http on loopback
         "DJANGO_SECRET_KEY": "pages-benchmark-only",
+        "REFUNDGUARD_BUYER_KEY": "pages-benchmark-only",
         "REFUNDGUARD_LOGIN_FAILURE_LIMIT": "1000",
         "LOG_LEVEL": "WARNING",
     }

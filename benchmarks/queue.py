@@ -60,6 +60,9 @@ def _setup(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DJANGO_DEBUG", "false")
+    # DEBUG off refuses the development keys: the benchmark brings its own.
+    os.environ.setdefault("DJANGO_SECRET_KEY", "queue-benchmark-only")
+    os.environ.setdefault("REFUNDGUARD_BUYER_KEY", "queue-benchmark-only")
     os.environ.setdefault("REFUNDGUARD_HTTPS", "false")  # the test client speaks http
     import django
 
@@ -77,9 +80,10 @@ def _seed(n_disputes: int, n_merchants: int, seed: int, *, reseed: bool) -> Any:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from core.models import Merchant, Reviewer
     from disputes.buyer_history import dispute_buyer_key
     from disputes.models import RISK_RANK, ClaimImage, Dispute, Finding
-    from evidence.models import Merchant, Reviewer
+    from forensics.findings import FindingCode
 
     rng = random.Random(seed)
     User = get_user_model()
@@ -167,7 +171,9 @@ def _seed(n_disputes: int, n_merchants: int, seed: int, *, reseed: bool) -> Any:
             [
                 Finding(
                     claim_image=image,
-                    code="derived_from_original" if image.risk_level == "high" else "no_match",
+                    code=FindingCode.DERIVED_FROM_ORIGINAL
+                    if image.risk_level == "high"
+                    else FindingCode.NO_MATCH,
                     weight=image.risk_score or 0.1,
                     message="This is your photo MUG-1 / front.jpg, resized, with the area "
                     "at x=10, y=20 (100×80 pixels) changed."
@@ -192,8 +198,8 @@ def _seed(n_disputes: int, n_merchants: int, seed: int, *, reseed: bool) -> Any:
 def _plan() -> str:
     from django.db import connection
 
+    from core.models import Reviewer
     from disputes.selectors import review_queue
-    from evidence.models import Reviewer
 
     reviewer = Reviewer.objects.select_related("user").get()
     queryset = review_queue(user=reviewer.user)[:25]

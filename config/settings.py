@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -30,11 +31,18 @@ def _env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-DEBUG = _env_bool("DJANGO_DEBUG", True)
-# The fallback key only serves the embedded development default; production sets its own.
-SECRET_KEY = os.environ.get(
-    "DJANGO_SECRET_KEY", "dev-only-insecure-key-refundguard-change-me-in-production"
-)
+#: The committed key of local development; a process with DEBUG off refuses to run on it.
+DEVELOPMENT_SECRET_KEY = "dev-only-insecure-key-refundguard-change-me-in-production"  # noqa: S105
+_SECRET_KEY_FROM_ENV = os.environ.get("DJANGO_SECRET_KEY", "")
+# DEBUG is on by default only for local development, i.e. while no real key is set.
+DEBUG = _env_bool("DJANGO_DEBUG", not _SECRET_KEY_FROM_ENV)
+SECRET_KEY = _SECRET_KEY_FROM_ENV or DEVELOPMENT_SECRET_KEY
+if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is unset or is the development key while DJANGO_DEBUG is off: "
+        "set DJANGO_SECRET_KEY to a long random value, e.g. the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
 ALLOWED_HOSTS = [
     h.strip()
     for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(
@@ -55,6 +63,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "core",
     "evidence",
     "disputes",
     "api",
@@ -64,7 +73,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.request_context.ClientIpMiddleware",
+    "core.request_context.ClientIpMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -91,7 +100,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "evidence.context_processors.active_merchant",
+                "core.context_processors.active_merchant",
             ],
         },
     },
@@ -181,8 +190,16 @@ REANALYSE_DELAY_SECONDS = _env_int("REFUNDGUARD_REANALYSE_DELAY", 20)
 # --- Buyer history -------------------------------------------------------------------
 # Buyer ids are matched by HMAC under this key. Set it once per deployment and keep it:
 # a new key makes every earlier dispute unmatched (it is separate from SECRET_KEY so that
-# rotating the session key does not forget buyers).
-REFUNDGUARD_BUYER_KEY = os.environ.get("REFUNDGUARD_BUYER_KEY", SECRET_KEY)
+# rotating the session key does not forget buyers). Only development falls back to
+# SECRET_KEY: with DEBUG off it must be set, so a key rotation cannot forget buyers.
+REFUNDGUARD_BUYER_KEY = os.environ.get("REFUNDGUARD_BUYER_KEY", "") or (SECRET_KEY if DEBUG else "")
+if not DEBUG and REFUNDGUARD_BUYER_KEY in {"", DEVELOPMENT_SECRET_KEY}:
+    raise ImproperlyConfigured(
+        "REFUNDGUARD_BUYER_KEY is unset or is the development key while DJANGO_DEBUG is off: "
+        "set it once to a long random value and keep it (buyers are matched under it). "
+        "A deployment that ran on the DJANGO_SECRET_KEY fallback keeps its buyers by "
+        "setting REFUNDGUARD_BUYER_KEY to that secret key."
+    )
 # A "repeat claimant" finding from this many other disputes by the buyer (all merchants),
 # or this many of them flagged high risk or rejected. History alone never makes "high".
 REPEAT_CLAIMANT_MIN_DISPUTES = _env_int("REFUNDGUARD_REPEAT_CLAIMANT_MIN_DISPUTES", 3)
@@ -216,7 +233,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # The sweeper: every 5 minutes, send again what is stuck (run beat once per deployment).
 # And every hour, delete chunked uploads left unfinished or unused for UPLOAD_IDLE_HOURS.
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stuck-work": {"task": "disputes.tasks.stuck_work_requeue_task", "schedule": 300.0},
+    "requeue-stuck-work": {"task": "core.stuck_work_requeue", "schedule": 300.0},
     "expire-idle-uploads": {"task": "api.tasks.uploads_expire_task", "schedule": 3600.0},
 }
 UPLOAD_IDLE_HOURS = _env_int("REFUNDGUARD_UPLOAD_IDLE_HOURS", 24)
@@ -288,6 +305,7 @@ SPECTACULAR_SETTINGS = {
         "VideoStatusEnum": "api.schema.VIDEO_STATUS",
         "DisputeStatusEnum": "api.schema.DISPUTE_STATUS",
         "AnalysisStatusEnum": "api.schema.ANALYSIS_STATUS",
+        "FindingCodeEnum": "disputes.models.FINDING_CODE_CHOICES",
     },
 }
 

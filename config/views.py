@@ -6,8 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from evidence.access import is_reviewer
-from evidence.selectors import merchants_for_user
+from core.access import is_reviewer
+from core.selectors import merchants_for_user
 
 
 @login_required

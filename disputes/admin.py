@@ -1,4 +1,5 @@
-"""Django admin for disputes. Claim images and audit events are read-only evidence."""
+"""Django admin for disputes. Claim images are read-only evidence (the audit trail:
+``core.admin``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from disputes.models import AuditEvent, ClaimImage, Decision, Dispute, Finding, InternalNote
+from disputes.models import ClaimImage, Decision, Dispute, Finding, InternalNote
 
 
 class ClaimImageInline(admin.TabularInline):
@@ -99,29 +100,4 @@ class InternalNoteAdmin(admin.ModelAdmin):
     readonly_fields = ("dispute", "author", "text", "created_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "action", "merchant", "dispute", "actor")
-    list_filter = ("action",)
-    readonly_fields = (
-        "merchant",
-        "dispute",
-        "actor",
-        "action",
-        "data",
-        "created_at",
-        "prev_hash",
-        "hash",
-    )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -13,8 +14,8 @@ from django.db.models import Count, Max
 from PIL import Image
 
 from evidence.models import Fingerprint
-from forensics.fingerprints import ALGORITHM_VERSIONS, OrbFeatures, load_analysis_image
-from forensics.original_index import IndexedOriginal, OriginalIndex
+from forensics.fingerprints import ALGORITHM_VERSIONS, load_analysis_image
+from forensics.original_index import OriginalIndex, indexed_original
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class OriginalRef:
     """What the UI and the findings need to know about an indexed original."""
 
     key: str
-    kind: str  # "photo" | "keyframe"
+    kind: Literal["photo", "keyframe"]
     object_id: int
     label: str
 
@@ -145,13 +146,13 @@ def _build(merchant_id: int, signature: tuple[int, int | None]) -> MerchantIndex
             files[key] = keyframe.image.name or ""
             sizes[key] = (keyframe.width, keyframe.height)
     originals = [
-        IndexedOriginal(
-            key=key,
-            phash=v["phash"],
-            dhash=v["dhash"],
-            features=OrbFeatures.from_bytes(v["orb"]),
+        indexed_original(
+            key,
+            v,
             load_image=_loader(files[key]),
             full_size=sizes[key],
+            label=refs[key].label,
+            kind=refs[key].kind,
         )
         for key, v in values.items()
         if {"phash", "dhash", "orb"} <= v.keys()

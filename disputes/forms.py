@@ -9,9 +9,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.models import Merchant
 from disputes.models import Decision, Dispute, RiskLevel
 from evidence.forms import MultipleFileField, MultipleFileInput
-from evidence.models import Merchant, Product
+from evidence.models import Product
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
 

@@ -1,18 +1,16 @@
-"""Disputes (refund claims), the buyer's claim images, what the analysis found, the
-decisions people make, and an append-only, hash-chained audit trail."""
+"""Disputes (refund claims), the buyer's claim images, what the analysis found, and the
+decisions people make (the audit trail: ``core.models.AuditEvent``)."""
 
 from __future__ import annotations
-
-import hashlib
-import json
-from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from evidence.models import Merchant, Product, StoredOriginal
+from core.models import Merchant
+from evidence.models import Product, StoredOriginal
+from forensics.findings import FINDING_KINDS, FindingCode
 
 
 class RiskLevel(models.TextChoices):
@@ -174,11 +172,15 @@ class ClaimImage(StoredOriginal):
         return f"{self.original_name} ({self.dispute})"
 
 
+#: The kinds of finding (``forensics.findings``), as ``Finding.code`` offers them.
+FINDING_CODE_CHOICES = [(kind.code.value, _(kind.title)) for kind in FINDING_KINDS.values()]
+
+
 class Finding(models.Model):
     """One thing the analysis found about a claim image, with its evidence."""
 
     claim_image = models.ForeignKey(ClaimImage, on_delete=models.CASCADE, related_name="findings")
-    code = models.CharField(max_length=40)
+    code = models.CharField(max_length=40, choices=FINDING_CODE_CHOICES)
     weight = models.FloatField()
     message = models.TextField()
     evidence = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
@@ -191,7 +193,7 @@ class Finding(models.Model):
 
     #: Codes whose evidence names the merchant's original (``original_kind``/``_id``/
     #: ``_label``): an edited copy, and a near copy shown beside it for comparison.
-    ORIGINAL_CODES = frozenset({"derived_from_original", "near_copy"})
+    ORIGINAL_CODES = frozenset({FindingCode.DERIVED_FROM_ORIGINAL, FindingCode.NEAR_COPY})
 
     def __str__(self) -> str:
         return f"{self.code} ({self.weight:.2f})"
@@ -245,62 +247,3 @@ class InternalNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dispute}: {self.text[:40]}"
-
-
-class AppendOnlyError(RuntimeError):
-    """Audit events are never changed or deleted."""
-
-
-class AuditEvent(models.Model):
-    """An append-only record; each event carries the hash of the one before it."""
-
-    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="+")
-    dispute = models.ForeignKey(
-        Dispute, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
-    )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
-    action = models.CharField(max_length=40)
-    data = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
-    ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
-    created_at = models.DateTimeField()
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
-
-    class Meta:
-        ordering = ["id"]
-        verbose_name = _("audit event")
-        verbose_name_plural = _("audit events")
-
-    def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise AppendOnlyError("audit events cannot be changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise AppendOnlyError("audit events cannot be deleted")
-
-    def compute_hash(self) -> str:
-        """SHA-256 over the previous hash and this event's canonical content."""
-        content: dict[str, Any] = {
-            "prev": self.prev_hash,
-            "merchant": self.merchant_id,
-            "dispute": self.dispute_id,
-            "actor": self.actor_id,
-            "action": self.action,
-            "data": self.data,
-            "at": self.created_at.isoformat(),
-        }
-        if self.ip:  # only when known, so events recorded before the field still verify
-            content["ip"] = self.ip
-        body = json.dumps(
-            content,
-            sort_keys=True,
-            cls=DjangoJSONEncoder,
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(body.encode()).hexdigest()

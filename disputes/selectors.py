@@ -8,14 +8,21 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils import timezone
 
+from core.access import (
+    can_review,
+    for_merchant,
+    member_filter,
+    readable_filter,
+    review_filter,
+    scoped_get,
+)
+from core.models import AuditEvent, Merchant
 from disputes.buyer_history import dispute_buyer_key
-from disputes.models import AuditEvent, ClaimImage, Dispute, Finding, InternalNote, RiskLevel
-from evidence.access import can_review, member_filter, readable_filter, review_filter
+from disputes.models import ClaimImage, Dispute, Finding, InternalNote, RiskLevel
 from evidence.ids import database_id
-from evidence.models import Merchant, PackingVideo, ReferencePhoto, VideoKeyframe
+from evidence.models import PackingVideo, ReferencePhoto, VideoKeyframe
 
 #: Audit actions that concern support staff only; a merchant's trail leaves them out.
 INTERNAL_ACTIONS = frozenset({"note.added"})
@@ -103,36 +110,39 @@ def _buyer_count(*, same_merchant: bool = False) -> Coalesce:
     return Coalesce(Subquery(counted.annotate(n=Count("pk")).values("n")[:1]), Value(0))
 
 
-def dispute_get(*, user: Any, dispute_id: int) -> Dispute:
-    """A dispute the user may read, with its claim images and findings, or 404."""
-    dispute = (
-        Dispute.objects.filter(readable_filter(user), pk=dispute_id)
-        .select_related("merchant", "product", "created_by")
-        .prefetch_related(
-            Prefetch(
-                "claim_images",
-                queryset=ClaimImage.objects.order_by("id").prefetch_related(
-                    Prefetch("findings", queryset=Finding.objects.order_by("-weight", "id"))
-                ),
-            )
+def with_claim_images(disputes: QuerySet[Dispute]) -> QuerySet[Dispute]:
+    """Disputes with their claim images and each image's findings, strongest first."""
+    return disputes.prefetch_related(
+        Prefetch(
+            "claim_images",
+            queryset=ClaimImage.objects.order_by("id").prefetch_related(
+                Prefetch("findings", queryset=Finding.objects.order_by("-weight", "id"))
+            ),
         )
-        .first()
     )
-    if dispute is None:
-        raise Http404("Not found.")
-    return dispute
 
 
-def claim_image_get(*, user: Any, claim_image_id: int) -> ClaimImage:
-    """A claim image the user may read, or 404."""
-    image = (
-        ClaimImage.objects.filter(readable_filter(user, "dispute__merchant"), pk=claim_image_id)
-        .select_related("dispute")
-        .first()
+def access_dispute_by_id(
+    actor: Any, dispute_id: int | None, *, merchant: Merchant | None = None
+) -> Dispute:
+    """A dispute the actor may read (of ``merchant`` only, when given), with its claim
+    images and findings, or 404."""
+    return scoped_get(
+        with_claim_images(
+            for_merchant(Dispute.objects.filter(readable_filter(actor)), merchant)
+        ).select_related("merchant", "product", "created_by"),
+        dispute_id,
     )
-    if image is None:
-        raise Http404("Not found.")
-    return image
+
+
+def access_claim_image_by_id(actor: Any, claim_image_id: int | None) -> ClaimImage:
+    """A claim image the actor may read, or 404."""
+    return scoped_get(
+        ClaimImage.objects.filter(readable_filter(actor, "dispute__merchant")).select_related(
+            "dispute"
+        ),
+        claim_image_id,
+    )
 
 
 def dispute_audit_trail(*, user: Any, dispute: Dispute) -> QuerySet[AuditEvent]:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import IO, Any, cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,29 +21,27 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.task_queue import enqueue_on_commit
+from core.access import acts_for, can_review, is_member
+from core.audit import audit_record
+from core.models import Merchant
+from core.tasks import enqueue_on_commit
 from disputes import events
-from disputes.audit import audit_record
 from disputes.buyer_history import buyer_counts, dispute_buyer_key, repeat_claimant_rule
 from disputes.evidence_index import merchant_index
 from disputes.models import RISK_RANK, ClaimImage, Decision, Dispute, Finding, InternalNote
 from disputes.reuse import reuse_facts
 from evidence import storage
-from evidence.access import can_review, is_member
-from evidence.models import Merchant, Product
+from evidence.models import Product
 from evidence.uploads import FileDigest, clean_filename, digest, validate_photo
 from forensics import signals
-from forensics.alignment import original_in_claim_frame
 from forensics.errors import MediaRejected
+from forensics.findings import FindingCode
 from forensics.fingerprints import (
     PhotoInfo,
-    load_analysis_image,
-    perceptual_hashes,
     thumbnail_jpeg,
 )
-from forensics.matching import claim_match
-from forensics.provenance import read_provenance
-from forensics.scoring import Verdict, match_signal, verdict
+from forensics.pipeline import ClaimContext, analyse_claim
+from forensics.scoring import Signal, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +137,10 @@ def dispute_open(
     opened_at: datetime | None = None,
     photos: list[tuple[File[Any], str]],
 ) -> Dispute:
-    """Open a dispute with the buyer's photos; analysis starts once it is committed."""
+    """Open a dispute with the buyer's photos; analysis starts once it is committed.
+    The merchant's own people open its disputes (support reviewers only decide them)."""
+    if not acts_for(actor, merchant):
+        raise PermissionDenied(_("Only the merchant's own people open its disputes."))
     if product is not None and product.merchant_id != merchant.pk:
         raise ValidationError({"product": _("That product belongs to another merchant.")})
     # A deadline already past is allowed (a dispute entered late is overdue); a dispute
@@ -200,7 +201,10 @@ def dispute_open(
 def claim_images_add(
     *, dispute: Dispute, actor: Any | None, photos: list[tuple[File[Any], str]]
 ) -> list[ClaimImage]:
-    """Attach more buyer photos to a dispute and analyse them."""
+    """Attach more buyer photos to a dispute and analyse them (the merchant's own people
+    only: a reviewer who needs more photos asks for them in a decision)."""
+    if not acts_for(actor, dispute.merchant_id):
+        raise PermissionDenied(_("Only the merchant's own people add the buyer's photos."))
     checked = claim_photos_check(photos)
     stored_names: list[str] = []
     try:
@@ -248,55 +252,43 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
     try:
         with default_storage.open(image.file.name or "", "rb") as fh:
             data = fh.read()
-        claim = load_analysis_image(
-            cast(IO[bytes], io.BytesIO(data)), max_pixels=settings.PHOTO_MAX_PIXELS
+        found = merchant_index(image.merchant_id)
+        dispute = image.dispute
+
+        def platform_signals(phash: bytes) -> list[Signal]:
+            raised = [
+                signals.reuse_signal(reuse_facts(claim_image=image, phash=phash)),
+                signals.repeat_claimant_signal(buyer_counts(dispute), repeat_claimant_rule()),
+            ]
+            return [signal for signal in raised if signal is not None]
+
+        analysis = analyse_claim(
+            data,
+            found.index,
+            context=ClaimContext(
+                max_pixels=settings.PHOTO_MAX_PIXELS, platform_signals=platform_signals
+            ),
         )
     except MediaRejected as exc:
         return claim_image_mark_failed(claim_image_id=claim_image_id, reason=str(exc))
-    phash = next(f for f in perceptual_hashes(claim) if f.algorithm == "phash").value
-    found = merchant_index(image.merchant_id)
-    match = claim_match(claim, claim_size=(image.width, image.height), index=found.index)
+    match, result = analysis.match, analysis.verdict
     ref = found.refs.get(match.original_key) if match is not None else None
-    found_signals = [
-        match_signal(
-            match,
-            original_label=ref.label if ref else "",
-            original_is_frame=ref is not None and ref.kind == "keyframe",
-        ),
-        *signals.provenance_signals(read_provenance(data)),
-    ]
-    reuse = signals.reuse_signal(reuse_facts(claim_image=image, phash=phash))
-    if reuse is not None:
-        found_signals.append(reuse)
-    repeat = signals.repeat_claimant_signal(buyer_counts(image.dispute), repeat_claimant_rule())
-    if repeat is not None:
-        found_signals.append(repeat)
-    result = verdict(found_signals)
     heatmap_name = ""
-    if match is not None and match.is_derived and match.heatmap is not None:
+    if analysis.heatmap is not None:
         heatmap_name = storage.save_derived(
-            _png(match.heatmap),
+            _png(analysis.heatmap),
             name=storage.derived_name(source_sha256=image.sha256, label="heatmap.png"),
         )
     aligned_name = ""
     # The original in the claim's frame, for side-by-side review: for an edited copy and
     # for a near copy (where that comparison is the reviewer's whole job).
-    if (
-        match is not None
-        and (match.is_derived or match.is_near_copy)
-        and match.homography is not None
-        and match.analysis_size is not None
-    ):
-        original = next(o for o in found.index.originals if o.key == match.original_key)
-        aligned = original_in_claim_frame(
-            original.load_image(), match.homography, match.analysis_size
-        )
+    if analysis.aligned_original is not None:
         aligned_name = storage.save_derived(
-            _jpeg(aligned),
+            _jpeg(analysis.aligned_original),
             name=storage.derived_name(source_sha256=image.sha256, label="aligned.jpg"),
         )
     thumb_name = storage.save_derived(
-        thumbnail_jpeg(claim),
+        thumbnail_jpeg(analysis.claim),
         name=storage.derived_name(source_sha256=image.sha256, label="thumb.jpg"),
     )
     with transaction.atomic():
@@ -314,12 +306,10 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
                 for s in result.reasons
             ]
         )
-        image.phash = phash
+        image.phash = analysis.phash
         image.risk_score = result.score
         image.risk_level = result.level
-        image.region = (
-            list(match.region) if match is not None and match.is_derived and match.region else None
-        )
+        image.region = list(analysis.region) if analysis.region else None
         image.heatmap = heatmap_name
         image.aligned_original = aligned_name
         image.thumbnail = thumb_name
@@ -494,7 +484,10 @@ def dispute_decide(
 
 
 def dispute_viewed(*, dispute: Dispute, actor: Any) -> None:
-    """Record that someone opened the dispute (chain of custody: who saw the evidence)."""
+    """Record that someone opened the dispute (chain of custody: who saw the evidence):
+    one of the merchant's people, or a reviewer whose scope includes it."""
+    if not (is_member(actor, dispute.merchant_id) or can_review(actor, dispute.merchant_id)):
+        raise PermissionDenied
     audit_record(merchant=dispute.merchant, dispute=dispute, actor=actor, action="dispute.viewed")
 
 
@@ -573,13 +566,15 @@ def dispute_reanalyse(
     since more evidence cannot unmatch them. Returns how many photos were queued."""
     from disputes.tasks import claim_image_analyze_task
 
+    if not acts_for(actor, merchant):
+        raise PermissionDenied(_("Only the merchant's own people ask for a new analysis."))
     with transaction.atomic():
         candidates = ClaimImage.objects.filter(dispute__merchant=merchant).exclude(
             dispute__status__in=Dispute.FINAL
         )
         if only_unmatched:
             candidates = candidates.filter(analysis_status=ClaimImage.Status.ANALYSED).exclude(
-                findings__code="derived_from_original"
+                findings__code=FindingCode.DERIVED_FROM_ORIGINAL
             )
         images = list(candidates.values_list("pk", flat=True).distinct())
         if not images:
@@ -600,9 +595,12 @@ def dispute_reanalyse(
 
 
 def claim_image_requeue(*, claim_image: ClaimImage, actor: Any | None) -> None:
-    """Analyse one claim photo again (e.g. after a failure)."""
+    """Analyse one claim photo again (e.g. after a failure); the merchant's own people
+    only."""
     from disputes.tasks import claim_image_analyze_task
 
+    if not acts_for(actor, claim_image.merchant_id):
+        raise PermissionDenied(_("Only the merchant's own people ask for a new analysis."))
     with transaction.atomic():
         image = ClaimImage.objects.select_for_update().get(pk=claim_image.pk)
         image.analysis_status = ClaimImage.Status.PENDING

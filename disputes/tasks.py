@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from celery import Task, shared_task
+from celery import shared_task
 
+from core.models import Merchant
+from core.tasks import RETRY_OPTIONS, RecordsFinalFailure
 from disputes import services
 from disputes.models import ClaimImage
-from evidence.models import Merchant
-from evidence.tasks import RETRY_OPTIONS
 
 logger = logging.getLogger(__name__)
 
 
-class _ClaimImageTask(Task):
+class _ClaimImageTask(RecordsFinalFailure):
     """Records the final failure so a claim photo never stays ``processing``."""
 
-    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        if args:
-            services.claim_image_mark_failed(
-                claim_image_id=args[0], reason=f"Analysis failed after retries: {exc}"
-            )
+    failure_reason = "Analysis failed after retries: {exc}"
+
+    def mark_failed(self, object_id: int, reason: str) -> None:
+        services.claim_image_mark_failed(claim_image_id=object_id, reason=reason)
 
 
 @shared_task(base=_ClaimImageTask, name="disputes.claim_image_analyze", **RETRY_OPTIONS)
@@ -39,12 +37,4 @@ def merchant_reanalyse_task(merchant_id: int) -> None:
     """Re-analyse a merchant's open claims that matched none of their evidence."""
     merchant = Merchant.objects.filter(pk=merchant_id).first()
     if merchant is not None:
-        services.dispute_reanalyse(merchant=merchant, only_unmatched=True)
-
-
-@shared_task
-def stuck_work_requeue_task() -> dict[str, int]:
-    """The periodic sweeper (Celery beat): re-enqueue work stuck in pending/processing."""
-    from disputes.stuck_work import stuck_work_requeue
-
-    return stuck_work_requeue()
+        services.dispute_reanalyse(merchant=merchant, actor=None, only_unmatched=True)

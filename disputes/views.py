@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.access import can_review, is_member, is_reviewer
+from core.http import file_response, request_merchant
 from disputes import selectors, services
 from disputes.buyer_history import buyer_counts
 from disputes.forms import (
@@ -28,9 +30,6 @@ from disputes.forms import (
     StatementForm,
 )
 from disputes.models import ClaimImage, Dispute
-from evidence.access import can_review, is_member, is_reviewer
-from evidence.views import _file_response, _merchant
-from packs import selectors as pack_selectors
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -50,7 +49,7 @@ def _form_errors(form: Any, exc: ValidationError) -> None:
 @require_GET
 def dispute_list(request: HttpRequest) -> HttpResponse:
     """The merchant's disputes with risk and deadline."""
-    merchant = _merchant(request)
+    merchant = request_merchant(request)
     query = request.GET.get("q", "")
     status = request.GET.get("status", "")
     disputes = Paginator(
@@ -75,7 +74,7 @@ def dispute_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def dispute_create(request: HttpRequest) -> HttpResponse:
     """Open a dispute and attach the buyer's photos."""
-    merchant = _merchant(request)
+    merchant = request_merchant(request)
     form = DisputeForm(request.POST or None, request.FILES or None, merchant=merchant)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -120,7 +119,7 @@ def _detail_context(
     statement_form: StatementForm | None = None,
     attach_form: EvidenceAttachForm | None = None,
 ) -> dict[str, Any]:
-    dispute = selectors.dispute_get(user=request.user, dispute_id=dispute_id)
+    dispute = selectors.access_dispute_by_id(request.user, dispute_id)
     images = list(dispute.claim_images.all())
     done = sum(
         1
@@ -149,8 +148,6 @@ def _detail_context(
             "decisions": dispute.decisions.select_related("reviewer"),
             "history": selectors.buyer_history(user=request.user, dispute=dispute),
             "buyer": buyer_counts(dispute),
-            "packs": pack_selectors.dispute_packs(user=request.user, dispute_id=dispute.pk),
-            "can_export": is_member(request.user, dispute.merchant_id),
             "notes": selectors.internal_notes(user=request.user, dispute=dispute),
             "decision_form": decision_form or DecisionForm(initial={"version": dispute.version}),
             "note_form": note_form or InternalNoteForm(),
@@ -208,7 +205,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def dispute_decide(request: HttpRequest, dispute_id: int) -> HttpResponse:
     """Record a reviewer's decision (the analysis only flags; a person decides)."""
-    dispute = selectors.dispute_get(user=request.user, dispute_id=dispute_id)
+    dispute = selectors.access_dispute_by_id(request.user, dispute_id)
     form = DecisionForm(request.POST)
     if form.is_valid():
         outcome, requested_from = form.outcome
@@ -228,9 +225,7 @@ def dispute_decide(request: HttpRequest, dispute_id: int) -> HttpResponse:
                 initial={
                     "action": form.cleaned_data["action"],
                     "note": form.cleaned_data["note"],
-                    "version": selectors.dispute_get(
-                        user=request.user, dispute_id=dispute_id
-                    ).version,
+                    "version": selectors.access_dispute_by_id(request.user, dispute_id).version,
                 }
             )
             context = _detail_context(request, dispute_id, decision_form=fresh)
@@ -252,7 +247,7 @@ def dispute_decide(request: HttpRequest, dispute_id: int) -> HttpResponse:
 @require_POST
 def internal_note_add(request: HttpRequest, dispute_id: int) -> HttpResponse:
     """Add a support-staff note."""
-    dispute = selectors.dispute_get(user=request.user, dispute_id=dispute_id)
+    dispute = selectors.access_dispute_by_id(request.user, dispute_id)
     form = InternalNoteForm(request.POST)
     if form.is_valid():
         try:
@@ -272,7 +267,7 @@ def internal_note_add(request: HttpRequest, dispute_id: int) -> HttpResponse:
 @require_POST
 def statement_save(request: HttpRequest, dispute_id: int) -> HttpResponse:
     """Save the merchant's statement."""
-    dispute = selectors.dispute_get(user=request.user, dispute_id=dispute_id)
+    dispute = selectors.access_dispute_by_id(request.user, dispute_id)
     form = StatementForm(request.POST)
     if form.is_valid():
         try:
@@ -292,7 +287,7 @@ def statement_save(request: HttpRequest, dispute_id: int) -> HttpResponse:
 @require_POST
 def evidence_attach(request: HttpRequest, dispute_id: int) -> HttpResponse:
     """Attach product photos and/or the order's packing video from the dispute page."""
-    dispute = selectors.dispute_get(user=request.user, dispute_id=dispute_id)
+    dispute = selectors.access_dispute_by_id(request.user, dispute_id)
     form = EvidenceAttachForm(request.POST, request.FILES, merchant=dispute.merchant)
     if form.is_valid():
         video = form.cleaned_data.get("video")
@@ -331,7 +326,7 @@ def evidence_attach(request: HttpRequest, dispute_id: int) -> HttpResponse:
 @require_POST
 def claim_photos_add(request: HttpRequest, dispute_id: int) -> HttpResponse:
     """Attach more buyer photos."""
-    dispute = selectors.dispute_get(user=request.user, dispute_id=dispute_id)
+    dispute = selectors.access_dispute_by_id(request.user, dispute_id)
     files = request.FILES.getlist("photos")
     if not files:
         messages.error(request, _("Choose at least one photo."))
@@ -387,7 +382,7 @@ def _say_repeated_photos(request: HttpRequest, sent: int, dispute: Dispute) -> N
 @require_POST
 def claim_image_retry(request: HttpRequest, claim_image_id: int) -> HttpResponse:
     """Run the analysis of one claim photo again."""
-    image = selectors.claim_image_get(user=request.user, claim_image_id=claim_image_id)
+    image = selectors.access_claim_image_by_id(request.user, claim_image_id)
     services.claim_image_requeue(claim_image=image, actor=request.user)
     messages.info(request, _("The photo is being analysed again."))
     return redirect("disputes:detail", dispute_id=image.dispute_id)
@@ -397,8 +392,8 @@ def claim_image_retry(request: HttpRequest, claim_image_id: int) -> HttpResponse
 @require_GET
 def claim_image_file(request: HttpRequest, claim_image_id: int) -> HttpResponseBase:
     """The buyer's photo, byte for byte."""
-    image = selectors.claim_image_get(user=request.user, claim_image_id=claim_image_id)
-    return _file_response(
+    image = selectors.access_claim_image_by_id(request.user, claim_image_id)
+    return file_response(
         image.file.name,
         content_type=image.content_type,
         download_name=image.original_name,
@@ -420,9 +415,9 @@ def claim_image_derived(request: HttpRequest, claim_image_id: int, kind: str) ->
     """A claim photo's thumbnail or difference heatmap."""
     if kind not in DERIVED_KINDS:
         raise Http404("Not found.")
-    image = selectors.claim_image_get(user=request.user, claim_image_id=claim_image_id)
+    image = selectors.access_claim_image_by_id(request.user, claim_image_id)
     field_name, content_type, extension = DERIVED_KINDS[kind]
-    return _file_response(
+    return file_response(
         getattr(image, field_name).name,
         content_type=content_type,
         download_name=f"{kind}-{image.sha256[:12]}.{extension}",

@@ -10,12 +10,9 @@ from django.http import HttpRequest
 
 from evidence.models import (
     Fingerprint,
-    Membership,
-    Merchant,
     PackingVideo,
     Product,
     ReferencePhoto,
-    Reviewer,
     VideoKeyframe,
 )
 
@@ -31,37 +28,6 @@ ORIGINAL_FIELDS = (
     "processed_at",
     "failure_reason",
 )
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    autocomplete_fields = ["user"]
-
-
-@admin.register(Merchant)
-class MerchantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
-    search_fields = ["name", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline]
-
-
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "merchant", "role", "created_at"]
-    list_filter = ["role", "merchant"]
-    search_fields = ["user__username", "merchant__name"]
-    autocomplete_fields = ["user", "merchant"]
-
-
-@admin.register(Reviewer)
-class ReviewerAdmin(admin.ModelAdmin):
-    list_display = ["user", "all_merchants", "is_active", "created_at"]
-    list_filter = ["all_merchants", "is_active"]
-    search_fields = ["user__username"]
-    autocomplete_fields = ["user"]
-    filter_horizontal = ["merchants"]
 
 
 @admin.register(Product)

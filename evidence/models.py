@@ -1,5 +1,5 @@
-"""Evidence library data: merchants and their people, products, reference photos,
-packing videos with their keyframes, and fingerprints of every image."""
+"""Evidence library data: products, reference photos, packing videos with their
+keyframes, and fingerprints of every image (merchants and their people: ``core``)."""
 
 from __future__ import annotations
 
@@ -8,76 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-
-class Merchant(models.Model):
-    """A shop whose evidence RefundGuard keeps."""
-
-    slug = models.SlugField(_("slug"), unique=True)
-    name = models.CharField(_("name"), max_length=200)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("merchant")
-        verbose_name_plural = _("merchants")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Membership(models.Model):
-    """A user who acts for a merchant."""
-
-    class Role(models.TextChoices):
-        OWNER = "owner", _("Owner")
-        AGENT = "agent", _("Agent")
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
-    )
-    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "merchant"], name="membership_user_merchant")
-        ]
-        verbose_name = _("membership")
-        verbose_name_plural = _("memberships")
-
-    def __str__(self) -> str:
-        return f"{self.user} @ {self.merchant} ({self.role})"
-
-
-class Reviewer(models.Model):
-    """A RefundGuard support-staff member who reviews and decides disputes.
-
-    Reviewers are internal: they read the evidence of the merchants in their scope
-    (every merchant, or the ones listed) but never upload it, and merchants never see
-    the review queue or the reviewers' internal notes.
-    """
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer"
-    )
-    all_merchants = models.BooleanField(
-        _("reviews every merchant"),
-        default=False,
-        help_text=_("Leave unticked to limit this reviewer to the merchants listed."),
-    )
-    merchants = models.ManyToManyField(
-        Merchant, blank=True, related_name="reviewers", verbose_name=_("merchants")
-    )
-    is_active = models.BooleanField(_("active"), default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("reviewer")
-        verbose_name_plural = _("reviewers")
-
-    def __str__(self) -> str:
-        return str(self.user)
+from core.models import Merchant
 
 
 class Product(models.Model):

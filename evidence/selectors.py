@@ -8,40 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
-from django.http import Http404
 
-from evidence.access import readable_filter
+from core.access import for_merchant, readable_filter, scoped_get
+from core.models import Merchant
 from evidence.models import (
-    Merchant,
     PackingVideo,
     Product,
     ReferencePhoto,
     VideoKeyframe,
 )
-
-
-def merchants_for_user(*, user: Any) -> QuerySet[Merchant]:
-    """Merchants the user acts for."""
-    if not user.is_authenticated:
-        return Merchant.objects.none()
-    return Merchant.objects.filter(memberships__user=user).distinct()
-
-
-def merchant_for_user(*, user: Any, merchant_id: int | None) -> Merchant | None:
-    """The merchant the user chose (if theirs), else their first one, else ``None``."""
-    merchants = merchants_for_user(user=user)
-    if merchant_id is not None:
-        chosen = merchants.filter(pk=merchant_id).first()
-        if chosen is not None:
-            return chosen
-    return merchants.order_by("name", "pk").first()
-
-
-def _get_or_404(queryset: QuerySet[Any], **lookup: Any) -> Any:
-    obj = queryset.filter(**lookup).first()
-    if obj is None:
-        raise Http404("Not found.")
-    return obj
 
 
 def product_list(*, user: Any, merchant: Merchant) -> QuerySet[Product]:
@@ -58,26 +33,46 @@ def product_list(*, user: Any, merchant: Merchant) -> QuerySet[Product]:
     )
 
 
-def product_get(*, user: Any, product_id: int) -> Product:
-    """One of the user's products, or 404."""
-    return _get_or_404(
-        Product.objects.select_related("merchant").filter(merchant__memberships__user=user),
-        pk=product_id,
+def access_product_by_id(
+    actor: Any, product_id: int | None, *, merchant: Merchant | None = None
+) -> Product:
+    """One of the actor's products (of ``merchant`` only, when given), or 404."""
+    return scoped_get(
+        for_merchant(
+            Product.objects.select_related("merchant").filter(merchant__memberships__user=actor),
+            merchant,
+        ),
+        product_id,
     )
 
 
-def photo_list(*, user: Any, product: Product) -> QuerySet[ReferencePhoto]:
-    """A product's reference photos, newest first."""
-    return ReferencePhoto.objects.filter(
-        product=product, merchant__memberships__user=user
-    ).select_related("uploaded_by")
+def photo_list(
+    *, user: Any, product: Product | None = None, merchant: Merchant | None = None
+) -> QuerySet[ReferencePhoto]:
+    """Reference photos of the user's merchants, newest first: one product's, or one
+    merchant's."""
+    photos = for_merchant(
+        ReferencePhoto.objects.filter(merchant__memberships__user=user).select_related(
+            "uploaded_by"
+        ),
+        merchant,
+    )
+    return photos if product is None else photos.filter(product=product)
 
 
-def photo_get(*, user: Any, photo_id: int) -> ReferencePhoto:
-    """A reference photo the user may read (their merchant's, or in review scope), or 404."""
-    return _get_or_404(
-        ReferencePhoto.objects.select_related("product", "merchant").filter(readable_filter(user)),
-        pk=photo_id,
+def access_photo_by_id(
+    actor: Any, photo_id: int | None, *, merchant: Merchant | None = None
+) -> ReferencePhoto:
+    """A reference photo the actor may read (their merchant's, or in review scope), or
+    404."""
+    return scoped_get(
+        for_merchant(
+            ReferencePhoto.objects.select_related("product", "merchant").filter(
+                readable_filter(actor)
+            ),
+            merchant,
+        ),
+        photo_id,
     )
 
 
@@ -98,13 +93,18 @@ def video_list(*, user: Any, merchant: Merchant, order_ref: str = "") -> QuerySe
     return videos
 
 
-def video_get(*, user: Any, video_id: int) -> PackingVideo:
-    """A packing video the user may read (their merchant's, or in review scope), or 404."""
-    return _get_or_404(
-        PackingVideo.objects.select_related("merchant", "uploaded_by").filter(
-            readable_filter(user)
+def access_video_by_id(
+    actor: Any, video_id: int | None, *, merchant: Merchant | None = None
+) -> PackingVideo:
+    """A packing video the actor may read (their merchant's, or in review scope), or 404."""
+    return scoped_get(
+        for_merchant(
+            PackingVideo.objects.select_related("merchant", "uploaded_by").filter(
+                readable_filter(actor)
+            ),
+            merchant,
         ),
-        pk=video_id,
+        video_id,
     )
 
 
@@ -113,13 +113,13 @@ def keyframe_list(*, user: Any, video: PackingVideo) -> QuerySet[VideoKeyframe]:
     return VideoKeyframe.objects.filter(readable_filter(user, "video__merchant"), video=video)
 
 
-def keyframe_get(*, user: Any, keyframe_id: int) -> VideoKeyframe:
-    """A keyframe the user may read (their merchant's, or in review scope), or 404."""
-    return _get_or_404(
+def access_keyframe_by_id(actor: Any, keyframe_id: int | None) -> VideoKeyframe:
+    """A keyframe the actor may read (their merchant's, or in review scope), or 404."""
+    return scoped_get(
         VideoKeyframe.objects.select_related("video").filter(
-            readable_filter(user, "video__merchant")
+            readable_filter(actor, "video__merchant")
         ),
-        pk=keyframe_id,
+        keyframe_id,
     )
 
 

@@ -7,19 +7,20 @@ from dataclasses import dataclass
 from typing import IO, Any, cast
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.task_queue import enqueue_on_commit
+from core.access import acts_for
+from core.audit import audit_record
+from core.models import Merchant
+from core.tasks import enqueue_on_commit
 from evidence import storage
 from evidence.models import (
     Fingerprint,
-    Membership,
-    Merchant,
     PackingVideo,
     Product,
     ReferencePhoto,
@@ -57,18 +58,17 @@ class IngestOutcome:
         return self.status == "stored"
 
 
-def merchant_create(*, slug: str, name: str, owner: Any | None = None) -> Merchant:
-    """Create a merchant, optionally with its first owner."""
-    with transaction.atomic():
-        merchant = Merchant.objects.create(slug=slug, name=name)
-        if owner is not None:
-            Membership.objects.create(user=owner, merchant=merchant, role=Membership.Role.OWNER)
-    return merchant
+def _require_member(actor: Any | None, merchant: Merchant | int) -> None:
+    """Refuse (403) anyone but the merchant's own people: support reviewers read the
+    evidence, they never add to it."""
+    if not acts_for(actor, merchant):
+        raise PermissionDenied(_("Only the merchant attaches its evidence."))
 
 
-def product_create(*, merchant: Merchant, sku: str, title: str) -> Product:
+def product_create(*, merchant: Merchant, actor: Any | None, sku: str, title: str) -> Product:
     """Create a product; a SKU is unique within a merchant, whatever its letter case
     ("mug-1" and "MUG-1" are one product to the people who type them)."""
+    _require_member(actor, merchant)
     sku = sku.strip()
     if not sku:
         raise ValidationError({"sku": _("A SKU is required.")})
@@ -80,9 +80,12 @@ def product_create(*, merchant: Merchant, sku: str, title: str) -> Product:
     return Product.objects.create(merchant=merchant, sku=sku, title=title.strip() or sku)
 
 
-def product_get_or_create(*, merchant: Merchant, sku: str, title: str = "") -> Product:
+def product_get_or_create(
+    *, merchant: Merchant, actor: Any | None, sku: str, title: str = ""
+) -> Product:
     """The merchant's product with this SKU (any letter case), created if missing (bulk
     import)."""
+    _require_member(actor, merchant)
     existing = Product.objects.filter(merchant=merchant, sku__iexact=sku).first()
     if existing is not None:
         return existing
@@ -123,9 +126,6 @@ def _store_original(
                 size_bytes=file_digest.size,
                 **fields,
             )
-            # The trail lives with the disputes; imported here to keep apps acyclic.
-            from disputes.audit import audit_record
-
             audit_record(
                 merchant=merchant,
                 actor=fields.get("uploaded_by"),
@@ -155,10 +155,12 @@ def photo_ingest(
 ) -> IngestOutcome:
     """Validate and store a reference photo; recognise bytes this merchant already has.
 
-    Raises ``ValidationError`` for a bad file; then neither a row nor a file is left.
+    Raises ``ValidationError`` for a bad file; then neither a row nor a file is left;
+    ``PermissionDenied`` for an uploader who does not act for the product's merchant.
     """
     from evidence.tasks import photo_fingerprint_task
 
+    _require_member(uploader, product.merchant_id)
     display_name = clean_filename(filename)
     file_digest = digest(upload)
     info = validate_photo(upload, size=file_digest.size)
@@ -187,6 +189,7 @@ def video_ingest(
     """Validate and store a packing video for an order; recognise known bytes."""
     from evidence.tasks import video_process_task
 
+    _require_member(uploader, merchant)
     order_ref = order_ref.strip()
     if not order_ref:
         raise ValidationError({"order_ref": _("An order number is required.")})

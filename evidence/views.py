@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import (
-    FileResponse,
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
@@ -23,24 +19,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.http import SESSION_MERCHANT_KEY, file_response, request_merchant
+from core.selectors import merchant_for_user
 from evidence import selectors, services
-from evidence.context_processors import SESSION_MERCHANT_KEY
 from evidence.forms import PhotoUploadForm, ProductForm, VideoUploadForm
 from evidence.ids import database_id
-from evidence.models import Merchant, PackingVideo, ReferencePhoto
-
-
-class NoMerchant(Exception):
-    """The signed-in user acts for no merchant."""
-
-
-def _merchant(request: HttpRequest) -> Merchant:
-    merchant = selectors.merchant_for_user(
-        user=request.user, merchant_id=request.session.get(SESSION_MERCHANT_KEY)
-    )
-    if merchant is None:
-        raise Http404(_("Your account is not linked to a merchant yet."))
-    return merchant
+from evidence.models import PackingVideo, ReferencePhoto
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -69,7 +53,7 @@ def _photo_json(photo: ReferencePhoto) -> dict[str, Any]:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """The evidence library: products and recent packing videos."""
-    merchant = _merchant(request)
+    merchant = request_merchant(request)
     return render(
         request,
         "evidence/home.html",
@@ -87,7 +71,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def merchant_switch(request: HttpRequest) -> HttpResponse:
     """Work for another of the user's merchants."""
-    merchant = selectors.merchant_for_user(
+    merchant = merchant_for_user(
         user=request.user, merchant_id=database_id(request.POST.get("merchant"))
     )
     if merchant is not None:
@@ -99,12 +83,15 @@ def merchant_switch(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def product_create(request: HttpRequest) -> HttpResponse:
     """Add a product (SKU and title)."""
-    merchant = _merchant(request)
+    merchant = request_merchant(request)
     form = ProductForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             product = services.product_create(
-                merchant=merchant, sku=form.cleaned_data["sku"], title=form.cleaned_data["title"]
+                merchant=merchant,
+                actor=request.user,
+                sku=form.cleaned_data["sku"],
+                title=form.cleaned_data["title"],
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -126,7 +113,7 @@ def product_detail(request: HttpRequest, product_id: int) -> HttpResponse:
     its own result line; without script the form posts all files and the page lists the
     results.
     """
-    product = selectors.product_get(user=request.user, product_id=product_id)
+    product = selectors.access_product_by_id(request.user, product_id)
     results: list[dict[str, Any]] = []
     form = PhotoUploadForm()
     status = 200
@@ -200,7 +187,7 @@ def photo_status(request: HttpRequest) -> JsonResponse:
 @require_http_methods(["GET", "POST"])
 def video_list(request: HttpRequest) -> HttpResponse:
     """The merchant's packing videos, searchable by order number, and the upload form."""
-    merchant = _merchant(request)
+    merchant = request_merchant(request)
     form = VideoUploadForm()
     status = 200
     # The page's script sends the form itself (to show progress) and asks for JSON: it
@@ -255,7 +242,7 @@ def video_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def video_detail(request: HttpRequest, video_id: int) -> HttpResponse:
     """A packing video with its keyframe strip and timestamps."""
-    video = selectors.video_get(user=request.user, video_id=video_id)
+    video = selectors.access_video_by_id(request.user, video_id)
     keyframes = selectors.keyframe_list(user=request.user, video=video)
     busy = video.status in (PackingVideo.Status.PENDING, PackingVideo.Status.PROCESSING)
     template = (
@@ -271,59 +258,12 @@ def video_detail(request: HttpRequest, video_id: int) -> HttpResponse:
 # --- Files: served only through these views, after the merchant check -------------
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-RANGE_CHUNK = 8 * 1024 * 1024
-
-
-def _file_response(
-    name: str | None,
-    *,
-    content_type: str,
-    download_name: str,
-    attachment: bool,
-    range_header: str = "",
-) -> HttpResponseBase:
-    """Serve a stored file privately; a single byte range (``Range: bytes=a-b``) is
-    honoured so the browser's video player can seek in a long packing video."""
-    if not name or not default_storage.exists(name):
-        raise Http404("File not found.")
-    size = default_storage.size(name)
-    match = _RANGE.match(range_header.strip()) if range_header else None
-    response: HttpResponseBase
-    if match and (match.group(1) or match.group(2)):
-        first, last = match.groups()
-        start = int(first) if first else max(0, size - int(last))
-        end = min(int(last), size - 1) if first and last else size - 1
-        # A player asks for "bytes=0-"; answer in bounded chunks, never a whole file in memory.
-        end = min(end, start + RANGE_CHUNK - 1)
-        if start >= size or start > end:
-            response = HttpResponse(status=416)
-            response["Content-Range"] = f"bytes */{size}"
-            return response
-        with default_storage.open(name, "rb") as fh:
-            fh.seek(start)
-            body = fh.read(end - start + 1)
-        response = HttpResponse(body, status=206, content_type=content_type)
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    else:
-        response = FileResponse(
-            default_storage.open(name, "rb"),
-            content_type=content_type,
-            as_attachment=attachment,
-            filename=download_name,
-        )
-    response["Accept-Ranges"] = "bytes"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
 @login_required
 @require_GET
 def photo_file(request: HttpRequest, photo_id: int) -> HttpResponseBase:
     """The original photo, byte for byte (inline, or as a download with ?download=1)."""
-    photo = selectors.photo_get(user=request.user, photo_id=photo_id)
-    return _file_response(
+    photo = selectors.access_photo_by_id(request.user, photo_id)
+    return file_response(
         photo.file.name,
         content_type=photo.content_type,
         download_name=photo.original_name,
@@ -335,8 +275,8 @@ def photo_file(request: HttpRequest, photo_id: int) -> HttpResponseBase:
 @require_GET
 def photo_thumbnail(request: HttpRequest, photo_id: int) -> HttpResponseBase:
     """A photo's thumbnail (derived JPEG)."""
-    photo = selectors.photo_get(user=request.user, photo_id=photo_id)
-    return _file_response(
+    photo = selectors.access_photo_by_id(request.user, photo_id)
+    return file_response(
         photo.thumbnail.name,
         content_type="image/jpeg",
         download_name=f"thumb-{photo.sha256[:12]}.jpg",
@@ -348,8 +288,8 @@ def photo_thumbnail(request: HttpRequest, photo_id: int) -> HttpResponseBase:
 @require_GET
 def video_file(request: HttpRequest, video_id: int) -> HttpResponseBase:
     """The original packing video, byte for byte."""
-    video = selectors.video_get(user=request.user, video_id=video_id)
-    return _file_response(
+    video = selectors.access_video_by_id(request.user, video_id)
+    return file_response(
         video.file.name,
         content_type=video.content_type,
         download_name=video.original_name,
@@ -362,8 +302,8 @@ def video_file(request: HttpRequest, video_id: int) -> HttpResponseBase:
 @require_GET
 def keyframe_file(request: HttpRequest, keyframe_id: int) -> HttpResponseBase:
     """A keyframe still (derived JPEG)."""
-    keyframe = selectors.keyframe_get(user=request.user, keyframe_id=keyframe_id)
-    return _file_response(
+    keyframe = selectors.access_keyframe_by_id(request.user, keyframe_id)
+    return file_response(
         keyframe.image.name,
         content_type="image/jpeg",
         download_name=f"{keyframe.video.order_ref}-{keyframe.t_seconds:.1f}s.jpg",

@@ -13,8 +13,8 @@ fingerprints):
 4. For a derived claim: how it was transformed, the changed region as a box in the
    claim's own pixels, and a heatmap for reviewers.
 
-Thresholds are calibrated by ``benchmarks/detection.py``; the comment beside each says
-which run justified it.
+Thresholds are calibrated by ``benchmarks/detection.py``; ``benchmarks/README.md`` says
+which run justified each.
 """
 
 from __future__ import annotations
@@ -62,18 +62,11 @@ SHORTLIST = 4
 MAX_COMPARISONS = 2
 #: A homography needs at least this many inliers to be considered at all.
 MIN_INLIERS = 10
-#: The fallback fits (a similarity: four degrees of freedom, not eight), tried only when no
-#: homography verifies, need this many. A smooth product turned by a few degrees and
-#: re-saved keeps only 6-9 true matches (benchmark seed 7: COIL-100 pots and rings rotated
-#: or cropped after JPEG found no original at all; at 6, three of them score 0.95-0.99 and
-#: no honest photo gains a match above 0.9). The same-photograph test, not the inlier
-#: count, decides whether a candidate is a copy.
+#: Inliers the similarity fallback (tried when no homography verifies) needs: low, as a turned,
+#: re-saved smooth product keeps few true matches; the same-photograph test decides.
 FALLBACK_MIN_INLIERS = 6
 #: The mirrored pass verifies an original only if the mirrored claim votes for it at least
-#: this share of the plain claim's votes (see ``_feature_candidates``). Not tuned: 1.0 is
-#: "at least as strong mirrored". benchmarks/detection.py, seed 7: recall unchanged on
-#: both halves (no mirrored copy lost), one false flag fewer on the calibration half;
-#: --speed, honest 12 MP photos 507 -> 447 ms mean (all claims p95 693 -> 529 ms).
+#: this share of the plain claim's votes (1.0: at least as strongly mirrored).
 MIRROR_VOTE_RATIO = 1.0
 #: Lowe ratio for pairwise descriptor matching with a shortlisted original.
 RATIO = 0.85
@@ -262,16 +255,14 @@ def _similarity_fit(
     copy; a similarity (scale, rotation, shift) has four degrees of freedom instead of
     eight and is what resizing, cropping, rotating and framing produce. It is fitted on
     matches under a looser ratio test — repeated patches on such objects fail the strict
-    one (benchmark seed 7: COIL copies of containers and rings got no match at all). ECC
-    later refines it to a full homography.
+    one. ECC later refines it to a full homography.
     """
     loose = [p[0] for p in pairs if len(p) == 2 and p[0].distance < LOOSE_RATIO * p[1].distance]
     consistent = _consistent_matches(loose, claim_points, original.points)
     fitted = _similarity_ransac(consistent, claim_points, original, claim_size)
     if (fitted is None or fitted[1] < MIN_INLIERS) and len(consistent) < len(loose):
         # ORB's keypoint size is its pyramid level: on a smooth object a copy's true
-        # matches can spread over two or three scale cells, and the vote keeps one
-        # (benchmark seed 7: a COIL cup inside a screenshot, 21 true matches, 9 kept).
+        # matches can spread over two or three scale cells, and the vote keeps one.
         # A weak fit from the vote's cell is kept only if all loose matches do no better.
         wider = _similarity_ransac(loose, claim_points, original, claim_size)
         if wider is not None and (fitted is None or wider[1] > fitted[1]):
@@ -287,9 +278,8 @@ def _one_to_one_fit(
     A screenshot's interface (text bars, icons, the dark corners a rotation left) has
     many corners that all match the same few keypoints of a small original, and they
     pass the ratio test because the original has nothing closer: the fits collapse onto
-    that spot (benchmark seed 7: a rotated COIL-100 product in a screenshot, 232 "inliers"
-    mapping the whole claim onto one point, the 35 true matches outvoted). Keeping only
-    each original keypoint's best match leaves one vote per keypoint.
+    that spot. Keeping only each original keypoint's best match leaves one vote per
+    keypoint.
     """
     best: dict[int, cv2.DMatch] = {}
     for m in _ratio_tested(pairs):
@@ -318,8 +308,7 @@ def _similarity_ransac(
     if inliers < FALLBACK_MIN_INLIERS or not _sane(h, claim_size, original.image_size):
         return None
     # Repeated patches can all match one small spot: a degenerate fit that shrinks the
-    # claim onto it collects many "inliers" (benchmark seed 7: a COIL container's crop
-    # mapped at a tenth of its size). A real copy's inliers spread over the original.
+    # claim onto it collects many "inliers". A real copy's inliers spread over the original.
     spread = np.ptp(dst[mask.ravel() > 0].reshape(-1, 2), axis=0)
     if np.any(spread < MIN_SPREAD * np.array(original.image_size, np.float32)):
         return None

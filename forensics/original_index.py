@@ -14,8 +14,9 @@ Pure: no Django. An ``OriginalIndex`` holds each original's stored fingerprints 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 from PIL import Image
@@ -25,11 +26,8 @@ from forensics.fingerprints import OrbFeatures
 
 #: Stage 2: descriptor pairs at most this many bits apart (of 256) count as votes.
 VOTE_MAX_BITS = 56
-#: A 16-bit key shared by more index entries than this many times the average bucket (and
-#: at least VOTE_COMMON_MIN) is a stop word: flat or repetitive texture found in many
-#: originals, skipped rather than truncated (truncating kept the *first-indexed* originals'
-#: entries, a bias). Measured on 453 benchmark doctored claims (seed 7, every 6th) against
-#: 1,000 originals: true original shortlisted 453/453 either way, votes 63.5 -> 17.2 ms.
+#: A 16-bit key in more entries than this times the average bucket (and VOTE_COMMON_MIN) is a
+#: stop word (flat or repeated texture): skipped, as truncating favours the first-indexed.
 VOTE_COMMON_FACTOR = 4
 VOTE_COMMON_MIN = 32
 
@@ -46,6 +44,34 @@ class IndexedOriginal:
     #: The original's full (oriented) size, when ``load_image`` gives a reduced copy:
     #: "resized" is judged in full-size pixels, claim against original.
     full_size: tuple[int, int] | None = None
+    #: How findings name it ("MUG-1 / front.jpg", a file path); the key when empty.
+    label: str = ""
+    #: A product photo, or a still of a packing video.
+    kind: Literal["photo", "keyframe"] = "photo"
+
+
+def indexed_original(
+    key: str,
+    fingerprints: Mapping[str, bytes],
+    *,
+    load_image: Callable[[], Image.Image],
+    full_size: tuple[int, int] | None,
+    label: str = "",
+    kind: Literal["photo", "keyframe"] = "photo",
+) -> IndexedOriginal:
+    """An index entry from an original's stored fingerprints (``phash``, ``dhash``,
+    ``orb`` values as ``forensics.fingerprints`` makes them): the one way every index
+    (the workers', ``screen_claim``'s, the benchmark's) is filled."""
+    return IndexedOriginal(
+        key=key,
+        phash=fingerprints["phash"],
+        dhash=fingerprints["dhash"],
+        features=OrbFeatures.from_bytes(fingerprints["orb"]),
+        load_image=load_image,
+        full_size=full_size,
+        label=label or key,
+        kind=kind,
+    )
 
 
 # --- pHash over the dihedral group ------------------------------------------------------
@@ -106,6 +132,7 @@ class OriginalIndex:
 
     def __init__(self, originals: Iterable[IndexedOriginal]) -> None:
         self.originals: list[IndexedOriginal] = list(originals)
+        self._by_key = {o.key: o for o in self.originals}
         n = len(self.originals)
         self._phash = np.array(
             [np.frombuffer(o.phash, dtype=">u8")[0] for o in self.originals], dtype=np.uint64
@@ -135,6 +162,10 @@ class OriginalIndex:
 
     def __len__(self) -> int:
         return len(self.originals)
+
+    def original(self, key: str) -> IndexedOriginal:
+        """The indexed original with this key."""
+        return self._by_key[key]
 
     def phash_distances(self, claim_hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Best pHash distance per original over the claim's 8 variants, and which one."""
@@ -174,11 +205,8 @@ class OriginalIndex:
         q_close, d_close, dist_close = q_all[close], d_all[close], distance[close]
         if not len(q_close):
             return np.zeros(n, np.int32)
-        # One vote per claim descriptor, for the original holding its nearest neighbour.
-        # Voting for every original with *some* descriptor within VOTE_MAX_BITS let every
-        # original collect ~100 votes from similar-looking patches (benchmark seed 7, COIL:
-        # the true original ranked 8th-40th for crops and screenshots), so the shortlist
-        # was a lottery; the nearest neighbour is almost always in the true original.
+        # One vote per claim descriptor, for the original holding its nearest neighbour
+        # (almost always the true one; similar-looking patches elsewhere get none).
         order = np.lexsort((dist_close, q_close))
         first = np.ones(len(order), bool)
         first[1:] = q_close[order][1:] != q_close[order][:-1]

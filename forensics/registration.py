@@ -6,8 +6,8 @@ texture, which needs the claim registered to a fraction of a pixel. The feature 
 refined by ECC (masked, coarse to fine; again when the first pass moved it far), then
 corrected by a homography fitted to the dense optical flow left over.
 
-Thresholds are calibrated by ``benchmarks/detection.py``; the comment beside each says
-which run justified it.
+Thresholds are calibrated by ``benchmarks/detection.py``; ``benchmarks/README.md`` says
+which run justified each.
 """
 
 from __future__ import annotations
@@ -27,32 +27,17 @@ ALIGN_OUTLIER = 18.0
 #: Alignment: when ECC moved a frame corner by more than this (claim pixels), the mask of
 #: disagreeing pixels was computed at a poor warp, and the refinement is run again.
 REALIGN_SHIFT = 1.0
-#: ... and only when the first pass already correlates this well: another photograph of
-#: the product (the common case) never aligns that closely, and the second pass was
-#: wasted time there (benchmark seed 7: every doctored copy it raised ends at ECC >= 0.93;
-#: the grocery shelf photos stay under 0.87).
+#: ... and only when the first pass's ECC reaches this: another photograph never aligns so well.
 REALIGN_MIN_ECC = 0.8
-#: Alignment, last step (see refine_by_flow): dense-flow vectors are taken where the
-#: original has at least this gradient (grey levels per pixel, lightly blurred) — flat
-#: areas give no flow — at most FLOW_POINTS of them, and the homography fitted to them
-#: allows this residual (work pixels). Benchmark seed 7, every claim scoring 0.5-0.975:
-#: one pass; a second pass changed nothing that mattered.
+#: Flow step (see refine_by_flow): vectors where the original's gradient is at least this (grey
+#: levels/px), at most FLOW_POINTS of them; the homography fit allows FLOW_RANSAC (work px).
 FLOW_MIN_GRADIENT = 2.0
 FLOW_POINTS = 4000
 FLOW_RANSAC = 0.7
-#: ... and the flow step runs only when ECC already correlates this well: another
-#: photograph of the product never aligns that closely, and refining it to a tenth of a
-#: pixel was a third of an honest claim's time (benchmark seed 7: every doctored copy
-#: scoring 0.85 or more ends ECC at 0.929 or more; every grocery shelf photo under 0.9).
+#: ... and the flow step runs only when ECC reaches this: another photograph never aligns so well.
 FLOW_MIN_ECC = 0.9
-#: Alignment, a check after the last step (see pixel_grid_warp): a refined warp within
-#: this much of a whole-pixel shift with flips (scale and shear per pixel; perspective
-#: terms under SNAP_PERSPECTIVE) is compared with that exact map, which is kept unless it
-#: correlates worse by more than SNAP_TIE — the refined warp was fitted to these very
-#: pixels and wins a tie by a hair. Benchmark seed 7, every claim scoring 0.5-0.975: no
-#: honest photo moved by more than 0.002; unresized JPEG re-saves and colour filters of
-#: smooth ETH-80 objects, registered 0.3-0.4 % off scale and 0.2-0.4 px off, rose from
-#: 0.91-0.93 to 0.95-0.97.
+#: A warp within SNAP_SCALE (scale, shear) and SNAP_PERSPECTIVE of a whole-pixel shift with flips
+#: is snapped to it unless that correlates worse by more than SNAP_TIE (see _prefer_pixel_grid).
 SNAP_SCALE = 0.02
 SNAP_PERSPECTIVE = 1e-4
 SNAP_TIE = 0.001
@@ -72,10 +57,9 @@ def alignment_template(
 
     The template is the original *rendered in the claim's colours* (a colour map fitted at
     the feature alignment): a sepia or channel filter changes grey levels differently per
-    hue, and ECC on raw grey drifts to a wrong warp that correlates better (benchmark seed
-    7: an ETH-80 apple, colour filter only, pulled 9-18 % off scale). The mask leaves out
-    pixels that disagree grossly — the painted damage: left in, ECC can raise its
-    correlation by sliding the damage out of the overlap (crops drifted by 5-12 %).
+    hue, and ECC on raw grey drifts to a wrong warp that correlates better. The mask leaves
+    out pixels that disagree grossly — the painted damage: left in, ECC can raise its
+    correlation by sliding the damage out of the overlap.
     """
     wh, ww = work.shape[:2]
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
@@ -165,10 +149,8 @@ def refine_alignment(
     A feature homography from a small or smooth image can be several pixels off, beyond
     what single-level ECC recovers; a half-resolution pass first widens its reach. The
     result is kept only if it correlates better than the starting warp on the pixels both
-    cover (the old rule — keep it if the corners moved less than 6 % of the claim — threw
-    away the large corrections a poor feature fit needs: benchmark seed 7, COIL border
-    claims scored 0.35; comparing on a common support stops a warp from winning by
-    covering less).
+    cover, so the large corrections a poor feature fit needs are kept and no warp wins by
+    covering less.
     """
     h, w = template.shape
     candidates: list[np.ndarray] = []
@@ -216,15 +198,12 @@ def align(
     The template's mask (pixels that disagree grossly are left out) is computed at the
     warp it starts from. From a poor feature homography, correct but misaligned texture is
     masked as "disagreeing" and ECC never sees it: it settles on a warp a few per cent off
-    that the masked pixels cannot correct (benchmark seed 7: an ETH-80 car with a border,
-    its floor left out, aligned 1.3 % too tall — score 0.94; masked again at the refined
-    warp, 0.99).
+    that the masked pixels cannot correct, so it is masked again at the refined warp.
 
     ``pixel_grid``: both images are at their own resolution (neither was resized for the
     comparison), so an unresized copy maps by a whole-pixel shift — see
     _prefer_pixel_grid. A claim shrunk to the original's scale first has no such map: a
-    warp near 1 is then only as exact as the shrink (benchmark seed 7: a COIL-100
-    screenshot snapped to it fell from 0.996 to 0.757).
+    warp near 1 is then only as exact as the shrink.
     """
     template, mask = alignment_template(work, claim, warp)
     refined, ecc = refine_alignment(template, target, warp, mask)
@@ -274,9 +253,8 @@ def _prefer_pixel_grid(
 
     ECC and the flow settle where the correlation peaks; on a smooth object, or one whose
     flat areas JPEG broke into blocks, that peak lies a fraction of a per cent off scale
-    and a few tenths of a pixel off the true map (benchmark seed 7: an ETH-80 tomato
-    re-saved as JPEG registered at 1.004 scale and 0.4 px down), and the fine texture
-    then disagrees along every edge. Compared on the pixels both cover.
+    and a few tenths of a pixel off the true map, and the fine texture then disagrees
+    along every edge. Compared on the pixels both cover.
     """
     h, w = work.shape[:2]
     snapped = pixel_grid_warp(warp, (w, h))
@@ -302,12 +280,10 @@ def refine_by_flow(
     ECC maximises the correlation between the sharp original and the claim; when the
     claim was resampled (rotated, re-photographed, placed in a screenshot) and is softer,
     that maximum lies off the true warp — by a scale error of about 1 %, 0.5-1 px across
-    the frame (benchmark seed 7: DIS flow after ECC, -0.4 px on the left third and
-    +0.4 px on the right of an ETH-80 car in a screenshot; 0.00 on an unedited copy). Fine
-    texture then disagrees along every edge and the copy scores like another
-    photograph. Dense flow (DIS) matches local patches, and a homography fitted robustly
-    to it removes that error (report half at the 0.91 cut of the time: recall 97.55 ->
-    99.13 %). It is kept only when it leaves less flow than before.
+    the frame. Fine texture then disagrees along every edge and the copy scores like
+    another photograph. Dense flow (DIS) matches local patches, and a homography fitted
+    robustly to it removes that error. It is kept only when it leaves less flow than
+    before.
     """
     template, mask = alignment_template(work, claim, warp)
     wh, ww = template.shape

@@ -10,8 +10,8 @@ texture. A doctored copy reproduces nearly all of it; another photograph of the 
 product (same packaging artwork, new shot) reproduces only the artwork. The pixels that
 disagree after alignment are the changed region.
 
-Thresholds are calibrated by ``benchmarks/detection.py``; the comment beside each says
-which run justified it.
+Thresholds are calibrated by ``benchmarks/detection.py``; ``benchmarks/README.md`` says
+which run justified each.
 """
 
 from __future__ import annotations
@@ -30,15 +30,8 @@ WORK_SIDE = 256
 #: A pixel is "reproduced" when, after alignment and colour mapping, no channel differs
 #: by more than this (grey levels, both images lightly blurred).
 REPRODUCED_TOL = 22.0
-#: Changed-region extraction: hysteresis thresholds on the same difference map (raised
-#: with the comparison's noise level), the smallest component kept (share of the work
-#: frame) and, relative to the largest component, the smallest one still reported. Chosen
-#: on the calibration half of benchmarks/detection.py (seed 7, 321 detected doctored
-#: claims, grid over high 16/20/24, low 6/8/10, area 0.0004/0.0008/0.0015, relative
-#: 0.03/0.08/0.2): mean IoU on detected claims 0.655 -> 0.724; full run, report half:
-#: 0.647 -> 0.711 (0.598 -> 0.656 counting misses as 0). The old 28/14 missed faint
-#: stains, smears and dents entirely (no region on 14 % of hits); the benchmark's true
-#: box counts every pixel moved by 16 grey levels.
+#: Changed region: hysteresis high/low (grey levels, raised with the noise), the smallest
+#: component kept (share of the work frame) and the smallest reported, relative to the largest.
 CHANGED_HIGH = 20.0
 CHANGED_LOW = 8.0
 CHANGED_MIN_AREA = 0.0004
@@ -48,36 +41,19 @@ CHANGED_RELATIVE = 0.2
 CHANGED_CLUSTER_REACH = 0.08
 #: When nothing passes, the thresholds are retried at this share (see _changed_pixels).
 CHANGED_FALLBACK = 0.6
-#: Fine-texture agreement: band-pass scale (Gaussian sigma, work pixels), the local
-#: texture (std, grey levels) below which a pixel is "flat" and not counted, and the local
-#: correlation above which a textured pixel counts as reproduced. Re-chosen after the
-#: alignment fixes on the calibration half of benchmarks/detection.py (seed 7, grid over
-#: sigma 0.7/1.0/1.5, window 5/7, std 1.0/1.5/2.5, ncc 0.8/0.85/0.9, edit left out): the
-#: best recall at the honest p99.5 cut is sigma 1.0, window 7, std 1.5, ncc 0.80
-#: (95.9 %; 0.85 gave 94.2 %).
+#: Fine texture: band-pass sigma (work px), the local std (grey levels) under which a pixel is
+#: flat and not counted, and the local correlation above which a textured pixel is reproduced.
 TEXTURE_SIGMA = 1.0
 TEXTURE_STD = 1.5
 TEXTURE_NCC = 0.80
 #: Fine texture is compared this many work pixels inside a frame edge beyond which the
-#: claim shows something else (see _edge_margins). Benchmark seed 7: COIL-100 rotations
-#: and screenshots 0.83-0.89 -> 0.89-0.96; report half, recall at <= 1 % false flags 91.4 %
-#: with the second alignment pass alone, 94.5 % with these margins too. Leaving a margin
-#: out on every side instead raised the turntable views as much (honest max 0.996).
+#: claim shows something else (a border, a screenshot, a rotation's fill; see _edge_margins).
 FRAME_MARGIN = 3
-#: A claim whose corners all lie within this many work pixels of the original's frame is
-#: taken to lie wholly inside it — a crop — and its own edges are left out of the texture
-#: count (see _crop_edge_band). Benchmark seed 7: 1.0 px; 2.5 px let a turntable view in
-#: (calibration half, honest maximum 0.945 -> 0.959).
+#: A claim whose corners all lie within this many work pixels of the original's frame is a
+#: crop, and its own edges are left out of the texture count (see _crop_edge_band).
 CROP_INSIDE_TOLERANCE = 1.0
-#: A claim that reaches beyond the frame is also taken as cut when it lies turned against
-#: the frame by at least this many degrees (off the nearest quarter turn): an editor
-#: rotated it (the corners beyond the frame are the rotation's fill) and cut it, so its
-#: edges through the picture are cut edges too. Most honest photos scoring 0.8 or more
-#: register within 2.4 degrees of square (three turn by 7-45: two rose by 0.02-0.03, to
-#: 0.84 and 0.86; the third, at 0.93, did not move). Benchmark seed 7: rotated and
-#: cropped COIL-100 copies disagreed only along those edges (0.90-0.94); report half
-#: 99.21 -> 99.35 %, seed 11 98.80 -> 99.15 %, false flags unchanged on both; no
-#: doctored score fell; honest photos rose by at most 0.14, the highest to 0.919.
+#: A claim beyond the frame is also taken as cut when turned this many degrees off the nearest
+#: quarter turn: it was rotated and cut, so its edges through the picture are cut edges.
 CROP_TURNED_DEGREES = 3.0
 #: The original's frame must lie at least this much inside the claim (a crop of up to a
 #: quarter of the area keeps 0.75); below it the score is scaled down.
@@ -90,39 +66,14 @@ TONE_BINS = 16
 TONE_MIN_COUNT = 20
 #: Allowed difference per grey level/pixel of local gradient (misregistration slack).
 EDGE_SLACK = 0.6
-#: The verdict: fine-texture agreement (see above) at or above which the claim is "the
-#: same photograph, edited". Calibrated by benchmarks/detection.py (seed 7) on its
-#: calibration half only: the widest-margin cut (midpoint of honest max 0.942 and doctored
-#: 1st percentile 0.954: 0.948), lowered while no further calibration honest photo reaches
-#: it — so 0.945, where that half has no false flag and 99.10 % recall. The threshold also
-#: decides when the mirrored pass runs, so the run is repeated at the new value until it
-#: suggests itself. Report half, same run: 99.35 % recall, 0.17 % (1) false flags; at
-#: 0.940 it would be 99.35 % / 0.50 % (3). (Before the edit's halo stopped counting, the
-#: comparison stopped running coarser than the claim and a turned crop's cut edges were
-#: left out: 98.56 % / 0.67 % (4) at the same 0.945.) Every honest claim above 0.90 is a
-#: COIL-100 turntable view of the listing's object: a rotationally symmetric one (the
-#: listing's picture up to noise and a mould mark), or a view whose one real difference
-#: is compact and is left out as "the edit" (a cup's print, a turned lid). See
-#: benchmarks/README.md.
+#: The verdict: fine-texture agreement at or above which the claim is "the same photograph,
+#: edited" (set on the benchmark's calibration half; it also decides when the mirrored pass runs).
 SAME_PHOTO_THRESHOLD = 0.945
-#: Below the verdict, a claim from this score on is a *near copy*: not called an edited
-#: copy (not flagged) but not called another photograph either — a person should compare
-#: the two side by side. Calibrated by benchmarks/detection.py (seed 7) on its calibration
-#: half: the lowest cut (0.005 grid) where the honest photos between it and
-#: SAME_PHOTO_THRESHOLD stay within 1 % of all honest photos (at most 8 of 818: 6 from
-#: 0.910 to the 0.945 verdict, 9 from 0.905; it was 0.900 until the halo and turned-crop
-#: fixes raised honest views under the verdict too).
+#: From this score up to the verdict a claim is a *near copy*: not flagged, but shown beside
+#: the original for a person to compare (the band holds at most 1 % of honest photos).
 NEAR_COPY_THRESHOLD = 0.91
-#: The work frame's scale is first chosen from the feature homography. When registration
-#: shows the claim holds the original at least this much finer (a factor), the comparison
-#: is repeated at that finer scale, up to WORK_SIDE. Not tuned: 10 % is where the scale
-#: guess clearly was wrong. Benchmark seed 7: features on a rotationally symmetric object
-#: matched across its other views with a scale of 1.3-1.5, so turntable views the same
-#: size as the listing were compared at 96 px, where sensor noise no longer shows (the
-#: ring's views 0.955-0.993 -> 0.93-0.97; report half, false flags 4 -> 1). Of the
-#: doctored copies two rose (by 0.07 and 0.13) and none fell by more than 0.004; 30 honest
-#: photos fell, 6 rose (by at most 0.06, none near the verdict). Only ever finer: compared
-#: coarser than the claim allows, any two pictures of the same scene agree more.
+#: When registration shows the claim holds the original at least this factor finer than the
+#: feature guess, the comparison is redone at that scale (up to WORK_SIDE; never coarser).
 FINER_SCALE_REDO = 1.1
 
 
@@ -153,9 +104,9 @@ def _fit_tone_curves(rendered: np.ndarray, claim: np.ndarray, valid: np.ndarray)
     """Per-channel tone curves rendered→claim, on top of the affine colour map.
 
     Gamma, contrast and desaturate-plus-gamma filters are not affine: left alone, their
-    residual follows the label's colour regions and was reported as the changed region
-    (benchmark seed 7: grocery colour-filtered copies boxed the whole carton). The curve
-    is the median claim value per bin of the rendered value — robust to a local edit.
+    residual follows the label's colour regions and would be reported as the changed
+    region. The curve is the median claim value per bin of the rendered value — robust to
+    a local edit.
     """
     out = rendered.copy()
     width = 256.0 / TONE_BINS
@@ -248,10 +199,8 @@ def _compare_at_guessed_scale(
     rendered, difference, raw, matrix, extra = _render_difference(work, warped, valid)
     grey_o = cv2.cvtColor(rendered.astype(np.float32), cv2.COLOR_RGB2GRAY)
     grey_c = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)
-    # Margins of the original's frame that the claim covers with something else — a
-    # uniform border or a screenshot's UI where a crop removed the picture — are not part
-    # of the reproduced frame: trimmed, they lower the coverage instead of counting as
-    # disagreement (benchmark seed 7: crop+border and crop+screenshot copies scored 0.2-0.5).
+    # Margins the claim covers with something else (a border or screenshot UI where a crop
+    # removed the picture) are trimmed: they lower the coverage, not count as disagreement.
     margins = _edge_margins(warp, claim_p.shape, (ww, wh))
     ncc, textured = _texture_agreement(grey_o, grey_c, valid, TEXTURE_SIGMA, margins)
     flat_ok = ~textured & (np.maximum(difference, raw) <= REPRODUCED_TOL)
@@ -260,10 +209,8 @@ def _compare_at_guessed_scale(
     trimmed = bool((valid & ~kept).any())
     valid &= kept
     if trimmed and valid.sum() >= 32:
-        # The colour map and tone curves were fitted with the trimmed margins in (a
-        # border's flat colour, a screenshot's UI): refitted on the reproduced frame only,
-        # they stop leaving a content-shaped residual (benchmark seed 7: an ETH-80
-        # crop+border copy showed its dog's whole outline as "changed").
+        # The colour map and tone curves were fitted with the trimmed margins in: refitted
+        # on the reproduced frame only, they leave no content-shaped residual.
         rendered, difference, raw, matrix, extra = _render_difference(work, warped, valid)
         grey_o = cv2.cvtColor(rendered.astype(np.float32), cv2.COLOR_RGB2GRAY)
     inside = inside & kept.astype(inside.dtype)
@@ -276,19 +223,12 @@ def _compare_at_guessed_scale(
     measures["frame"] = float((valid & (difference <= REPRODUCED_TOL)).mean())
     # Fine texture, the decisive measure: in a copy of the same photograph the fine detail
     # (edges, print, grain) lines up pixel for pixel; in another photograph of the same
-    # product it does not.
-    # The edit itself is left out (the changed pixels, dilated by 3): with the alignment
-    # now accurate, counting the painted damage as disagreement cost doctored copies more
-    # than leaving it out helped honest photos (benchmark seed 7, calibration half: recall
-    # at the honest p99.5 cut 87.7 -> 94.2 %).
+    # product it does not. The edit itself (the changed pixels, dilated by 3) is left out.
     edit = cv2.dilate(changed.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     if changed.any():
-        # Left out of the count, the edit must not count through its halo either: the
-        # band-pass and the correlation window spread a dark crack's contrast up to ~12 px
-        # beyond it, so on a plain surface the pixels around the edit disagreed (benchmark
-        # seed 7: a white cup re-saved as JPEG, 0.944; report half 98.63 -> 99.21 %,
-        # false flags unchanged). Measured with the edit painted back over by the
-        # original, the claim's texture is its own everywhere else.
+        # Nor through its halo (the band-pass and correlation window spread an edit's
+        # contrast ~12 px): measured with the edit painted back over by the original, the
+        # claim's texture is its own everywhere else.
         healed = np.where(edit, grey_o, grey_c)
         ncc, textured = _texture_agreement(grey_o, healed, valid, TEXTURE_SIGMA, margins)
     elif trimmed:  # otherwise the agreement measured for trimming is this frame's already
@@ -461,11 +401,9 @@ def _crop_edge_band(
     A claim lying wholly inside the original's frame, or turned against it by at least
     CROP_TURNED_DEGREES, was cut out of it: its edges run through the picture, and there
     the band-pass mixes the warp's empty fill into the claim's texture, so a crop's edges
-    disagree although every pixel is the original's (benchmark seed 7: COIL-100 crops at
-    0.86-0.93, pixel-exact after registration). A claim that reaches beyond the frame on
-    one side and ends inside it on another, square to it, is shifted, not cut — typically
-    another view of the object — and its edges keep counting: leaving them out everywhere
-    raised those views as much as the crops.
+    disagree although every pixel is the original's. A claim that reaches beyond the frame
+    on one side and ends inside it on another, square to it, is shifted, not cut —
+    typically another view of the object — and its edges keep counting.
     """
     ch, cw = claim_shape[:2]
     wh, ww = inside.shape
@@ -513,8 +451,8 @@ def _changed_pixels(difference: np.ndarray, inside: np.ndarray, noise: float) ->
 
     A claim judged derived was edited somewhere, so when nothing passes the normal
     thresholds the search is repeated at CHANGED_FALLBACK of them and the strongest
-    component (largest summed difference) is reported: faint smears and stains on small
-    images left 4 % of detected claims without any region (benchmark seed 7).
+    component (largest summed difference) is reported, so faint smears and stains on small
+    images still get a region.
     """
     wh, ww = difference.shape
     inner = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
@@ -554,9 +492,9 @@ def _cluster_around_strongest(
     """The strongest component and those near it (transitively), as one edit.
 
     A painted edit is one cluster of strokes; residue elsewhere (JPEG ringing along print,
-    a border's edge) is weaker and far from it, and unioning it into the box made the
-    reported region cover the whole product (benchmark seed 7: grocery JPEG and border
-    copies). Those differences still show in the heatmap.
+    a border's edge) is weaker and far from it, and unioning it into the box would make
+    the reported region cover the whole product. Those differences still show in the
+    heatmap.
     """
     wh, ww = labels.shape
     reach = CHANGED_CLUSTER_REACH * math.hypot(ww, wh)

@@ -1,33 +1,27 @@
-"""Screening claim photos against originals given as files — the engine behind
-``manage.py screen_claim`` and ``benchmarks/detection.py``. Pure: no Django, no
-database. The workers run the same ``claim_match`` → signals → ``verdict`` chain."""
+"""Screening claim photos against originals given as files: the index built from files
+and the JSON of ``manage.py screen_claim``. Pure: no Django, no database; the analysis
+itself is ``forensics.pipeline.analyse_claim``, as in the workers."""
 
 from __future__ import annotations
 
 import functools
-import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from PIL import Image
 
 from forensics.errors import MediaRejected
 from forensics.fingerprints import (
-    OrbFeatures,
     fingerprint_image,
     fit_for_analysis,
-    inspect_photo,
     load_analysis_image,
     photo_size,
 )
 from forensics.keyframes import extract_keyframes
-from forensics.matching import ClaimMatch, claim_match
-from forensics.original_index import IndexedOriginal, OriginalIndex
-from forensics.provenance import read_provenance
-from forensics.scoring import Verdict, match_signal, verdict
-from forensics.signals import provenance_signals
+from forensics.original_index import IndexedOriginal, OriginalIndex, indexed_original
+from forensics.pipeline import Analysis, analyse_claim
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
 MAX_PIXELS = 60_000_000
@@ -37,23 +31,18 @@ KEYFRAME_MIN_SPACING = 2.0
 VIDEO_FRAME_MARK = "#t="
 
 
-def indexed_original(
+def file_original(
     key: str,
     image: Image.Image,
     load: Callable[[], Image.Image],
     full_size: tuple[int, int] | None = None,
+    *,
+    kind: Literal["photo", "keyframe"] = "photo",
 ) -> IndexedOriginal:
-    """Fingerprint a decoded original for the index (the same rows the workers store);
+    """Fingerprint a decoded original for the index (the same values the workers store);
     ``full_size`` is its size before it was reduced for analysis."""
     values = {f.algorithm: f.value for f in fingerprint_image(image)}
-    return IndexedOriginal(
-        key=key,
-        phash=values["phash"],
-        dhash=values["dhash"],
-        features=OrbFeatures.from_bytes(values["orb"]),
-        load_image=load,
-        full_size=full_size,
-    )
+    return indexed_original(key, values, load_image=load, full_size=full_size, kind=kind)
 
 
 def _same(image: Image.Image) -> Image.Image:
@@ -108,7 +97,7 @@ def build_file_index(
         except (MediaRejected, OSError) as exc:
             skipped.append((str(path), str(exc)))
         else:
-            originals.append(indexed_original(str(path), image, _file_loader(path), size))
+            originals.append(file_original(str(path), image, _file_loader(path), size))
         if on_item:
             on_item(str(path))
     for video in videos:
@@ -127,45 +116,19 @@ def _video_originals(video: Path) -> Iterator[IndexedOriginal]:
             fh, per_minute=KEYFRAMES_PER_MINUTE, min_spacing_seconds=KEYFRAME_MIN_SPACING
         ):
             still = fit_for_analysis(keyframe.image)
-            yield indexed_original(
+            yield file_original(
                 f"{video}{VIDEO_FRAME_MARK}{keyframe.t_seconds:.1f}s",
                 still,
                 functools.partial(_same, still),
                 keyframe.image.size,
+                kind="keyframe",
             )
 
 
-@dataclass(frozen=True)
-class Screening:
-    """Everything known about one claim photo."""
-
-    match: ClaimMatch | None
-    verdict: Verdict
-
-
-def screen_bytes(
-    data: bytes, index: OriginalIndex, *, original_label: Callable[[str], str] = str
-) -> Screening:
-    """Analyse one claim photo's bytes against an index. Raises ``MediaRejected``."""
-    info = inspect_photo(io.BytesIO(data), max_pixels=MAX_PIXELS)
-    claim = load_analysis_image(io.BytesIO(data), max_pixels=MAX_PIXELS)
-    match = claim_match(claim, claim_size=(info.width, info.height), index=index)
-    label = original_label(match.original_key) if match is not None else ""
-    signals = [
-        match_signal(
-            match,
-            original_label=label,
-            original_is_frame=match is not None and VIDEO_FRAME_MARK in match.original_key,
-        ),
-        *provenance_signals(read_provenance(data)),
-    ]
-    return Screening(match, verdict(signals))
-
-
-def screening_json(claim: str, screening: Screening) -> dict[str, Any]:
+def screening_json(claim: str, analysis: Analysis) -> dict[str, Any]:
     """The screening CLI's JSON object for one claim (see DESIGN.md, the contract)."""
-    match = screening.match
-    result = screening.verdict
+    match = analysis.match
+    result = analysis.verdict
     best = None
     if match is not None:
         distance: float = (
@@ -180,7 +143,7 @@ def screening_json(claim: str, screening: Screening) -> dict[str, Any]:
             "same_photo_score": round(match.same_photo_score, 4),
             "transforms": match.transforms,
         }
-    region = list(match.region) if match is not None and match.is_derived and match.region else None
+    region = list(analysis.region) if analysis.region else None
     return {
         "claim": claim,
         "score": round(result.score, 4),
@@ -199,7 +162,7 @@ def screen_file(path: Path, index: OriginalIndex) -> dict[str, Any]:
     """Screen one claim file; unreadable files give ``{"claim": path, "error": …}``."""
     try:
         data = path.read_bytes()
-        return screening_json(str(path), screen_bytes(data, index))
+        return screening_json(str(path), analyse_claim(data, index))
     except MediaRejected as exc:
         return {"claim": str(path), "error": str(exc)}
     except OSError as exc:

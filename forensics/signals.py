@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from forensics.findings import FINDING_KINDS, FindingCode
 from forensics.provenance import ProvenanceLabel
-from forensics.scoring import WEIGHTS, Signal
+from forensics.scoring import Signal, finding_signal
 
 
 @dataclass(frozen=True)
@@ -37,30 +38,14 @@ class RepeatClaimantRule:
         )
 
 
-# An AI-generation label written by the generating tool is close to proof on its own.
-WEIGHT_AI_LABEL = 0.9
-WEIGHT_AI_LABEL_POSSIBLE = 0.6
-# An editing app in EXIF Software shows the file was edited, not how: a supporting fact.
-WEIGHT_EDITING_SOFTWARE = 0.25
-# The same picture in other disputes: a refund claim photo should be unique to one order.
-WEIGHT_REUSED = 0.6
-
-_AI_SOURCES = {
-    "c2pa_ai": "a C2PA content credential",
-    "iptc_ai": "the IPTC DigitalSourceType field",
-    "tc260_aigc": "the GB 45438-2025 AIGC implicit label",
-    "sd_parameters": "Stable Diffusion generation parameters",
-    "comfyui_workflow": "a ComfyUI workflow",
-}
-
-
 def _weight(label: ProvenanceLabel) -> float:
     if not label.ai_generated:
-        return WEIGHT_EDITING_SOFTWARE
+        return FINDING_KINDS[FindingCode.EDITING_SOFTWARE].weight
+    possibly, surely = FINDING_KINDS[FindingCode.AI_PROVENANCE].weight_range
     # GB 45438 Label 2/3 mean "possibly" / "suspected" AI, not "generated".
     if label.code == "tc260_aigc" and str(label.details.get("Label", "1")) in {"2", "3"}:
-        return WEIGHT_AI_LABEL_POSSIBLE
-    return WEIGHT_AI_LABEL
+        return possibly
+    return surely
 
 
 def provenance_signals(labels: list[ProvenanceLabel]) -> list[Signal]:
@@ -74,24 +59,14 @@ def provenance_signals(labels: list[ProvenanceLabel]) -> list[Signal]:
     result = []
     for label in strongest.values():
         evidence = {
+            "label_code": label.code,
             "source": label.source,
             "field": label.field,
             "value": label.value,
             "details": label.details,
         }
-        if label.ai_generated:
-            what = _AI_SOURCES.get(label.code, "an AI-generation label")
-            message = (
-                f"The file carries {what} saying it was made or altered by AI "
-                f"({label.source}, {label.field} = {label.value[:120]})."
-            )
-            result.append(Signal("ai_provenance", _weight(label), message, evidence))
-        else:
-            message = (
-                f"The file was saved by editing software: {label.field} = "
-                f"“{label.value[:120]}” ({label.source})."
-            )
-            result.append(Signal("editing_software", WEIGHT_EDITING_SOFTWARE, message, evidence))
+        code = FindingCode.AI_PROVENANCE if label.ai_generated else FindingCode.EDITING_SOFTWARE
+        result.append(finding_signal(code, evidence, weight=_weight(label)))
     return result
 
 
@@ -112,20 +87,8 @@ def reuse_signal(facts: ReuseFacts) -> Signal | None:
     """A signal when the picture was already submitted elsewhere."""
     if facts.total == 0:
         return None
-    parts = []
-    if facts.same_merchant:
-        dates = ", ".join(d.strftime("%Y-%m-%d") for _, _, d in facts.same_merchant[:5])
-        parts.append(f"{len(facts.same_merchant)} of your other disputes ({dates})")
-    if facts.other_merchants:
-        n = facts.other_merchants
-        parts.append(f"{n} {'dispute' if n == 1 else 'disputes'} at other merchants")
-    message = (
-        "The same picture (or a near copy) was already submitted in " + " and ".join(parts) + "."
-    )
-    return Signal(
-        "reused_image",
-        WEIGHT_REUSED,
-        message,
+    return finding_signal(
+        FindingCode.REUSED_IMAGE,
         {
             "count": facts.total,
             "same_merchant": [
@@ -142,12 +105,6 @@ def repeat_claimant_signal(counts: BuyerCounts, rule: RepeatClaimantRule) -> Sig
     thresholds (None otherwise). Counts only: nothing of another merchant is named."""
     if not rule.crossed(counts):
         return None
-    message = (
-        f"This buyer has {counts.all_merchants} other "
-        f"{'dispute' if counts.all_merchants == 1 else 'disputes'} on record across all "
-        f"merchants ({counts.with_merchant} with you): {counts.high_risk} flagged high "
-        f"risk, {counts.rejected} rejected."
-    )
     evidence = {
         "disputes_with_you": counts.with_merchant,
         "disputes_all_merchants": counts.all_merchants,
@@ -158,4 +115,4 @@ def repeat_claimant_signal(counts: BuyerCounts, rule: RepeatClaimantRule) -> Sig
             "flagged_or_rejected": rule.min_flagged_or_rejected,
         },
     }
-    return Signal("repeat_claimant", WEIGHTS["repeat_claimant"], message, evidence)
+    return finding_signal(FindingCode.REPEAT_CLAIMANT, evidence)

@@ -4,12 +4,11 @@ placed in a screenshot, re-photographed, colour-filtered.
 Pure: no Django. Read from the *registered* warp of the same-photograph test
 (``Comparison.warp``, sub-pixel after ECC and flow), not from the feature homography that
 started it: on a small or symmetric product the features' fit can be several per cent off
-in scale and degrees off in angle, and described from it a JPEG re-save of a ring was
-"resized, cropped, rotated, given a border" (benchmark seed 7: 46 % of flagged doctored
-copies described exactly right from the feature fit, see benchmarks/README.md).
+in scale and degrees off in angle, enough to call a plain JPEG re-save "resized,
+cropped, rotated, given a border".
 
-Thresholds are calibrated by ``benchmarks/detection.py`` (its transform table); the
-comment beside each says which run justified it.
+Thresholds are calibrated by ``benchmarks/detection.py`` (its transform table);
+``benchmarks/README.md`` says which run justified each.
 """
 
 from __future__ import annotations
@@ -38,60 +37,38 @@ TRANSFORM_NAMES = (
 )
 
 #: Resized: claim pixels per original pixel (full sizes) differ from 1 by more than this.
-#: Benchmark seed 7 (900 flagged doctored copies): copies never resized are within 0.028,
-#: resized ones at least 0.101 away.
 RESIZE_SHARE = 0.05
 #: Rotated: the registered warp turns the picture by more than this (degrees); a
 #: re-photograph's keystone alone reads as up to 3 degrees, so there the bar is higher.
-#: Seed 7: unrotated copies within 1.1, rotated ones (2-15 degrees) from 2.35.
 ROTATION_DEGREES = 1.5
 ROTATION_DEGREES_REPHOTOGRAPHED = 3.5
-#: Re-photographed: the original's frame lands as a keystoned quadrilateral — its corners
-#: this far (share of its diagonal) from the best affine fit — or less keystoned but with
-#: the camera's noise (sigma, grey levels, on the claim's flat areas). Seed 7: re-photographs
-#: median keystone 0.007, every other copy 95 % under 0.0013; noise 0.90+ on three quarters
-#: of re-photographs, under 0.79 on 95 % of the rest.
+#: Re-photographed: the frame's corners lie KEYSTONE_SHARE (of its diagonal) off the best affine
+#: fit, or KEYSTONE_WITH_NOISE with camera noise over NOISE_SIGMA (grey levels, flat areas).
 KEYSTONE_SHARE = 0.004
 KEYSTONE_WITH_NOISE = 0.0015
 NOISE_SIGMA = 0.85
-#: Cropped: less than this share of the original's frame lies inside the claim (widened
-#: by CROP_SLACK of its size on each side: the registered warp, fitted on the product,
-#: can put a flat backdrop's far corners a pixel or two out), or the same-photograph test
-#: reproduced less than CROP_COVERAGE of it (a crop then framed or placed in a screenshot
-#: keeps the whole frame's footprint inside the claim). Seed 7, 900 flagged copies:
-#: without the slack 9 % of "cropped" were uncropped copies, with it 3.6 %.
+#: Cropped: under CROP_INSIDE of the original's frame lies in the claim (widened by CROP_SLACK a
+#: side, for the warp's misfit), or the same-photograph test reproduced under CROP_COVERAGE.
 CROP_INSIDE = 0.99
 CROP_SLACK = 0.005
 CROP_COVERAGE = 0.95
-#: Surroundings: claim pixels beyond the original's bounding box (or its inner border's),
-#: within any outer border — a border, a screenshot's page, a screen's bezel — count when
-#: they are over this share of what the outer border holds; they are a
-#: uniform border when this share of them lies within SURROUND_TOLERANCE grey levels of
-#: their median colour (median-filtered), otherwise a screenshot. A re-photograph's bezel
-#: with glare is not uniform either: there a screenshot also needs the picture to fill less
-#: than SCREENSHOT_PICTURE of the claim (a phone page: 0.2-0.45; a bezel: about 0.6).
+#: Surroundings (beyond the picture's box, within any outer border) count over SURROUND_SHARE of
+#: that area; a border when SURROUND_UNIFORM of them lie within SURROUND_TOLERANCE grey levels of
+#: their median, else a screenshot (re-photographs: only if the picture fills < SCREENSHOT_PICTURE).
 SURROUND_SHARE = 0.03
 SURROUND_UNIFORM = 0.9
 SURROUND_TOLERANCE = 15.0
 SCREENSHOT_PICTURE = 0.4
-#: Layers: a border is a run of lines around the picture (or along the claim's edges),
-#: each uniform as above and all one colour, at least BORDER_MIN_SHARE of the longer side
-#: thick. A line is looked at when LINE_INSIDE of it lies within the claim. Around the
-#: frame they are read in the original's frame at most LAYER_SIDE px on its longer side,
-#: with LAYER_ROOM of that side around it, from LAYER_GAP px out (the warp blurs the edge).
-#: Seed 7, flagged copies (the benchmark's borders are 4-15 % of the side): border recall
-#: 73 -> 90 % at 97 % precision (report half), 77 -> 91 % at 95 % (calibration half).
+#: Layers: a border is uniform lines of one colour, BORDER_MIN_SHARE of the longer side thick, a
+#: line counting when LINE_INSIDE of it is in the claim; read at LAYER_SIDE px, LAYER_ROOM of
+#: that side around the frame, from LAYER_GAP px out (the warp blurs the edge).
 BORDER_MIN_SHARE = 0.02
 LINE_INSIDE = 0.8
 LAYER_SIDE = 256
 LAYER_ROOM = 0.3
 LAYER_GAP = 2
-#: Colour-filtered: the fitted colour map departs from a plain gain — per-channel
-#: ("chroma": warm, cool, sepia, desaturation) by more than CHROMA_SHIFT, or in overall
-#: gain and offset ("tone": contrast, brightness) by more than TONE_SHIFT. A screen and a
-#: camera change both on their own, so a re-photograph needs the larger *_REPHOTOGRAPHED
-#: shifts. Seed 7, 900 flagged copies: chroma of filtered copies from 0.25 (5th
-#: percentile), of unfiltered ones under 0.165 (95th); re-photographs alone up to 0.51.
+#: Colour-filtered: the colour map departs from a plain gain per channel (chroma) or in gain and
+#: offset (tone) by more than these; a re-photograph, which changes both, needs *_REPHOTOGRAPHED.
 CHROMA_SHIFT = 0.25
 TONE_SHIFT = 0.08
 CHROMA_SHIFT_REPHOTOGRAPHED = 0.6

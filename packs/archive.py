@@ -1,6 +1,8 @@
 """The pack's ZIP: the report, the files byte for byte, ``manifest.json`` (every file's
 SHA-256, size, upload time and uploader) and ``evidence.json`` (the dispute in payment
-processors' evidence vocabulary); and its verification. Pure: files in, bytes out.
+processors' evidence vocabulary); and its verification. Pure: files in, bytes out; it
+imports nothing that touches Django or the database (an import-linter contract), so
+``verify_pack`` needs no database.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from packs.contents import (
+from packs.case import (
     CUSTOMER_COMMUNICATION,
     PRODUCT_DESCRIPTION,
     SHIPPING_DOCUMENTATION,
     UNCATEGORIZED_FILE,
     UNCATEGORIZED_TEXT,
-    PackContents,
+    PackCase,
     PackFile,
 )
 from packs.limits import LeftOut
@@ -36,48 +38,39 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def evidence_json(contents: PackContents, files: list[PackFile]) -> dict[str, Any]:
+def evidence_json(case: PackCase, files: list[PackFile]) -> dict[str, Any]:
     """The dispute as dispute-evidence fields (Stripe's names), files by ZIP path."""
-    dispute = contents.dispute
     by_category: dict[str, list[str]] = {}
     for item in files:
         by_category.setdefault(item.category, []).append(item.path)
-    product = dispute.product
     statement = (
-        [f"Merchant's statement: {dispute.merchant_statement}"]
-        if dispute.merchant_statement
-        else []
+        [f"Merchant's statement: {case.merchant_statement}"] if case.merchant_statement else []
     )
-    reasons = [
-        f"{section.image.original_name}: {section.reasons[0][1]}"
-        for section in contents.claims
-        if section.reasons
-    ]
     return {
-        PRODUCT_DESCRIPTION: (f"{product.sku} — {product.title}" if product is not None else ""),
+        PRODUCT_DESCRIPTION: case.product,
         "product_description_files": by_category.get(PRODUCT_DESCRIPTION, []),
-        "customer_name": dispute.buyer_ref,
-        CUSTOMER_COMMUNICATION: dispute.reason,
+        "customer_name": case.buyer_ref,
+        CUSTOMER_COMMUNICATION: case.reason,
         "customer_communication_files": by_category.get(CUSTOMER_COMMUNICATION, []),
         SHIPPING_DOCUMENTATION: by_category.get(SHIPPING_DOCUMENTATION, []),
         UNCATEGORIZED_FILE: [REPORT, *by_category.get(UNCATEGORIZED_FILE, [])],
         UNCATEGORIZED_TEXT: "\n".join(
             [
-                f"Verdict: {dispute.risk_level or 'not scored'} ({dispute.risk_score or 0:.2f})",
-                *reasons,
+                f"Verdict: {case.risk_level or 'not scored'} ({case.risk_score or 0:.2f})",
+                *case.reasons,
                 *statement,
             ]
         ),
         "dispute": {
-            "platform": dispute.platform,
-            "platform_dispute_id": dispute.external_id,
-            "order_number": dispute.order_ref,
-            "claim_type": dispute.claim_type,
-            "amount": str(dispute.amount),
-            "currency": dispute.currency,
-            "opened_at": _iso(dispute.opened_at),
-            "respond_by": _iso(dispute.respond_by),
-            "status": dispute.status,
+            "platform": case.platform,
+            "platform_dispute_id": case.external_id,
+            "order_number": case.order_ref,
+            "claim_type": case.claim_type,
+            "amount": case.amount,
+            "currency": case.currency,
+            "opened_at": _iso(case.opened_at),
+            "respond_by": _iso(case.respond_by),
+            "status": case.status,
         },
     }
 
@@ -110,7 +103,7 @@ def archive_write(
     report: bytes,
     files: list[PackFile],
     open_file: Callable[[str], IO[bytes]],
-    contents: PackContents,
+    case: PackCase,
     left_out: list[LeftOut],
     generated_at: datetime,
     generated_by: str,
@@ -147,7 +140,7 @@ def archive_write(
             )  # fmt: skip
             if progress is not None:
                 progress(done, len(files))
-        evidence = json.dumps(evidence_json(contents, files), ensure_ascii=False, indent=2)
+        evidence = json.dumps(evidence_json(case, files), ensure_ascii=False, indent=2)
         zf.writestr(EVIDENCE, evidence)
         entries.append(
             {"path": EVIDENCE, "sha256": hashlib.sha256(evidence.encode()).hexdigest(),
@@ -156,9 +149,9 @@ def archive_write(
         manifest = {
             "format": MANIFEST_FORMAT,
             "dispute": {
-                "platform": contents.dispute.platform,
-                "platform_dispute_id": contents.dispute.external_id,
-                "order_number": contents.dispute.order_ref,
+                "platform": case.platform,
+                "platform_dispute_id": case.external_id,
+                "order_number": case.order_ref,
             },
             "generated_at": _iso(generated_at),
             "generated_by": generated_by,

@@ -4,7 +4,6 @@ support staff's internal notes)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -16,42 +15,17 @@ from disputes.selectors import INTERNAL_ACTIONS
 from disputes.templatetags.audit_trail import audit_detail, audit_label
 from disputes.templatetags.findings import finding_text, transforms_text
 from evidence.models import ReferencePhoto, StoredOriginal, VideoKeyframe
+from forensics.findings import FindingCode
 from forensics.signals import BuyerCounts
-
-#: Payment processors' dispute-evidence vocabulary (Stripe's field names, which most
-#: merchants have filled in before): what each file or text answers.
-PRODUCT_DESCRIPTION = "product_description"
-SHIPPING_DOCUMENTATION = "shipping_documentation"
-CUSTOMER_COMMUNICATION = "customer_communication"
-UNCATEGORIZED_FILE = "uncategorized_file"
-UNCATEGORIZED_TEXT = "uncategorized_text"
-
-_UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
-
-
-def zip_safe(name: str, *, fallback: str = "file") -> str:
-    """A file name safe inside a ZIP on every system (no paths, no odd characters)."""
-    cleaned = _UNSAFE.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip("._")
-    return cleaned[:120] or fallback
-
-
-@dataclass(frozen=True)
-class PackFile:
-    """One file the pack may carry: where it is stored, where it goes in the ZIP, its
-    recorded hash, and which evidence field it answers."""
-
-    path: str
-    storage_name: str
-    sha256: str
-    size: int
-    category: str
-    description: str
-    uploaded_at: datetime | None = None
-    uploaded_by: str = ""
-    #: Originals must match the SHA-256 recorded at upload; derived files are re-made.
-    original: bool = True
-    #: Lower is more important: what the caps keep first.
-    priority: int = 50
+from packs.case import (
+    CUSTOMER_COMMUNICATION,
+    PRODUCT_DESCRIPTION,
+    SHIPPING_DOCUMENTATION,
+    UNCATEGORIZED_FILE,
+    PackCase,
+    PackFile,
+    zip_safe,
+)
 
 
 @dataclass(frozen=True)
@@ -107,6 +81,8 @@ class PackContents:
     provenance: list[tuple[str, str]]
     timeline: list[TimelineEntry]
     buyer: BuyerCounts
+    #: The plain facts the archive's JSON files describe (no model instances).
+    case: PackCase
     files: list[PackFile] = field(default_factory=list)
 
 
@@ -122,6 +98,33 @@ def _spread(items: list[Any], count: int) -> list[Any]:
         return [items[0]]
     step = (len(items) - 1) / (count - 1)
     return [items[round(i * step)] for i in range(count)]
+
+
+def pack_case(dispute: Dispute, claims: list[ClaimSection]) -> PackCase:
+    """The dispute's plain facts for the archive, with each claim photo's top reason."""
+    product = dispute.product
+    return PackCase(
+        platform=dispute.platform,
+        external_id=dispute.external_id,
+        order_ref=dispute.order_ref,
+        buyer_ref=dispute.buyer_ref,
+        claim_type=dispute.claim_type,
+        reason=dispute.reason,
+        amount=str(dispute.amount),
+        currency=dispute.currency,
+        status=dispute.status,
+        opened_at=dispute.opened_at,
+        respond_by=dispute.respond_by,
+        risk_level=dispute.risk_level,
+        risk_score=dispute.risk_score,
+        merchant_statement=dispute.merchant_statement,
+        product=f"{product.sku} — {product.title}" if product is not None else "",
+        reasons=tuple(
+            f"{section.image.original_name}: {section.reasons[0][1]}"
+            for section in claims
+            if section.reasons
+        ),
+    )
 
 
 def pack_contents(*, user: Any, dispute: Dispute, stills_per_video: int) -> PackContents:
@@ -171,7 +174,7 @@ def pack_contents(*, user: Any, dispute: Dispute, stills_per_video: int) -> Pack
         )
         files.extend(f for f in (aligned, heatmap) if f is not None)
         for finding in findings:
-            if finding.code in {"ai_provenance", "editing_software"}:
+            if finding.code in {FindingCode.AI_PROVENANCE, FindingCode.EDITING_SOFTWARE}:
                 provenance.append((image.original_name, finding_text(finding)))
         claims.append(
             ClaimSection(
@@ -211,6 +214,7 @@ def pack_contents(*, user: Any, dispute: Dispute, stills_per_video: int) -> Pack
         provenance=provenance,
         timeline=timeline,
         buyer=buyer_counts(dispute),
+        case=pack_case(dispute, claims),
         files=files,
     )
 

@@ -1,10 +1,13 @@
-"""The caps a pack obeys (pages, file size, file count) and what they leave out. Pure."""
+"""The caps a pack obeys (pages, file size, file count) and what they leave out.
+
+Pure: imports nothing that touches Django or the database (an import-linter contract).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from packs.contents import PackFile
+from packs.case import PackFile
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from typing import Any
 from django.template.loader import render_to_string
 from PIL import Image, ImageDraw, ImageFile, ImageOps
 
-from packs.contents import ClaimSection, PackContents, PackFile, VideoSection
+from packs.case import PackFile
+from packs.contents import ClaimSection, PackContents, VideoSection
 from packs.limits import LeftOut
 
 SCHEME = "pack-image:"

@@ -18,12 +18,13 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from config.task_queue import enqueue_on_commit
-from disputes.audit import audit_record
+from core.access import is_member
+from core.audit import audit_record
+from core.tasks import enqueue_on_commit
 from disputes.models import Dispute
-from evidence.access import is_member
 from packs.archive import FileChanged, archive_write
-from packs.contents import PackFile, pack_contents, zip_safe
+from packs.case import PackFile, zip_safe
+from packs.contents import pack_contents
 from packs.limits import PackLimits, files_select
 from packs.models import EvidencePack
 from packs.report import report_pdf
@@ -136,7 +137,7 @@ def evidence_pack_build(*, pack_id: int) -> EvidencePack:
                 report=report.pdf,
                 files=selected,
                 open_file=_open,
-                contents=contents,
+                case=contents.case,
                 left_out=left_out,
                 generated_at=generated_at,
                 generated_by=user.get_username(),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from celery import Task, shared_task
+from celery import shared_task
 
-from evidence.tasks import RETRY_OPTIONS
+from core.tasks import RETRY_OPTIONS, RecordsFinalFailure
 from packs import services
 from packs.archive import FileChanged
 from packs.models import EvidencePack
@@ -15,14 +14,13 @@ from packs.models import EvidencePack
 logger = logging.getLogger(__name__)
 
 
-class _PackTask(Task):
+class _PackTask(RecordsFinalFailure):
     """Records the final failure so a pack never stays "building"."""
 
-    def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
-        if args:
-            services.evidence_pack_mark_failed(
-                pack_id=args[0], reason=f"The pack could not be built: {exc}"
-            )
+    failure_reason = "The pack could not be built: {exc}"
+
+    def mark_failed(self, object_id: int, reason: str) -> None:
+        services.evidence_pack_mark_failed(pack_id=object_id, reason=reason)
 
 
 @shared_task(base=_PackTask, name="packs.evidence_pack_build", **RETRY_OPTIONS)

@@ -16,8 +16,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from config import embedded_redis
 from config.celery import app as celery_app
+from core import embedded_redis
 from tests.factories import MembershipFactory, ProductFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -247,10 +247,10 @@ def near_copy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     lands in that band, so the score is set — the match, its homography and everything
     the services do with it are real.
     """
-    from disputes import services
+    from forensics import pipeline
     from forensics.same_photo import NEAR_COPY_THRESHOLD
 
-    real_claim_match = services.claim_match
+    real_claim_match = pipeline.claim_match
 
     def scored_under_the_verdict(*args: Any, **kwargs: Any) -> Any:
         match = real_claim_match(*args, **kwargs)
@@ -265,4 +265,4 @@ def near_copy_engine(monkeypatch: pytest.MonkeyPatch) -> None:
             transforms=[],
         )
 
-    monkeypatch.setattr(services, "claim_match", scored_under_the_verdict)
+    monkeypatch.setattr(pipeline, "claim_match", scored_under_the_verdict)

@@ -1,11 +1,12 @@
-"""factory-boy factories for the evidence models."""
+"""factory-boy factories for the tenancy (core) and evidence models."""
 
 from __future__ import annotations
 
 import factory
 from django.contrib.auth import get_user_model
 
-from evidence.models import Membership, Merchant, Product, Reviewer
+from core.models import Membership, Merchant, Reviewer
+from evidence.models import Product
 
 PASSWORD = "correct-horse-battery-staple"
 

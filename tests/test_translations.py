@@ -11,7 +11,7 @@ CATALOGUE = Path(__file__).resolve().parents[1] / "locale/zh_Hans/LC_MESSAGES/dj
 PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdfr]")
 
 
-def _entries() -> list[tuple[dict[str, str], str]]:
+def catalogue_entries() -> list[tuple[dict[str, str], str]]:
     """(fields, raw block) per catalogue entry, header excluded."""
     found = []
     for block in CATALOGUE.read_text(encoding="utf-8").split("\n\n"):
@@ -31,7 +31,7 @@ def _entries() -> list[tuple[dict[str, str], str]]:
 
 
 def test_every_message_is_translated_and_none_is_fuzzy():
-    entries = _entries()
+    entries = catalogue_entries()
     assert len(entries) > 300
     empty = [b for f, b in entries if not all(v for k, v in f.items() if k.startswith("msgstr"))]
     fuzzy = [b for _, b in entries if re.search(r"^#,.*\bfuzzy\b", b, re.MULTILINE)]
@@ -40,7 +40,7 @@ def test_every_message_is_translated_and_none_is_fuzzy():
 
 
 def test_placeholders_survive_translation():
-    for fields, block in _entries():
+    for fields, block in catalogue_entries():
         wanted = set(PLACEHOLDER.findall(fields["msgid"]))
         for key, value in fields.items():
             if key.startswith("msgstr"):

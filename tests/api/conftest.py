@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from api import services
-from evidence.models import Merchant
+from core.models import Merchant
 from tests.factories import MembershipFactory
 
 

@@ -12,8 +12,9 @@ from rest_framework.test import APIClient
 
 from api import services
 from api.models import ApiToken, ChunkedUpload
+from core.models import Membership
 from disputes.models import Dispute
-from evidence.models import Membership, PackingVideo, Product, ReferencePhoto
+from evidence.models import PackingVideo, Product, ReferencePhoto
 from packs.models import EvidencePack
 from tests.disputes.factories import DisputeFactory
 from tests.disputes.fixtures import jpeg_bytes, reference_photo, sample

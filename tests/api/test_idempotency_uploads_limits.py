@@ -176,7 +176,9 @@ def test_idle_uploads_are_deleted_with_their_bytes(api, media_root, settings):
     from api import services
 
     idle = services.upload_start(merchant=api.merchant, actor=api.user, filename="a.mp4", size=9)
-    services.upload_append(upload=idle, offset=0, stream=io.BytesIO(b"abc"), length=3)
+    services.upload_append(
+        upload=idle, actor=api.user, offset=0, stream=io.BytesIO(b"abc"), length=3
+    )
     fresh = services.upload_start(merchant=api.merchant, actor=api.user, filename="b.mp4", size=9)
     later = timezone.now() + timedelta(hours=settings.UPLOAD_IDLE_HOURS, minutes=1)
     ChunkedUpload.objects.filter(pk=fresh.pk).update(updated_at=later)

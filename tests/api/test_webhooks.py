@@ -146,7 +146,7 @@ def test_signature_rejects_stale_or_tampered_messages():
 
 
 def test_integrations_page_for_owners_only(client, api):
-    from evidence.models import Membership
+    from core.models import Membership
     from tests.factories import MembershipFactory
 
     client.force_login(api.user)

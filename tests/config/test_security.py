@@ -1,5 +1,6 @@
 """Security settings that are tested, not assumed: the deploy check with production
-settings, the Content-Security-Policy with per-response nonces, login throttling."""
+settings, the refusal to run in production on the development keys, the
+Content-Security-Policy with per-response nonces, login throttling."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from tests.factories import PASSWORD, MembershipFactory
@@ -17,25 +19,99 @@ from tests.factories import PASSWORD, MembershipFactory
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_deploy_check_passes_with_production_settings(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_DEBUG": "false",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "refundguard.example.com",
-        "REFUNDGUARD_VAR_DIR": str(tmp_path),
-    }
+#: The variables these subprocesses set themselves; the rest of the environment is kept.
+_KEY_VARIABLES = ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "REFUNDGUARD_BUYER_KEY")
+#: Only for these tests: any value that is not the development key is a "real" one here.
+_REAL_KEY = "real-" + "k" * 50
+
+
+def manage(tmp_path: Path, *args: str, **variables: str) -> subprocess.CompletedProcess[str]:
+    """``manage.py ARGS`` in a fresh process with only ``variables`` of the key settings."""
+    env = {k: v for k, v in os.environ.items() if k not in _KEY_VARIABLES}
     env.pop("REFUNDGUARD_HTTPS", None)
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests in this process
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+    env.update(DJANGO_ALLOWED_HOSTS="refundguard.example.com", REFUNDGUARD_VAR_DIR=str(tmp_path))
+    env.update(variables)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_deploy_check_passes_with_production_settings(tmp_path: Path) -> None:
+    result = manage(
+        tmp_path,
+        *("check", "--deploy", "--fail-level", "WARNING"),
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        REFUNDGUARD_BUYER_KEY=secrets.token_urlsafe(50),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variables", "named"),
+    [
+        ({}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": ""}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": settings.DEVELOPMENT_SECRET_KEY}, "DJANGO_SECRET_KEY"),
+        ({"DJANGO_SECRET_KEY": _REAL_KEY}, "REFUNDGUARD_BUYER_KEY"),
+        (
+            {
+                "DJANGO_SECRET_KEY": _REAL_KEY,
+                "REFUNDGUARD_BUYER_KEY": settings.DEVELOPMENT_SECRET_KEY,
+            },
+            "REFUNDGUARD_BUYER_KEY",
+        ),
+    ],
+    ids=["no-key", "empty-key", "dev-key", "no-buyer-key", "dev-buyer-key"],
+)
+def test_production_refuses_to_start_on_a_development_key(
+    tmp_path: Path, variables: dict[str, str], named: str
+) -> None:
+    result = manage(tmp_path, "check", DJANGO_DEBUG="false", **variables)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert f"{named} is unset or is the development key" in result.stderr
+
+
+def test_production_starts_with_real_keys(tmp_path: Path) -> None:
+    result = manage(
+        tmp_path,
+        "check",
+        DJANGO_DEBUG="false",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        REFUNDGUARD_BUYER_KEY=secrets.token_urlsafe(50),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+_SHOW = "from django.conf import settings; print(settings.DEBUG, settings.REFUNDGUARD_BUYER_KEY)"
+
+
+def test_a_fresh_clone_runs_in_development_and_a_real_key_means_production(
+    tmp_path: Path,
+) -> None:
+    fresh = manage(tmp_path, "shell", "--no-imports", "-c", _SHOW)
+    assert fresh.returncode == 0, fresh.stderr
+    assert fresh.stdout.split() == ["True", settings.DEVELOPMENT_SECRET_KEY]
+    # A real key without DJANGO_DEBUG is a production deployment: DEBUG off by default.
+    deployed = manage(
+        tmp_path,
+        "shell",
+        "--no-imports",
+        "-c",
+        _SHOW,
+        DJANGO_SECRET_KEY=_REAL_KEY,
+        REFUNDGUARD_BUYER_KEY="buyers",
+    )
+    assert deployed.returncode == 0, deployed.stderr
+    assert deployed.stdout.split() == ["False", "buyers"]
 
 
 @pytest.mark.django_db

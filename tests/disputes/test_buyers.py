@@ -82,7 +82,7 @@ def test_counts_cover_every_merchant_but_name_none() -> None:
 
 @pytest.mark.django_db
 def test_dispute_page_and_queue_show_the_buyers_history(client) -> None:
-    from evidence.models import Reviewer
+    from core.models import Reviewer
 
     membership = MembershipFactory()
     other = MerchantFactory(name="Other shop Ltd")

@@ -10,8 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from disputes.models import AuditEvent, ClaimImage, Finding
-from disputes.stuck_work import stuck_work_requeue
+from core.models import AuditEvent
+from core.sweeper import stuck_work_requeue
+from disputes.models import ClaimImage, Finding
 from tests.conftest import wait_for
 from tests.disputes.fixtures import jpeg_bytes, open_dispute, reference_photo, sample
 from tests.factories import MembershipFactory, ProductFactory
@@ -92,8 +93,8 @@ def test_uploads_accepted_while_redis_is_down_are_all_analysed_once_it_is_back(
 ):
     """The broker is down while merchants upload: the uploads succeed (rows + files,
     status pending); when Redis is back, the sweeper sends them and a worker does them."""
-    from config import embedded_redis
     from config.celery import app as celery_app
+    from core import embedded_redis
     from evidence.models import ReferencePhoto
     from tests.conftest import WorkerProcess, _reset_broker_connections
 

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from disputes.models import AuditEvent
+from core.models import AuditEvent
 from tests.disputes.factories import scored_dispute
 from tests.disputes.fixtures import jpeg_bytes, open_dispute, reference_photo, sample
 from tests.factories import ProductFactory, ReviewerFactory
@@ -123,7 +123,7 @@ def test_concurrent_appends_keep_one_unbroken_chain(membership):
     """Eight threads append at once; every event must chain to the one before it."""
     import threading
 
-    from disputes.audit import audit_chain_breaks, audit_record
+    from core.audit import audit_chain_breaks, audit_record
 
     merchant = membership.merchant
     errors: list[BaseException] = []

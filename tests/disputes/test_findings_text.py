@@ -1,20 +1,47 @@
-"""Findings read in Chinese: each sentence is rebuilt from the finding's code and evidence."""
+"""Findings in the reader's language: each sentence is its kind's one template from
+``forensics.findings``, filled from the finding's evidence and translated by gettext."""
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 from django.utils import translation
 
-from disputes.templatetags.findings import finding_text
+from disputes.templatetags.findings import finding_text, transforms_text
+from forensics.findings import FindingCode
 from forensics.same_photo import NEAR_COPY_THRESHOLD, SAME_PHOTO_THRESHOLD
 from forensics.scoring import match_signal
 from tests.disputes.factories import a_claim_match
+from tests.forensics.finding_examples import example_signals, marked_texts
+
+PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdfr]")
+
+
+def in_language(language: str, code: str, evidence: dict[str, object], message: str = "") -> str:
+    with translation.override(language):
+        return finding_text(SimpleNamespace(code=code, evidence=evidence, message=message))
 
 
 def in_chinese(code: str, evidence: dict[str, object], message: str = "") -> str:
-    with translation.override("zh-hans"):
-        return finding_text(SimpleNamespace(code=code, evidence=evidence, message=message))
+    return in_language("zh-hans", code, evidence, message)
+
+
+def _english_words() -> list[str]:
+    """The literal English of every marked text, cut at its placeholders."""
+    texts = [t for m in marked_texts() for t in (m if isinstance(m, tuple) else (m,))]
+    return [piece for t in texts for piece in PLACEHOLDER.split(t) if len(piece.strip()) >= 8]
+
+
+def test_every_kind_reads_in_english_and_in_chinese_from_its_evidence() -> None:
+    english_words = _english_words()
+    for signal in example_signals():
+        english = in_language("en", signal.code, signal.evidence)
+        chinese = in_chinese(signal.code, signal.evidence)
+
+        assert english == signal.message
+        assert re.search(r"[\u4e00-\u9fff]", chinese), chinese
+        assert [w for w in english_words if w in chinese] == [], chinese
 
 
 def test_a_near_copy_names_its_original_and_both_scores() -> None:
@@ -22,9 +49,8 @@ def test_a_near_copy_names_its_original_and_both_scores() -> None:
     signal = match_signal(
         a_claim_match(score=score, derived=False), original_label="MUG-1 / mug-front.jpg"
     )
-    evidence = {**signal.evidence, "original_label": "MUG-1 / mug-front.jpg"}
 
-    text = in_chinese(signal.code, evidence, signal.message)
+    text = in_chinese(signal.code, signal.evidence, signal.message)
 
     assert text.startswith("可能是您的照片 MUG-1 / mug-front.jpg")
     assert f"{score:.2f}" in text and f"{SAME_PHOTO_THRESHOLD:.2f}" in text
@@ -38,7 +64,7 @@ def test_a_different_photograph_of_your_product_names_the_photo_it_resembles() -
 
     text = in_chinese(signal.code, signal.evidence, signal.message)
 
-    assert signal.code == "no_match"
+    assert signal.code == FindingCode.NO_MATCH
     assert "MUG-1 / mug-front.jpg" in text and "另一张照片" in text and "0.30" in text
 
 
@@ -48,3 +74,16 @@ def test_a_photo_matching_nothing_says_so() -> None:
     text = in_chinese(signal.code, signal.evidence, signal.message)
 
     assert text.startswith("与您的证据无匹配") and "这并不代表通过" in text
+
+
+def test_the_edits_found_are_listed_in_the_readers_language() -> None:
+    edits = ["resized", "cropped", "a_new_edit"]
+
+    with translation.override("zh-hans"):
+        assert transforms_text(edits) == "缩放、裁剪和a_new_edit"
+    with translation.override("en"):
+        assert transforms_text(edits) == "resized, cropped and a_new_edit"
+
+
+def test_a_code_the_registry_does_not_know_keeps_its_stored_message() -> None:
+    assert in_chinese("retired_kind", {}, "As stored.") == "As stored."

@@ -42,9 +42,9 @@ def test_sweeper_sends_stuck_work_again_but_not_work_in_progress(membership, mon
 
     from django.utils import timezone
 
+    from core.sweeper import stuck_work_requeue
     from disputes import tasks as dispute_tasks
     from disputes.models import ClaimImage
-    from disputes.stuck_work import stuck_work_requeue
     from tests.disputes.fixtures import jpeg_bytes, open_dispute, sample
 
     dispute = open_dispute(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from core.audit import audit_chain_breaks
+from core.models import AppendOnlyError, AuditEvent
 from disputes import services
-from disputes.audit import audit_chain_breaks
-from disputes.models import AppendOnlyError, AuditEvent, ClaimImage, Dispute
+from disputes.models import ClaimImage, Dispute
 from tests.conftest import stored_files
 from tests.disputes.fixtures import (
     doctored,

@@ -1,4 +1,4 @@
-"""Management commands: bulk import and the demo loader."""
+"""The bulk import command (the demo loader: tests/disputes/test_seed_demo.py)."""
 
 from __future__ import annotations
 
@@ -68,11 +68,3 @@ def test_import_refuses_unknown_merchant_and_missing_folder(tmp_path):
         run_import(tmp_path, "nobody")
     with pytest.raises(CommandError, match="not a folder"):
         run_import(tmp_path / "missing", MerchantFactory().slug)
-
-
-@pytest.mark.django_db
-def test_seed_demo_is_repeatable():
-    call_command("seed_demo", stdout=io.StringIO())
-    call_command("seed_demo", stdout=io.StringIO())
-    assert ReferencePhoto.objects.filter(merchant__slug="demo-shop").count() == 5
-    assert PackingVideo.objects.filter(order_ref="DEMO-1001").count() == 1

@@ -218,9 +218,10 @@ def test_pages_switch_to_simplified_chinese(owner_client, evidence_of_a):
 
 @pytest.mark.django_db
 def test_admin_lists_every_model(admin_client, evidence_of_a):
-    for model in ["merchant", "membership", "product", "referencephoto", "packingvideo",
-                  "videokeyframe", "fingerprint", "reviewer"]:  # fmt: skip
-        response = admin_client.get(reverse(f"admin:evidence_{model}_changelist"))
+    for model in ["core_merchant", "core_membership", "core_reviewer", "core_auditevent",
+                  "evidence_product", "evidence_referencephoto", "evidence_packingvideo",
+                  "evidence_videokeyframe", "evidence_fingerprint"]:  # fmt: skip
+        response = admin_client.get(reverse(f"admin:{model}_changelist"))
         assert response.status_code == 200, model
     photo = evidence_of_a["photo"]
     response = admin_client.get(reverse("admin:evidence_referencephoto_change", args=[photo.pk]))

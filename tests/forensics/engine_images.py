@@ -7,30 +7,28 @@ them by painting damage and encoding as a phone would.
 from __future__ import annotations
 
 import io
+from typing import Literal
 
 import numpy as np
 from PIL import Image, ImageDraw
 from skimage import data as skdata
 
 from forensics.fingerprints import (
-    OrbFeatures,
     fingerprint_image,
     fit_for_analysis,
     load_analysis_image,
 )
-from forensics.original_index import IndexedOriginal
+from forensics.original_index import IndexedOriginal, indexed_original
 
 
-def indexed(key: str, image: Image.Image) -> IndexedOriginal:
+def indexed(
+    key: str, image: Image.Image, *, label: str = "", kind: Literal["photo", "keyframe"] = "photo"
+) -> IndexedOriginal:
+    """An index entry for a decoded original, through the product's one builder."""
     analysis = fit_for_analysis(image)
-    prints = {f.algorithm: f for f in fingerprint_image(analysis)}
-    return IndexedOriginal(
-        key=key,
-        phash=prints["phash"].value,
-        dhash=prints["dhash"].value,
-        features=OrbFeatures.from_bytes(prints["orb"].value),
-        load_image=lambda: analysis,
-        full_size=image.size,
+    prints = {f.algorithm: f.value for f in fingerprint_image(analysis)}
+    return indexed_original(
+        key, prints, load_image=lambda: analysis, full_size=image.size, label=label, kind=kind
     )
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 from forensics import scoring
+from forensics.findings import FINDING_KINDS, FindingCode
 from forensics.same_photo import NEAR_COPY_THRESHOLD, SAME_PHOTO_THRESHOLD
 from forensics.scoring import Signal, match_signal, verdict
 from tests.disputes.factories import a_claim_match
+
+DERIVED_LIGHTEST, DERIVED_HEAVIEST = FINDING_KINDS[FindingCode.DERIVED_FROM_ORIGINAL].weight_range
 
 
 def test_no_match_is_said_plainly_and_weighs_nothing() -> None:
@@ -67,7 +70,7 @@ def test_derived_match_is_flagged_high_with_its_facts() -> None:
     result = verdict([signal])
 
     assert signal.code == "derived_from_original"
-    assert signal.weight >= scoring.DERIVED_MIN_WEIGHT >= scoring.HIGH_SCORE
+    assert signal.weight >= DERIVED_LIGHTEST >= scoring.HIGH_SCORE
     assert "sku-1-front.jpg" in signal.message
     assert "cropped and placed inside a screenshot" in signal.message
     assert "x=10, y=20" in signal.message
@@ -81,12 +84,12 @@ def test_derived_weight_grows_with_the_same_photo_score() -> None:
     weak = match_signal(a_claim_match(score=SAME_PHOTO_THRESHOLD, derived=True), original_label="x")
     strong = match_signal(a_claim_match(score=1.0, derived=True), original_label="x")
 
-    assert weak.weight < strong.weight <= scoring.DERIVED_MAX_WEIGHT
+    assert weak.weight < strong.weight <= DERIVED_HEAVIEST
 
 
 def test_thresholds_are_ordered() -> None:
     assert 0 < scoring.MEDIUM_SCORE < scoring.FLAG_SCORE < scoring.HIGH_SCORE < 1
-    assert scoring.DERIVED_MIN_WEIGHT >= scoring.FLAG_SCORE
+    assert DERIVED_LIGHTEST >= scoring.FLAG_SCORE
 
 
 def test_weak_signals_add_up_without_passing_one() -> None:

@@ -1,22 +1,22 @@
 """The pack's pure parts: which files the caps keep, and the ZIP's manifest and its
-verification (no database, files in memory)."""
+verification (no database, files in memory; ``verify_pack`` with no database at all)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from forensics.signals import BuyerCounts
 from packs.archive import MANIFEST, FileChanged, archive_write, pack_verify
-from packs.contents import PackContents, PackFile, zip_safe
+from packs.case import PackCase, PackFile, zip_safe
 from packs.limits import PackLimits, files_select
 
 BLOBS = {"a": b"claim photo bytes", "b": b"listing photo bytes" * 10, "c": b"still"}
@@ -38,14 +38,13 @@ def pack_file(
     )
 
 
-def contents() -> PackContents:
-    dispute = SimpleNamespace(
-        platform="taobao", external_id="TB-1", order_ref="O-1", buyer_ref="b", reason="坏了",
-        claim_type="refund_only", amount=Decimal("9.90"), currency="CNY", opened_at=None,
-        respond_by=None, status="needs_review", risk_level="high", risk_score=0.9,
-        merchant_statement="", product=None,
-    )  # fmt: skip
-    return PackContents(dispute, [], [], [], [], BuyerCounts())  # type: ignore[arg-type]
+ROOT = Path(__file__).resolve().parents[2]
+
+CASE = PackCase(
+    platform="taobao", external_id="TB-1", order_ref="O-1", buyer_ref="b", reason="坏了",
+    claim_type="refund_only", amount="9.90", currency="CNY", status="needs_review",
+    risk_level="high", risk_score=0.9, reasons=("broken.jpg: derived from your photo",),
+)  # fmt: skip
 
 
 def write(tmp_path: Path, files: list[PackFile], blobs: dict[str, bytes] = BLOBS) -> Path:
@@ -55,7 +54,7 @@ def write(tmp_path: Path, files: list[PackFile], blobs: dict[str, bytes] = BLOBS
         report=b"%PDF-1.7 report",
         files=files,
         open_file=lambda name: io.BytesIO(blobs[name]),
-        contents=contents(),
+        case=CASE,
         left_out=[],
         generated_at=datetime(2026, 11, 26, tzinfo=UTC),
         generated_by="owner",
@@ -84,6 +83,12 @@ def test_an_intact_pack_verifies_and_lists_every_file(tmp_path: Path) -> None:
     assert listed["originals/a.jpg"]["sha256"] == hashlib.sha256(BLOBS["a"]).hexdigest()
     assert evidence["customer_communication"] == "坏了"
     assert evidence["uncategorized_file"][0] == "report.pdf"
+    assert evidence["dispute"]["amount"] == "9.90"
+    assert evidence["uncategorized_text"].splitlines() == [
+        "Verdict: high (0.90)",
+        "broken.jpg: derived from your photo",
+    ]
+    assert manifest["dispute"]["platform_dispute_id"] == "TB-1"
 
 
 def test_an_altered_added_or_missing_file_is_reported(tmp_path: Path) -> None:
@@ -126,3 +131,29 @@ def test_an_original_that_no_longer_matches_its_upload_hash_stops_the_export(
 )
 def test_zip_names_carry_no_path(name: str, safe: str) -> None:
     assert zip_safe(name) == safe
+
+
+def test_verify_pack_needs_no_database(tmp_path: Path) -> None:
+    """The arbitrator runs it on the ZIP alone: a database that cannot be reached (any
+    query would fail) changes nothing, and a tampered pack still exits 1."""
+    intact = write(tmp_path, [pack_file("a", priority=1)])
+    env = {**os.environ, "DATABASE_URL": "postgres://nobody@127.0.0.1:9/none"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests in this process
+
+    def verify(path: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", "verify_pack", str(path)],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    ok = verify(intact)
+    assert ok.returncode == 0, ok.stderr
+    assert "all 3 files match the manifest" in ok.stdout
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(intact) as src, zipfile.ZipFile(tampered, "w") as out:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            out.writestr(info, data + b"x" if info.filename == "originals/a.jpg" else data)
+    bad = verify(tampered)
+    assert bad.returncode == 1
+    assert "MISMATCH originals/a.jpg" in bad.stderr

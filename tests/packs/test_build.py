@@ -16,7 +16,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from disputes.models import AuditEvent
+from core.models import AuditEvent
 from forensics.same_photo import NEAR_COPY_THRESHOLD
 from packs import services
 from packs.models import EvidencePack

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.models import Merchant
 from disputes.services import dispute_reanalyse
-from evidence.models import Merchant
 
 
 class Command(BaseCommand):
@@ -20,5 +20,5 @@ class Command(BaseCommand):
         merchant = Merchant.objects.filter(slug=options["merchant"]).first()
         if merchant is None:
             raise CommandError(f"No merchant with slug '{options['merchant']}'.")
-        queued = dispute_reanalyse(merchant=merchant)
+        queued = dispute_reanalyse(merchant=merchant, actor=None)
         self.stdout.write(self.style.SUCCESS(f"{queued} claim photo(s) queued for analysis."))

@@ -14,8 +14,9 @@ from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from disputes.audit import audit_chain_breaks
-from disputes.models import AuditEvent, ClaimImage
+from core.audit import audit_chain_breaks
+from core.models import AuditEvent
+from disputes.models import ClaimImage
 from evidence.models import PackingVideo, ReferencePhoto
 
 CHUNK = 1024 * 1024

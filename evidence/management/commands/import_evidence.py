@@ -15,8 +15,8 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from core.models import Merchant
 from evidence import services
-from evidence.models import Merchant
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".webm", ".mkv"}
 
@@ -84,7 +84,7 @@ class Command(BaseCommand):
         with path.open("rb") as fh:
             upload = File(fh, name=path.name)
             if kind == "photo":
-                product = services.product_get_or_create(merchant=merchant, sku=key)
+                product = services.product_get_or_create(merchant=merchant, actor=None, sku=key)
                 return services.photo_ingest(
                     product=product, upload=upload, filename=path.name, uploader=None
                 )

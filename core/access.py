@@ -1,19 +1,23 @@
-"""Who may read and act on a merchant's data.
+"""Who may read and act on a merchant's data, and the one scoped way to fetch a row.
 
 Two kinds of people: a merchant's members (owner, agent) act for that merchant; support
 reviewers read the merchants in their scope and decide disputes. Every selector filters
-through these rules, so "not yours" and "missing" look the same (404).
+through these rules, and every ``access_<thing>_by_id`` ends in ``scoped_get``, so "not
+yours" and "missing" look the same (404).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Q
+from django.db.models import Model, Q, QuerySet
+from django.http import Http404
 
-from evidence.models import Membership, Merchant, Reviewer
+from core.models import Membership, Merchant, Reviewer
 
 _CACHE_ATTR = "_refundguard_reviewer"
+
+ModelT = TypeVar("ModelT", bound=Model)
 
 
 def reviewer_for(user: Any) -> Reviewer | None:
@@ -62,12 +66,25 @@ def readable_filter(user: Any, field: str = "merchant") -> Q:
     return member_filter(user, field)
 
 
+def _merchant_id(merchant: Merchant | int) -> int:
+    return merchant if isinstance(merchant, int) else merchant.pk
+
+
 def is_member(user: Any, merchant: Merchant | int) -> bool:
     """Whether the user acts for the merchant (owner or agent)."""
-    merchant_id = merchant if isinstance(merchant, int) else merchant.pk
     return (
         getattr(user, "is_authenticated", False)
-        and Membership.objects.filter(user=user, merchant_id=merchant_id).exists()
+        and Membership.objects.filter(user=user, merchant_id=_merchant_id(merchant)).exists()
+    )
+
+
+def is_owner(user: Any, merchant: Merchant | int) -> bool:
+    """Whether the user owns the merchant (owners manage integrations)."""
+    return (
+        getattr(user, "is_authenticated", False)
+        and Membership.objects.filter(
+            user=user, merchant_id=_merchant_id(merchant), role=Membership.Role.OWNER
+        ).exists()
     )
 
 
@@ -78,5 +95,28 @@ def can_review(user: Any, merchant: Merchant | int) -> bool:
         return False
     if reviewer.all_merchants:
         return True
-    merchant_id = merchant if isinstance(merchant, int) else merchant.pk
-    return reviewer.merchants.filter(pk=merchant_id).exists()
+    return reviewer.merchants.filter(pk=_merchant_id(merchant)).exists()
+
+
+def acts_for(actor: Any | None, merchant: Merchant | int) -> bool:
+    """Whether ``actor`` may write the merchant's evidence and disputes: one of its
+    members, or the system itself (``None``: a management command or a worker; a web
+    request always passes its user)."""
+    return actor is None or is_member(actor, merchant)
+
+
+def for_merchant(
+    rows: QuerySet[ModelT], merchant: Merchant | None, field: str = "merchant"
+) -> QuerySet[ModelT]:
+    """``rows`` of one merchant only, when one is given (the API acts for its token's
+    merchant, though the token's user may act for others too)."""
+    return rows if merchant is None else rows.filter(**{field: merchant})
+
+
+def scoped_get(rows: QuerySet[ModelT], object_id: int | None) -> ModelT:
+    """The row with this id among ``rows`` (already scoped to the actor), or ``Http404``:
+    the same answer for a row that does not exist and one that is not the actor's."""
+    found = rows.filter(pk=object_id).first() if object_id is not None else None
+    if found is None:
+        raise Http404("Not found.")
+    return found

@@ -7,9 +7,8 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from config.request_context import client_ip
-from disputes.models import AuditEvent, Dispute
-from evidence.models import Merchant
+from core.models import AuditEvent, Merchant
+from core.request_context import client_ip
 
 GENESIS = "0" * 64
 #: Arbitrary, fixed key of the PostgreSQL advisory lock that serialises appends.
@@ -34,10 +33,11 @@ def audit_record(
     merchant: Merchant,
     action: str,
     actor: Any | None = None,
-    dispute: Dispute | None = None,
+    dispute: Any | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event, chained to the latest one (serialised by a row lock)."""
+    """Append one event, chained to the latest one (serialised by a row lock).
+    ``dispute`` is the ``disputes.Dispute`` the event concerns (core imports no app)."""
     with transaction.atomic():
         _chain_lock()
         # Read the head only once the lock is held: a fresh statement sees every event

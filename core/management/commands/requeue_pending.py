@@ -1,6 +1,7 @@
-"""Send again the work that never reached a worker: photos, videos and claim photos
-still ``pending`` or ``processing`` after a while (the broker was down when the upload
-committed, or a worker died mid-task). Safe to run any time: the tasks are idempotent."""
+"""Send again the work that never reached a worker: every kind the apps registered with
+the sweeper (photos, videos, claim photos, evidence packs) still ``pending`` or
+``processing`` after a while (the broker was down when the upload committed, or a worker
+died mid-task). Safe to run any time: the tasks are idempotent."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from disputes.stuck_work import stuck_work_requeue
+from core.sweeper import stuck_work_requeue
 
 
 class Command(BaseCommand):
-    help = "Re-enqueue evidence and claim photos stuck in pending/processing."
+    help = "Re-enqueue work (photos, videos, claim photos, packs) stuck in pending/processing."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

@@ -1,5 +1,6 @@
-"""Load a small demo: two merchants, their users, products with photos and a packing
-video. Safe to run again (same bytes are recognised, users are not duplicated)."""
+"""Load a small demo: two merchants, their users, products with photos, a packing
+video and a dispute with doctored claim photos. Safe to run again (same bytes are
+recognised, users are not duplicated)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from core.models import Membership, Merchant, Reviewer
+from disputes.models import Dispute
+from disputes.services import dispute_decide, dispute_open
 from evidence import demo, services
-from evidence.models import Membership, Merchant, Reviewer
+from evidence.models import Product
 
 DEMO_PASSWORD = "refundguard-demo"  # noqa: S105 - printed for the local demo on purpose
 DEMO_USERS = (
@@ -62,7 +66,9 @@ class Command(BaseCommand):
         shop = shops["demo-shop"]
         stored = 0
         for item, filename, jpeg in demo.demo_photos():
-            product = services.product_get_or_create(merchant=shop, sku=item.sku, title=item.title)
+            product = services.product_get_or_create(
+                merchant=shop, actor=owner, sku=item.sku, title=item.title
+            )
             outcome = services.photo_ingest(
                 product=product,
                 upload=ContentFile(jpeg, name=filename),
@@ -81,18 +87,14 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: merchant 'demo-shop', {stored} new photo(s), packing video "
-                f"of order DEMO-1001. Logins (password '{DEMO_PASSWORD}'): "
-                "demo-owner, demo-agent, other-owner (merchants); demo-reviewer (support "
-                "staff, the review queue); admin for /admin/."
+                "of order DEMO-1001.\n"
+                f"  Merchant logins: demo-owner / {DEMO_PASSWORD}   (other merchant: other-owner)\n"
+                f"  Support staff:   demo-reviewer / {DEMO_PASSWORD}   (the review queue)\n"
+                f"  Admin (/admin/): admin / {DEMO_PASSWORD}"
             )
         )
 
     def _demo_dispute(self, shop: Merchant, owner: Any, reviewer: Any) -> None:
-        # Imported here: the evidence app does not depend on disputes, only its demo does.
-        from disputes.models import Dispute
-        from disputes.services import dispute_decide, dispute_open
-        from evidence.models import Product
-
         if Dispute.objects.filter(merchant=shop, external_id="TB-DEMO-0001").exists():
             return
         # An earlier claim by the same buyer, already decided: the buyer's history.

@@ -6,11 +6,9 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from evidence.access import is_reviewer
-from evidence.models import Membership
-from evidence.selectors import merchant_for_user, merchants_for_user
-
-SESSION_MERCHANT_KEY = "merchant_id"
+from core.access import is_owner, is_reviewer
+from core.http import SESSION_MERCHANT_KEY
+from core.selectors import merchant_for_user, merchants_for_user
 
 
 def active_merchant(request: HttpRequest) -> dict[str, Any]:
@@ -22,10 +20,7 @@ def active_merchant(request: HttpRequest) -> dict[str, Any]:
     merchant = merchant_for_user(user=user, merchant_id=request.session.get(SESSION_MERCHANT_KEY))
     return {
         "active_merchant": merchant,
-        "is_owner": merchant is not None
-        and Membership.objects.filter(
-            user=user, merchant=merchant, role=Membership.Role.OWNER
-        ).exists(),
+        "is_owner": merchant is not None and is_owner(user, merchant),
         "my_merchants": merchants_for_user(user=user),
         "is_reviewer": is_reviewer(user),
     }

@@ -1,0 +1,74 @@
+"""What every app's pages share: the merchant the signed-in user works for, and serving
+a stored file privately (after the caller's access check)."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.utils.translation import gettext as _
+
+from core.models import Merchant
+from core.selectors import merchant_for_user
+
+#: The session key of the merchant the user chose to work for.
+SESSION_MERCHANT_KEY = "merchant_id"
+
+
+def request_merchant(request: HttpRequest) -> Merchant:
+    """The merchant the signed-in user works for (their choice, else their first), or
+    404 when they act for none."""
+    merchant = merchant_for_user(
+        user=request.user, merchant_id=request.session.get(SESSION_MERCHANT_KEY)
+    )
+    if merchant is None:
+        raise Http404(_("Your account is not linked to a merchant yet."))
+    return merchant
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+RANGE_CHUNK = 8 * 1024 * 1024
+
+
+def file_response(
+    name: str | None,
+    *,
+    content_type: str,
+    download_name: str,
+    attachment: bool,
+    range_header: str = "",
+) -> HttpResponseBase:
+    """Serve a stored file privately; a single byte range (``Range: bytes=a-b``) is
+    honoured so the browser's video player can seek in a long packing video."""
+    if not name or not default_storage.exists(name):
+        raise Http404("File not found.")
+    size = default_storage.size(name)
+    match = _RANGE.match(range_header.strip()) if range_header else None
+    response: HttpResponseBase
+    if match and (match.group(1) or match.group(2)):
+        first, last = match.groups()
+        start = int(first) if first else max(0, size - int(last))
+        end = min(int(last), size - 1) if first and last else size - 1
+        # A player asks for "bytes=0-"; answer in bounded chunks, never a whole file in memory.
+        end = min(end, start + RANGE_CHUNK - 1)
+        if start >= size or start > end:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        with default_storage.open(name, "rb") as fh:
+            fh.seek(start)
+            body = fh.read(end - start + 1)
+        response = HttpResponse(body, status=206, content_type=content_type)
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    else:
+        response = FileResponse(
+            default_storage.open(name, "rb"),
+            content_type=content_type,
+            as_attachment=attachment,
+            filename=download_name,
+        )
+    response["Accept-Ranges"] = "bytes"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
