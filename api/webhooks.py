@@ -6,14 +6,15 @@ import functools
 import json
 from typing import Any
 
-import requests
+import certifi
+import urllib3
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
 from api import signing
-from api.destinations import ForbiddenDestination, destination_check
+from api.destinations import Destination, ForbiddenDestination, destination_resolve
 from api.models import WebhookDelivery, WebhookEndpoint
 from disputes.models import Dispute
 
@@ -95,6 +96,51 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
     ).encode()
 
 
+def pinned_post(
+    destination: Destination,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    timeout: float,
+    ca_certs: str | None = None,
+) -> int:
+    """POST ``body`` to the checked address of ``destination`` and return the status.
+
+    The TCP connection goes to ``destination.address`` (never a second lookup); TLS still
+    sends the host name (SNI) and verifies the certificate against it, and the Host
+    header names it. Redirects are not followed. Raises ``urllib3.exceptions.HTTPError``.
+    """
+    options: dict[str, Any] = {
+        "host": destination.address,
+        "port": destination.port,
+        "timeout": urllib3.Timeout(total=timeout),
+        "retries": False,
+        "maxsize": 1,
+    }
+    pool: urllib3.HTTPConnectionPool
+    if destination.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            **options,
+            server_hostname=destination.host,
+            assert_hostname=destination.host,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_certs or certifi.where(),
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(**options)
+    with pool:
+        response = pool.urlopen(
+            "POST",
+            destination.target,
+            body=body,
+            headers={**headers, "Host": destination.host_header},
+            redirect=False,
+            preload_content=False,
+        )
+        response.close()  # the answer's body is not read: its status is the reply
+        return int(response.status)
+
+
 def delivery_attempt(delivery_id: int) -> WebhookDelivery:
     """POST the event once; record the outcome. Raises ``TransientDeliveryError`` when
     the receiver should be tried again."""
@@ -111,33 +157,30 @@ def delivery_attempt(delivery_id: int) -> WebhookDelivery:
     }
     delivery.attempts += 1
     try:
-        destination_check(delivery.endpoint.url)  # again: DNS may have changed since
+        # Resolved and checked again (DNS may have changed), then reached at that address.
+        destination = destination_resolve(delivery.endpoint.url)
     except ForbiddenDestination as exc:
         delivery.status = WebhookDelivery.Status.FAILED
         delivery.last_error = str(exc)[:300]
         delivery.save(update_fields=["attempts", "status", "last_error"])
         return delivery  # a refused destination is not retried
     try:
-        response = requests.post(
-            delivery.endpoint.url,
-            data=body,
-            headers=headers,
-            timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-            allow_redirects=False,
+        status = pinned_post(
+            destination, body=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
         )
-    except requests.RequestException as exc:
+    except urllib3.exceptions.HTTPError as exc:
         delivery.last_status_code = None
         delivery.last_error = f"{type(exc).__name__}: {exc}"[:300]
         delivery.save(update_fields=["attempts", "last_status_code", "last_error"])
         raise TransientDeliveryError(delivery.last_error) from exc
-    delivery.last_status_code = response.status_code
-    if 200 <= response.status_code < 300:
+    delivery.last_status_code = status
+    if 200 <= status < 300:
         delivery.status = WebhookDelivery.Status.SUCCEEDED
         delivery.delivered_at = timezone.now()
         delivery.last_error = ""
         delivery.save()
         return delivery
-    delivery.last_error = f"HTTP {response.status_code}"
+    delivery.last_error = f"HTTP {status}"
     delivery.save(update_fields=["attempts", "last_status_code", "last_error"])
     raise TransientDeliveryError(delivery.last_error)
 
