@@ -12,6 +12,7 @@ from rest_framework.request import Request
 
 from api.models import ApiToken
 from api.services import TOKEN_PREFIX, token_hash
+from api.throttling import RefusedTokenThrottle
 from core.access import is_member
 
 #: ``last_used_at`` is written at most this often per token (no write per request).
@@ -30,7 +31,22 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         scheme, _, secret = header.partition(" ")
         if scheme.lower() != self.keyword.lower():
             return None
-        secret = secret.strip()
+        limiter = RefusedTokenThrottle()
+        wait = limiter.wait_if_blocked(request)
+        if wait is not None:
+            raise exceptions.Throttled(wait, detail="Too many refused API tokens from here.")
+        try:
+            token = self._token(secret.strip())
+        except exceptions.AuthenticationFailed:
+            limiter.refusal_record(request)
+            raise
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return token.created_by, token
+
+    @staticmethod
+    def _token(secret: str) -> ApiToken:
         parts = secret.split("_")
         if not secret.startswith(TOKEN_PREFIX) or len(parts) < 3:
             raise exceptions.AuthenticationFailed("Malformed API token.")
@@ -44,10 +60,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         # A token stops working when its creator no longer acts for the merchant.
         if not is_member(token.created_by, token.merchant):
             raise exceptions.AuthenticationFailed("The token's owner left this merchant.")
-        now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        return token.created_by, token
+        return token
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'

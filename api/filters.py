@@ -39,6 +39,10 @@ class PackingVideoFilter(django_filters.FilterSet):
 
 
 class ReferencePhotoFilter(django_filters.FilterSet):
+    # By id, not a choice among every merchant's products: another merchant's product and
+    # a missing one answer alike (an empty list), so ids cannot be probed.
+    product = django_filters.NumberFilter(field_name="product_id")
+
     class Meta:
         model = ReferencePhoto
         fields = ["product", "status"]

@@ -15,6 +15,7 @@ from disputes.buyer_history import buyer_counts
 from disputes.models import ClaimImage, Decision, Dispute, Finding, RiskLevel
 from evidence.models import PackingVideo, Product, ReferencePhoto, VideoKeyframe
 from evidence.uploads import clean_filename
+from forensics.findings import FINDING_KINDS, Audience, finding_sentence
 from packs.models import EvidencePack
 
 
@@ -60,10 +61,19 @@ class ReferencePhotoSerializer(serializers.ModelSerializer[ReferencePhoto]):
         read_only_fields = fields
 
 
+#: The formats a photo field takes (forensics.fingerprints.PHOTO_FORMATS), for the schema.
+PHOTO_FILES_HELP = (
+    "JPEG, PNG, WebP, HEIC/HEIF or AVIF photos, recognised by their content; GIF, TIFF "
+    "and DNG camera raw files are refused."
+)
+
+
 class PhotoUploadSerializer(serializers.Serializer[Any]):
     """One or more photo files (``files``, repeated in the multipart body)."""
 
-    files = serializers.ListField(child=serializers.FileField(), allow_empty=False)
+    files = serializers.ListField(
+        child=serializers.FileField(), allow_empty=False, help_text=PHOTO_FILES_HELP
+    )
 
 
 class PhotoUploadResultSerializer(serializers.Serializer[Any]):
@@ -159,12 +169,25 @@ class ChunkedUploadSerializer(serializers.ModelSerializer[ChunkedUpload]):
 
 
 class FindingSerializer(serializers.ModelSerializer[Finding]):
-    """One reason, with the facts behind it (``evidence`` keys depend on ``code``)."""
+    """One reason, with the facts behind it (``evidence`` keys depend on ``code``).
+
+    ``message`` speaks to the token's merchant ("your photo …"): a token acts for one
+    merchant, and no field of the API is meant for support reviewers."""
+
+    message = serializers.SerializerMethodField()
 
     class Meta:
         model = Finding
         fields = ["code", "weight", "message", "evidence"]
         read_only_fields = fields
+
+    @extend_schema_field(serializers.CharField())
+    def get_message(self, finding: Finding) -> str:
+        """The kind's English sentence rebuilt from the evidence, as the pages do (so a row
+        stored before a wording fix reads as today); the stored text for a retired kind."""
+        if finding.code not in FINDING_KINDS:
+            return finding.message
+        return finding_sentence(finding.code, finding.evidence or {}, audience=Audience.MERCHANT)
 
 
 class ClaimImageSerializer(serializers.ModelSerializer[ClaimImage]):
@@ -284,13 +307,25 @@ class DisputeCreateSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0)
     currency = serializers.RegexField(r"^[A-Za-z]{3}$", default="CNY")
-    opened_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    respond_by = serializers.DateTimeField()
-    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list)
+    # ISO 8601 with any offset; without one, read in the merchant's time zone.
+    opened_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="ISO 8601; a time without an offset is read in the merchant's time zone.",
+    )
+    respond_by = serializers.DateTimeField(
+        help_text="ISO 8601; a time without an offset is read in the merchant's time zone."
+    )
+    photos = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, help_text=PHOTO_FILES_HELP
+    )
 
 
 class ClaimImagesAddSerializer(serializers.Serializer[Any]):
-    photos = serializers.ListField(child=serializers.FileField(), allow_empty=False)
+    photos = serializers.ListField(
+        child=serializers.FileField(), allow_empty=False, help_text=PHOTO_FILES_HELP
+    )
 
 
 class StatementSerializer(serializers.Serializer[Any]):

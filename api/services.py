@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,9 @@ from api.models import ApiToken, ChunkedUpload, WebhookEndpoint
 from core.access import acts_for, is_owner
 from core.audit import audit_record
 from core.models import Merchant
+from evidence.errors import StorageUnavailable
+
+logger = logging.getLogger(__name__)
 
 TOKEN_PREFIX = "rg_"  # noqa: S105 - a public marker, not a secret
 READ_CHUNK = 1024 * 1024
@@ -181,18 +185,38 @@ def upload_append(
             raise ValidationError(_("More bytes than the declared size."))
         path = partial_path(locked)
         written = 0
-        with path.open("r+b") as fh:
-            fh.seek(locked.offset)
-            while written < length:
-                piece = stream.read(min(READ_CHUNK, length - written))
-                if not piece:
-                    break
-                fh.write(piece)
-                written += len(piece)
-            fh.truncate(locked.offset + written)
+        try:
+            with path.open("r+b") as fh:
+                fh.seek(locked.offset)
+                while written < length:
+                    piece = stream.read(min(READ_CHUNK, length - written))
+                    if not piece:
+                        break
+                    fh.write(piece)
+                    written += len(piece)
+                fh.truncate(locked.offset + written)
+        except OSError as exc:
+            _partial_cut(path, locked.offset)  # none of this chunk is kept
+            raise StorageUnavailable(
+                _(
+                    "The bytes could not be stored (%(reason)s). Nothing of this part was kept; "
+                    "send it again later from offset %(offset)s."
+                )
+                % {"reason": exc.strerror or type(exc).__name__, "offset": locked.offset},
+                code="storage_unavailable",
+            ) from exc
         locked.offset += written
         locked.save(update_fields=["offset", "updated_at"])
     return locked.offset
+
+
+def _partial_cut(path: Path, size: int) -> None:
+    """Cut a partial file back to ``size`` bytes, as far as the failing disk allows."""
+    try:
+        with path.open("r+b") as fh:
+            fh.truncate(size)
+    except OSError:
+        logger.exception("could not cut %s back to %s bytes", path, size)
 
 
 def uploads_expire(*, now: datetime | None = None) -> int:

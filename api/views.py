@@ -12,6 +12,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -54,6 +55,7 @@ from api.serializers import (
     StatementSerializer,
 )
 from core.models import Merchant
+from core.timezones import zone
 from disputes import selectors as dispute_selectors
 from disputes import services as dispute_services
 from disputes.models import Dispute
@@ -91,6 +93,14 @@ class MerchantScoped:
     @property
     def merchant(self) -> Merchant:
         return _merchant(self.request)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        """Once the token is checked, read and write times in its merchant's zone: a time
+        sent without an offset is read in it, and responses carry its offset (+08:00 for
+        Asia/Shanghai). ``core.http.TimeZoneMiddleware`` resets it after the request."""
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if isinstance(request.auth, ApiToken):
+            timezone.activate(zone(request.auth.merchant.time_zone))
 
     @property
     def object_id(self) -> int | None:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from api import signing
 from api.destinations import Destination, ForbiddenDestination, destination_resolve
 from api.models import WebhookDelivery, WebhookEndpoint
+from core.timezones import zone
 from disputes.models import Dispute
 
 ANALYSIS_COMPLETED = "dispute.analysis_completed"
@@ -28,7 +29,8 @@ class TransientDeliveryError(Exception):
 
 
 def dispute_summary(dispute: Dispute) -> dict[str, Any]:
-    """The facts an event carries about a dispute (the API's detail has more)."""
+    """The facts an event carries about a dispute (the API's detail has more); times in
+    the merchant's zone, with its offset, as the API writes them."""
     decision = dispute.decisions.order_by("-created_at", "-id").first()
     return {
         "id": dispute.pk,
@@ -58,7 +60,7 @@ def dispute_summary(dispute: Dispute) -> dict[str, Any]:
             "outcome": decision.outcome,
             "requested_from": decision.requested_from or None,
             "note": decision.note,
-            "decided_at": decision.created_at,
+            "decided_at": timezone.localtime(decision.created_at, zone(dispute.merchant.time_zone)),
         },
     }
 
@@ -75,7 +77,7 @@ def events_queue(event_type: str, dispute_id: int) -> list[WebhookDelivery]:
         return []
     payload = {
         "type": event_type,
-        "created": timezone.now(),
+        "created": timezone.localtime(timezone.now(), zone(dispute.merchant.time_zone)),
         "data": {"dispute": dispute_summary(dispute)},
     }
     payload = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))

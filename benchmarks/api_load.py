@@ -179,6 +179,10 @@ def main() -> int:
         "REFUNDGUARD_HTTPS": "false",  # plain http on loopback
         "DJANGO_SECRET_KEY": "load-benchmark-only",
         "REFUNDGUARD_BUYER_KEY": "load-benchmark-only",
+        "REFUNDGUARD_AUDIT_KEY": "load-benchmark-only",
+        # The run's own anchor log: never var/audit/anchors.log, whose chain heads
+        # verify_custody holds the development database to (removed with the run).
+        "REFUNDGUARD_AUDIT_ANCHOR_PATH": str(media / "audit-anchors.log"),
         "REFUNDGUARD_API_RATE": "1000000/min",
         "LOG_LEVEL": "WARNING",
     }

@@ -63,6 +63,7 @@ def _setup(url: str) -> None:
     # DEBUG off refuses the development keys: the benchmark brings its own.
     os.environ.setdefault("DJANGO_SECRET_KEY", "queue-benchmark-only")
     os.environ.setdefault("REFUNDGUARD_BUYER_KEY", "queue-benchmark-only")
+    os.environ.setdefault("REFUNDGUARD_AUDIT_KEY", "queue-benchmark-only")
     os.environ.setdefault("REFUNDGUARD_HTTPS", "false")  # the test client speaks http
     import django
 

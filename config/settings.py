@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Times are read and shown in the zone of the merchant the user works for.
+    "core.http.TimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -205,6 +207,40 @@ if not DEBUG and REFUNDGUARD_BUYER_KEY in {"", DEVELOPMENT_SECRET_KEY}:
 REPEAT_CLAIMANT_MIN_DISPUTES = _env_int("REFUNDGUARD_REPEAT_CLAIMANT_MIN_DISPUTES", 3)
 REPEAT_CLAIMANT_MIN_FLAGGED = _env_int("REFUNDGUARD_REPEAT_CLAIMANT_MIN_FLAGGED", 2)
 
+# --- Audit trail ---------------------------------------------------------------------
+# Audit events are chained by HMAC under this key, kept outside the database so that
+# whoever can write the table cannot recompute the chain. Set it once and keep it: every
+# keyed event verifies under it. Only development falls back to SECRET_KEY.
+REFUNDGUARD_AUDIT_KEY = os.environ.get("REFUNDGUARD_AUDIT_KEY", "") or (SECRET_KEY if DEBUG else "")
+if not DEBUG and REFUNDGUARD_AUDIT_KEY in {"", DEVELOPMENT_SECRET_KEY}:
+    raise ImproperlyConfigured(
+        "REFUNDGUARD_AUDIT_KEY is unset or is the development key while DJANGO_DEBUG is off: "
+        "set it once to a long random value and keep it (the audit chain is verified "
+        "under it)."
+    )
+# Every committed event's chain head is appended here (one JSON line each), out of the
+# database's reach: verify_custody compares it with the table to find truncation.
+REFUNDGUARD_AUDIT_ANCHOR_PATH = Path(
+    os.environ.get("REFUNDGUARD_AUDIT_ANCHOR_PATH", "") or VAR_DIR / "audit" / "anchors.log"
+)
+
+# --- Content credentials (C2PA) -----------------------------------------------------
+# A PEM bundle of trust anchors: a C2PA signer that chains to one reads "on the trust
+# list". None by default: every signer reads "not on a trust list" (never an error).
+# Remote manifests and OCSP are never fetched, whatever this says.
+C2PA_TRUST_ANCHORS = os.environ.get("REFUNDGUARD_C2PA_TRUST_ANCHORS", "")
+if C2PA_TRUST_ANCHORS:
+    try:
+        _anchors = Path(C2PA_TRUST_ANCHORS).read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"REFUNDGUARD_C2PA_TRUST_ANCHORS: cannot read {C2PA_TRUST_ANCHORS}: {exc}"
+        ) from exc
+    if "-----BEGIN CERTIFICATE-----" not in _anchors:
+        raise ImproperlyConfigured(
+            f"REFUNDGUARD_C2PA_TRUST_ANCHORS: {C2PA_TRUST_ANCHORS} holds no PEM certificate"
+        )
+
 # --- Evidence packs ------------------------------------------------------------------
 # What a pack may hold; what does not fit is listed in the pack as left out. Card
 # networks cap submissions at e.g. 5 files of 5 MB: set these to match where you submit.
@@ -230,13 +266,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-# The sweeper: every 5 minutes, send again what is stuck (run beat once per deployment).
-# And every hour, delete chunked uploads left unfinished or unused for UPLOAD_IDLE_HOURS.
+# The sweeper: every minute, send again what is stuck (run beat once per deployment): a
+# processing row no live worker holds after PROCESSING_GRACE_SECONDS, a pending one
+# after 10 minutes. And every hour, delete chunked uploads left unfinished or unused
+# for UPLOAD_IDLE_HOURS.
 CELERY_BEAT_SCHEDULE = {
-    "requeue-stuck-work": {"task": "core.stuck_work_requeue", "schedule": 300.0},
+    "requeue-stuck-work": {"task": "core.stuck_work_requeue", "schedule": 60.0},
     "expire-idle-uploads": {"task": "api.tasks.uploads_expire_task", "schedule": 3600.0},
 }
 UPLOAD_IDLE_HOURS = _env_int("REFUNDGUARD_UPLOAD_IDLE_HOURS", 24)
+PROCESSING_GRACE_SECONDS = _env_int("REFUNDGUARD_PROCESSING_GRACE_SECONDS", 120)
+#: How long the sweeper waits for the workers to say what they hold.
+SWEEPER_WORKER_REPLY_SECONDS = 2.0
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 LOGGING = {
@@ -267,7 +308,10 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasApiToken"],
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"token": os.environ.get("REFUNDGUARD_API_RATE", "1200/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("REFUNDGUARD_API_RATE", "1200/min"),
+        "refused_token": os.environ.get("REFUNDGUARD_API_REFUSED_TOKEN_RATE", "30/min"),
+    },
     "DEFAULT_PAGINATION_CLASS": "api.pagination.ApiCursorPagination",
     "DEFAULT_PARSER_CLASSES": [
         "rest_framework.parsers.JSONParser",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("packs/", include("packs.urls")),
     path("api/", include("api.urls")),
     path("settings/integrations/", include("api.page_urls")),
+    path("settings/", include("core.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

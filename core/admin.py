@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
 from core.models import AuditEvent, Membership, Merchant, Reviewer
+from core.timezones import time_zone_choices
+
+
+class TimeZoneAdminForm(forms.ModelForm):
+    """``time_zone`` chosen from the IANA names (the model's validator still checks it)."""
+
+    time_zone = forms.ChoiceField(choices=time_zone_choices)
 
 
 class MembershipInline(admin.TabularInline):
@@ -19,7 +27,8 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Merchant)
 class MerchantAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+    form = TimeZoneAdminForm
+    list_display = ["name", "slug", "time_zone", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
@@ -35,7 +44,8 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Reviewer)
 class ReviewerAdmin(admin.ModelAdmin):
-    list_display = ["user", "all_merchants", "is_active", "created_at"]
+    form = TimeZoneAdminForm
+    list_display = ["user", "all_merchants", "is_active", "time_zone", "created_at"]
     list_filter = ["all_merchants", "is_active"]
     search_fields = ["user__username"]
     autocomplete_fields = ["user"]
@@ -55,6 +65,7 @@ class AuditEventAdmin(admin.ModelAdmin):
         "created_at",
         "prev_hash",
         "hash",
+        "hash_scheme",
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -1,30 +1,83 @@
-"""What every app's pages share: the merchant the signed-in user works for, and serving
-a stored file privately (after the caller's access check)."""
+"""What every app's pages share: the merchant the signed-in user works for, the time zone
+its pages read times in, and serving a stored file privately (after the caller's access
+check)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.access import reviewer_for
 from core.models import Merchant
 from core.selectors import merchant_for_user
+from core.timezones import zone
 
 #: The session key of the merchant the user chose to work for.
 SESSION_MERCHANT_KEY = "merchant_id"
 
 
+#: Where ``session_merchant`` keeps its answer on the request (read once per request).
+_MERCHANT_ATTR = "_refundguard_merchant"
+
+
+def session_merchant(request: HttpRequest) -> Merchant | None:
+    """The merchant the signed-in user works for (their choice, else their first), or
+    ``None``: read once per request (the middleware, the page and its template share it)."""
+    chosen = request.session.get(SESSION_MERCHANT_KEY)
+    cached: tuple[Any, Merchant | None] | None = getattr(request, _MERCHANT_ATTR, None)
+    if cached is None or cached[0] != chosen:
+        cached = (chosen, merchant_for_user(user=request.user, merchant_id=chosen))
+        setattr(request, _MERCHANT_ATTR, cached)
+    return cached[1]
+
+
 def request_merchant(request: HttpRequest) -> Merchant:
     """The merchant the signed-in user works for (their choice, else their first), or
     404 when they act for none."""
-    merchant = merchant_for_user(
-        user=request.user, merchant_id=request.session.get(SESSION_MERCHANT_KEY)
-    )
+    merchant = session_merchant(request)
     if merchant is None:
         raise Http404(_("Your account is not linked to a merchant yet."))
     return merchant
+
+
+def request_time_zone(request: HttpRequest) -> str | None:
+    """The zone a page reads times in: the merchant the user works for (its members type
+    and read deadlines in the shop's zone), else the support reviewer's own; ``None``
+    (UTC) for anyone else."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    merchant = session_merchant(request)
+    if merchant is not None:
+        return merchant.time_zone
+    reviewer = reviewer_for(user)
+    return reviewer.time_zone if reviewer is not None else None
+
+
+class TimeZoneMiddleware:
+    """Activate the page's zone (``request_time_zone``) for the request: forms read typed
+    times in it and templates show times in it. After ``AuthenticationMiddleware``. The
+    API activates its token's merchant's zone itself."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        name = request_time_zone(request)
+        if name:
+            timezone.activate(zone(name))
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")

@@ -8,6 +8,7 @@ The tables keep the names they had in the apps these models came from
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -16,12 +17,27 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.timezones import (
+    DEFAULT_MERCHANT_TIME_ZONE,
+    DEFAULT_REVIEWER_TIME_ZONE,
+    TIME_ZONE_MAX_LENGTH,
+    validate_time_zone,
+)
+
 
 class Merchant(models.Model):
     """A shop whose evidence RefundGuard keeps."""
 
     slug = models.SlugField(_("slug"), unique=True)
     name = models.CharField(_("name"), max_length=200)
+    #: Deadlines are typed and shown in this zone (stored in UTC); see ``core.timezones``.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=TIME_ZONE_MAX_LENGTH,
+        default=DEFAULT_MERCHANT_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text=_("Deadlines are typed and shown in this zone, e.g. Asia/Shanghai."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -80,6 +96,14 @@ class Reviewer(models.Model):
         Merchant, blank=True, related_name="reviewers", verbose_name=_("merchants")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    #: The reviewer's own zone: deadlines are shown in it beside the merchant's.
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=TIME_ZONE_MAX_LENGTH,
+        default=DEFAULT_REVIEWER_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text=_("Deadlines are also shown in this zone, beside the merchant's."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -97,6 +121,12 @@ class AppendOnlyError(RuntimeError):
 
 class AuditEvent(models.Model):
     """An append-only record; each event carries the hash of the one before it."""
+
+    class HashScheme(models.TextChoices):
+        """How ``hash`` was made: plain SHA-256 before the chain was keyed, HMAC since."""
+
+        SHA256 = "sha256", "SHA-256"
+        HMAC_SHA256 = "hmac-sha256", "HMAC-SHA256"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="+")
     # By name: core imports no app, and an event may concern a dispute.
@@ -116,6 +146,10 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Events before the key existed stay plain SHA-256; no keyed event may follow them.
+    hash_scheme = models.CharField(
+        max_length=16, choices=HashScheme.choices, default=HashScheme.HMAC_SHA256
+    )
 
     class Meta:
         # The PostgreSQL trigger that refuses UPDATE and DELETE is on this table.
@@ -135,8 +169,10 @@ class AuditEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("audit events cannot be deleted")
 
-    def compute_hash(self) -> str:
-        """SHA-256 over the previous hash and this event's canonical content."""
+    def compute_hash(self, key: str | None = None) -> str:
+        """The hash of the previous hash and this event's canonical content, by the
+        event's scheme: HMAC-SHA256 under ``key`` (default ``REFUNDGUARD_AUDIT_KEY``), or
+        plain SHA-256 for events recorded before the chain was keyed."""
         content: dict[str, Any] = {
             "prev": self.prev_hash,
             "merchant": self.merchant_id,
@@ -154,4 +190,9 @@ class AuditEvent(models.Model):
             cls=DjangoJSONEncoder,
             ensure_ascii=False,
         )
-        return hashlib.sha256(body.encode()).hexdigest()
+        if self.hash_scheme == self.HashScheme.SHA256:
+            return hashlib.sha256(body.encode()).hexdigest()
+        if self.hash_scheme != self.HashScheme.HMAC_SHA256:
+            raise ValueError(f"unknown audit hash scheme {self.hash_scheme!r}")
+        secret = settings.REFUNDGUARD_AUDIT_KEY if key is None else key
+        return hmac.new(secret.encode(), body.encode(), hashlib.sha256).hexdigest()

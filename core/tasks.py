@@ -8,7 +8,10 @@ import logging
 from typing import Any
 
 from celery import Task, shared_task
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
+
+from forensics.errors import MediaRejected
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,17 @@ class RecordsFinalFailure(Task):
 
     def on_failure(self, exc: Exception, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         if args:
-            self.mark_failed(args[0], self.failure_reason.format(exc=exc))
+            self.mark_failed(args[0], self.failure_reason.format(exc=failure_words(exc, task_id)))
+
+
+def failure_words(exc: BaseException, task_id: str) -> str:
+    """What a user is told of an error: our own refusals in their words, anything else
+    (a library's internals, a traceback's text) as a reference into the logs."""
+    if isinstance(exc, MediaRejected | ValidationError):
+        return "; ".join(getattr(exc, "messages", None) or [str(exc)])
+    if isinstance(exc, OSError):  # storage: "No space left on device" is for people too
+        return exc.strerror or str(exc)
+    return f"an unexpected error (reference {task_id[:8]}, in the worker's log)"
 
 
 @shared_task(name="core.stuck_work_requeue")

@@ -9,12 +9,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import ZonedDateTimeField
 from core.models import Merchant
 from disputes.models import Decision, Dispute, RiskLevel
-from evidence.forms import MultipleFileField, MultipleFileInput
+from evidence.forms import PHOTO_ACCEPT, MultipleFileField, MultipleFileInput
 from evidence.models import Product
-
-PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"
 
 
 class DisputeForm(forms.Form):
@@ -34,7 +33,8 @@ class DisputeForm(forms.Form):
     )
     amount = forms.DecimalField(label=_("Amount"), max_digits=12, decimal_places=2, min_value=0)
     currency = forms.CharField(label=_("Currency"), max_length=3, initial="CNY")
-    respond_by = forms.DateTimeField(
+    # Typed in the merchant's zone, as the platform shows it (``__init__`` sets the zone).
+    respond_by = ZonedDateTimeField(
         label=_("Respond by"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
@@ -47,9 +47,10 @@ class DisputeForm(forms.Form):
     def __init__(self, *args: Any, merchant: Merchant, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = Product.objects.filter(merchant=merchant)  # type: ignore[attr-defined]
-        self.fields["respond_by"].initial = (timezone.now() + timedelta(days=2)).strftime(
-            "%Y-%m-%dT%H:%M"
-        )
+        respond_by = self.fields["respond_by"]
+        assert isinstance(respond_by, ZonedDateTimeField)
+        respond_by.zone_set(merchant.time_zone)
+        respond_by.initial = (timezone.now() + timedelta(days=2)).replace(second=0, microsecond=0)
 
     def clean_currency(self) -> str:
         value = str(self.cleaned_data["currency"]).strip().upper()

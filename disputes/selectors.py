@@ -6,7 +6,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -18,7 +18,7 @@ from core.access import (
     review_filter,
     scoped_get,
 )
-from core.models import AuditEvent, Merchant
+from core.models import AuditEvent, Membership, Merchant
 from disputes.buyer_history import dispute_buyer_key
 from disputes.models import ClaimImage, Dispute, Finding, InternalNote, RiskLevel
 from evidence.ids import database_id
@@ -97,6 +97,12 @@ def review_queue(
         _search(disputes, query)
         .select_related("merchant", "top_claim_image", "top_finding")
         .annotate(buyer_here=_buyer_count(same_merchant=True), buyer_everywhere=_buyer_count())
+        # Findings say "your" only to the merchant's own members (in the same query).
+        .annotate(
+            viewer_is_member=Exists(
+                Membership.objects.filter(user=user, merchant_id=OuterRef("merchant_id"))
+            )
+        )
         .order_by("-risk_rank", "respond_by", "id")
     )
 

@@ -29,6 +29,7 @@ from disputes import events
 from disputes.buyer_history import buyer_counts, dispute_buyer_key, repeat_claimant_rule
 from disputes.evidence_index import merchant_index
 from disputes.models import RISK_RANK, ClaimImage, Decision, Dispute, Finding, InternalNote
+from disputes.reanalysis import NewEvidence, claims_it_could_change
 from disputes.reuse import reuse_facts
 from evidence import storage
 from evidence.models import Product
@@ -41,6 +42,7 @@ from forensics.fingerprints import (
     thumbnail_jpeg,
 )
 from forensics.pipeline import ClaimContext, analyse_claim
+from forensics.provenance import read_trust_anchors
 from forensics.scoring import Signal, Verdict
 
 logger = logging.getLogger(__name__)
@@ -116,6 +118,12 @@ def _store_claim_images(
     return images, stored_names
 
 
+def _uploads_recorded(images: list[ClaimImage]) -> list[dict[str, Any]]:
+    """The claim photos as their upload's audit event records them (``verify_custody``
+    holds each stored row's SHA-256 to the one recorded here, by id)."""
+    return [{"id": i.pk, "name": i.original_name, "sha256": i.sha256} for i in images]
+
+
 #: How far a client's clock may run ahead of ours when it sends when a dispute opened.
 OPENED_AT_CLOCK_SKEW = timedelta(minutes=10)
 
@@ -188,7 +196,7 @@ def dispute_open(
                 action="dispute.opened",
                 data={
                     "external_id": dispute.external_id,
-                    "claim_images": [{"name": i.original_name, "sha256": i.sha256} for i in images],
+                    "claim_images": _uploads_recorded(images),
                 },
             )
     except BaseException:
@@ -225,15 +233,20 @@ def claim_images_add(
                 dispute=locked,
                 actor=actor,
                 action="claim_images.added",
-                data={
-                    "claim_images": [{"name": i.original_name, "sha256": i.sha256} for i in images]
-                },
+                data={"claim_images": _uploads_recorded(images)},
             )
     except BaseException:
         for name in stored_names:
             storage.delete_quietly(name)
         raise
     return images
+
+
+def c2pa_trust_anchors() -> str | None:
+    """The PEM bundle of ``REFUNDGUARD_C2PA_TRUST_ANCHORS`` (read once), or None: then no
+    content-credential signer is on a trust list."""
+    path = settings.C2PA_TRUST_ANCHORS
+    return read_trust_anchors(path) if path else None
 
 
 def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
@@ -266,7 +279,9 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
             data,
             found.index,
             context=ClaimContext(
-                max_pixels=settings.PHOTO_MAX_PIXELS, platform_signals=platform_signals
+                max_pixels=settings.PHOTO_MAX_PIXELS,
+                platform_signals=platform_signals,
+                c2pa_trust_anchors=c2pa_trust_anchors(),
             ),
         )
     except MediaRejected as exc:
@@ -293,6 +308,7 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
     )
     with transaction.atomic():
         image = ClaimImage.objects.select_for_update().get(pk=claim_image_id)
+        before = _result_facts(image)
         image.findings.all().delete()
         Finding.objects.bulk_create(
             [
@@ -317,8 +333,36 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
         image.failure_reason = ""
         image.processed_at = timezone.now()
         image.save()
-        _dispute_refresh(image.dispute_id, actor=None, analysed=image, result=result)
+        _dispute_refresh(
+            image.dispute_id,
+            actor=None,
+            analysed=image,
+            result=result,
+            recorded=_result_facts(image) != before,
+        )
     return image
+
+
+def _result_facts(image: ClaimImage) -> tuple[Any, ...] | None:
+    """What the audit trail says of a photo's analysis: score, level, the findings' codes,
+    the matched original and the changed region (None before a successful analysis). A
+    re-analysis (new evidence, a retry, a sweep) is recorded only when these changed:
+    otherwise the trail would repeat "Photo analysed" for every upload of the merchant's."""
+    if image.risk_score is None or image.failure_reason:
+        return None
+    findings = list(image.findings.values_list("code", "evidence"))
+    originals = {
+        f"{evidence['original_kind']}:{evidence.get('original_id')}"
+        for _code, evidence in findings
+        if isinstance(evidence, dict) and evidence.get("original_kind")
+    }
+    return (
+        round(image.risk_score, 4),
+        image.risk_level,
+        sorted(code for code, _evidence in findings),
+        sorted(originals),
+        list(image.region) if image.region else None,
+    )
 
 
 def _with_original(evidence: dict[str, Any], ref: Any) -> dict[str, Any]:
@@ -357,10 +401,16 @@ def claim_image_mark_failed(*, claim_image_id: int, reason: str) -> ClaimImage:
 
 
 def _dispute_refresh(
-    dispute_id: int, *, actor: Any | None, analysed: ClaimImage, result: Verdict | None
+    dispute_id: int,
+    *,
+    actor: Any | None,
+    analysed: ClaimImage,
+    result: Verdict | None,
+    recorded: bool = True,
 ) -> None:
     """Roll claim-image verdicts up to the dispute (risk, the riskiest photo and its top
-    reason for the queue); move it to review when every photo is done."""
+    reason for the queue); move it to review when every photo is done. ``recorded``:
+    write the photo's audit event (False for a re-analysis that changed nothing)."""
     dispute = Dispute.objects.select_for_update().get(pk=dispute_id)
     images = list(dispute.claim_images.all())
     scored = [i for i in images if i.risk_score is not None]
@@ -396,6 +446,8 @@ def _dispute_refresh(
             "updated_at",
         ]
     )
+    if not recorded:
+        return
     audit_record(
         merchant=dispute.merchant,
         dispute=dispute,
@@ -559,23 +611,33 @@ def merchant_statement_save(*, dispute: Dispute, actor: Any, text: str) -> Dispu
 
 
 def dispute_reanalyse(
-    *, merchant: Merchant, actor: Any | None = None, only_unmatched: bool = False
+    *,
+    merchant: Merchant,
+    actor: Any | None = None,
+    only_unmatched: bool = False,
+    evidence: NewEvidence | None = None,
 ) -> int:
     """Re-analyse the claim photos of the merchant's undecided disputes (after new
     evidence arrives); ``only_unmatched`` skips photos already matched to an original,
-    since more evidence cannot unmatch them. Returns how many photos were queued."""
+    since more evidence cannot unmatch them; ``evidence`` (the new originals) keeps only
+    the photos it could change (``disputes.reanalysis``). Returns how many were queued."""
     from disputes.tasks import claim_image_analyze_task
 
     if not acts_for(actor, merchant):
         raise PermissionDenied(_("Only the merchant's own people ask for a new analysis."))
-    with transaction.atomic():
-        candidates = ClaimImage.objects.filter(dispute__merchant=merchant).exclude(
-            dispute__status__in=Dispute.FINAL
+    candidates = ClaimImage.objects.filter(dispute__merchant=merchant).exclude(
+        dispute__status__in=Dispute.FINAL
+    )
+    if only_unmatched:
+        candidates = candidates.filter(analysis_status=ClaimImage.Status.ANALYSED).exclude(
+            findings__code=FindingCode.DERIVED_FROM_ORIGINAL
         )
-        if only_unmatched:
-            candidates = candidates.filter(analysis_status=ClaimImage.Status.ANALYSED).exclude(
-                findings__code=FindingCode.DERIVED_FROM_ORIGINAL
-            )
+    if evidence is not None:
+        # The matcher runs per photo here, outside the transaction; the photos it keeps
+        # are those still in the same state when the transaction below looks again.
+        kept = claims_it_could_change(evidence, list(candidates.values_list("pk", flat=True)))
+        candidates = candidates.filter(pk__in=kept)
+    with transaction.atomic():
         images = list(candidates.values_list("pk", flat=True).distinct())
         if not images:
             return 0
@@ -587,7 +649,10 @@ def dispute_reanalyse(
             merchant=merchant,
             actor=actor,
             action="disputes.reanalyse",
-            data={"claim_images": len(images)},
+            data={
+                "claim_images": len(images),
+                **({"after": evidence.label} if evidence is not None else {}),
+            },
         )
         for image_id in images:
             enqueue_on_commit(claim_image_analyze_task, image_id)

@@ -10,6 +10,7 @@ from core.models import Merchant
 from core.tasks import RETRY_OPTIONS, RecordsFinalFailure
 from disputes import services
 from disputes.models import ClaimImage
+from disputes.reanalysis import new_evidence
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +34,22 @@ def claim_image_analyze_task(claim_image_id: int) -> None:
 
 
 @shared_task(name="disputes.merchant_reanalyse", **RETRY_OPTIONS)
-def merchant_reanalyse_task(merchant_id: int) -> None:
-    """Re-analyse a merchant's open claims that matched none of their evidence."""
+def merchant_reanalyse_task(
+    merchant_id: int, reference_photo_id: int | None = None, packing_video_id: int | None = None
+) -> None:
+    """Re-analyse a merchant's open claims that matched none of their evidence and that the
+    new reference photo or packing video could change (``disputes.reanalysis``); all of
+    them when neither is named."""
     merchant = Merchant.objects.filter(pk=merchant_id).first()
-    if merchant is not None:
-        services.dispute_reanalyse(merchant=merchant, actor=None, only_unmatched=True)
+    if merchant is None:
+        return
+    evidence = None
+    if reference_photo_id is not None or packing_video_id is not None:
+        evidence = new_evidence(
+            reference_photo_id=reference_photo_id, packing_video_id=packing_video_id
+        )
+        if evidence is None or evidence.merchant_id != merchant.pk:
+            return  # deleted, failed, or re-processing since: nothing new to match
+    services.dispute_reanalyse(
+        merchant=merchant, actor=None, only_unmatched=True, evidence=evidence
+    )

@@ -30,6 +30,7 @@ from disputes.forms import (
     StatementForm,
 )
 from disputes.models import ClaimImage, Dispute
+from disputes.templatetags.findings import reader_audience
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -136,7 +137,11 @@ def _detail_context(
         "originals": selectors.matched_originals(user=request.user, dispute=dispute),
         "reviewing": reviewing,
         "member": member,
+        # Findings say "your photo" to the merchant's members, "the merchant's" to reviewers.
+        "audience": reader_audience(member=member),
         "nav": "queue" if reviewing and not member else "disputes",
+        # The polled fragment carries the audit trail too: it changes as photos are done.
+        "audit": selectors.dispute_audit_trail(user=request.user, dispute=dispute),
     }
     if request.GET.get("fragment"):
         return context
@@ -144,7 +149,6 @@ def _detail_context(
         {
             "keyframes": selectors.order_keyframes(user=request.user, dispute=dispute),
             "videos": selectors.order_videos(user=request.user, dispute=dispute),
-            "audit": selectors.dispute_audit_trail(user=request.user, dispute=dispute),
             "decisions": dispute.decisions.select_related("reviewer"),
             "history": selectors.buyer_history(user=request.user, dispute=dispute),
             "buyer": buyer_counts(dispute),
@@ -171,7 +175,9 @@ def dispute_detail(request: HttpRequest, dispute_id: int) -> HttpResponse:
     """The dispute, each claim photo's verdict with its evidence, and the decision."""
     context = _detail_context(request, dispute_id)
     if request.GET.get("fragment"):
-        return render(request, "disputes/_claim_images.html", context)
+        # What the page polls while analysis runs: the claim photos, the risk chip and
+        # the audit trail (static/js/app.js swaps each in by id).
+        return render(request, "disputes/_live.html", context)
     services.dispute_viewed(dispute=context["dispute"], actor=request.user)
     return render(request, "disputes/dispute_detail.html", context)
 

@@ -7,6 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+#: What the photo inputs offer (the server checks the content: forensics.fingerprints).
+PHOTO_ACCEPT = "image/jpeg,image/png,image/webp,image/heic,image/heif,image/avif,.heic,.heif,.avif"
+
 
 class MultipleFileInput(forms.ClearableFileInput):
     """A file input that accepts several files at once."""
@@ -40,9 +43,7 @@ class PhotoUploadForm(forms.Form):
 
     files = MultipleFileField(  # type: ignore[assignment]
         label=_("Photos"),
-        widget=MultipleFileInput(
-            attrs={"accept": "image/jpeg,image/png,image/webp,image/heic,image/heif,.heic,.heif"}
-        ),
+        widget=MultipleFileInput(attrs={"accept": PHOTO_ACCEPT}),
     )
 
 

@@ -271,9 +271,11 @@ def photo_fingerprint(*, photo_id: int) -> ReferencePhoto:
         photo.failure_reason = ""
         photo.processed_at = timezone.now()
         photo.save(update_fields=["thumbnail", "status", "failure_reason", "processed_at"])
-        merchant_id = photo.merchant_id
+        merchant_id, photo_pk = photo.merchant_id, photo.pk
         transaction.on_commit(
-            lambda: evidence_ready.send(sender=ReferencePhoto, merchant_id=merchant_id)
+            lambda: evidence_ready.send(
+                sender=ReferencePhoto, merchant_id=merchant_id, reference_photo_id=photo_pk
+            )
         )
     return photo
 
@@ -344,9 +346,11 @@ def video_process(*, video_id: int) -> PackingVideo:
         video.failure_reason = ""
         video.processed_at = timezone.now()
         video.save(update_fields=["status", "failure_reason", "processed_at"])
-        merchant_id = video.merchant_id
+        merchant_id, video_pk = video.merchant_id, video.pk
         transaction.on_commit(
-            lambda: evidence_ready.send(sender=PackingVideo, merchant_id=merchant_id)
+            lambda: evidence_ready.send(
+                sender=PackingVideo, merchant_id=merchant_id, packing_video_id=video_pk
+            )
         )
     return video
 

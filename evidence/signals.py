@@ -2,6 +2,7 @@
 
 from django.dispatch import Signal
 
-# Sent after a reference photo is fingerprinted or a packing video's keyframes are
-# ready, with ``merchant_id``: new originals may change the analysis of open claims.
+# Sent after a reference photo is fingerprinted (with ``merchant_id`` and
+# ``reference_photo_id``) or a packing video's keyframes are ready (``merchant_id`` and
+# ``packing_video_id``): new originals may change the analysis of open claims.
 evidence_ready = Signal()

@@ -76,7 +76,8 @@ def validate_photo(fileobj: IO[bytes], *, size: int) -> PhotoInfo:
     try:
         return inspect_photo(fileobj, max_pixels=settings.PHOTO_MAX_PIXELS)
     except MediaRejected as exc:
-        raise ValidationError(str(exc), code="content") from None
+        # The engine marks its fixed refusals (the formats it accepts) for translation.
+        raise ValidationError(_(str(exc)), code="content") from None
     finally:
         fileobj.seek(0)
 

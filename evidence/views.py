@@ -15,6 +15,7 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -42,6 +43,13 @@ def _photo_json(photo: ReferencePhoto) -> dict[str, Any]:
         "status": photo.status,
         "status_label": photo.get_status_display(),
         "failure_reason": photo.failure_reason,
+        # What the card under the thumbnail shows (``_photo_card.html``), so a card the
+        # page's script adds reads the same as one the server drew.
+        "width": photo.width,
+        "height": photo.height,
+        "size_bytes": photo.size_bytes,
+        "size_label": filesizeformat(photo.size_bytes),
+        "sha256": photo.sha256,
         "thumbnail_url": reverse("evidence:photo_thumbnail", args=[photo.pk])
         if photo.thumbnail
         else None,

@@ -14,7 +14,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from importlib.metadata import version as _dist_version
-from typing import IO
+from typing import IO, Literal
 
 import cv2
 import imagehash
@@ -32,6 +32,8 @@ PHOTO_FORMATS: dict[str, tuple[str, str]] = {
     "PNG": ("image/png", "png"),
     "WEBP": ("image/webp", "webp"),
     "HEIF": ("image/heic", "heic"),
+    # Pillow >= 11.3 decodes AVIF itself (libavif in its wheels): recent phones, chat apps.
+    "AVIF": ("image/avif", "avif"),
 }
 ANALYSIS_SIDE = 512
 DRAFT_SLACK = 0.9
@@ -47,6 +49,10 @@ ORB_FAST_THRESHOLD = 7
 # thousands of tiny scans makes libjpeg walk every block once per scan (a "scan bomb":
 # 2 MB that take minutes to decode), so more than this is refused before decoding.
 MAX_JPEG_SCANS = 50
+#: A photo's shorter side at least, and its sides at most this ratio: a 1×1 or 1×20000
+#: "image" has nothing to compare (and breaks the geometry); a long phone screenshot fits.
+MIN_PHOTO_SIDE = 16
+MAX_ASPECT = 30
 # After a scan's header, its entropy-coded data runs to the next marker that is not a
 # stuffed 0xFF00, a restart marker RSTn, or a fill byte.
 _MARKER_AFTER_SCAN = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
@@ -93,6 +99,60 @@ def library_versions() -> dict[str, str]:
     return found
 
 
+def gettext_noop(message: str) -> str:
+    """Mark an engine text for translation (no Django here; evidence.uploads translates)."""
+    return message
+
+
+#: Formats refused by name (sniffed from the bytes: a renamed file is still named right).
+REFUSED_GIF = gettext_noop(
+    "GIF images are not accepted: send a JPEG, PNG, WebP, HEIC or AVIF photo."
+)
+REFUSED_TIFF = gettext_noop(
+    "TIFF images are not accepted: send a JPEG, PNG, WebP, HEIC or AVIF photo."
+)
+REFUSED_DNG = gettext_noop(
+    "DNG camera raw files are not accepted: send a JPEG, PNG, WebP, HEIC or AVIF photo."
+)
+NOT_A_PHOTO = gettext_noop(
+    "This file is not a JPEG, PNG, WebP, HEIC or AVIF photo (its content was checked, "
+    "not its name)."
+)
+#: TIFF byte orders by magic (classic TIFF, then BigTIFF, which no DNG uses).
+_TIFF_MAGIC: dict[bytes, Literal["little", "big"]] = {b"II*\x00": "little", b"MM\x00*": "big"}
+_BIGTIFF_MAGIC = (b"II+\x00", b"MM\x00+")
+#: DNG is a TIFF whose first directory holds the DNGVersion tag.
+_DNG_VERSION_TAG = 0xC612
+#: Entries of a TIFF's first directory read at most when looking for that tag.
+_TIFF_ENTRIES_MAX = 4096
+
+
+def _refusal(source: IO[bytes]) -> str:
+    """Why a file Pillow would not open as an accepted photo is refused, from its bytes."""
+    source.seek(0)
+    head = source.read(8)
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return REFUSED_GIF
+    if head[:4] in _BIGTIFF_MAGIC:
+        return REFUSED_TIFF
+    order = _TIFF_MAGIC.get(head[:4])
+    if order is None:
+        return NOT_A_PHOTO
+    return REFUSED_DNG if _tiff_is_dng(source, head, order) else REFUSED_TIFF
+
+
+def _tiff_is_dng(source: IO[bytes], head: bytes, order: Literal["little", "big"]) -> bool:
+    """Whether a classic TIFF's first directory carries DNGVersion (never raises)."""
+    try:
+        source.seek(int.from_bytes(head[4:8], order))
+        count = min(int.from_bytes(source.read(2), order), _TIFF_ENTRIES_MAX)
+        entries = source.read(12 * count)
+    except (OSError, ValueError):
+        return False
+    tags = (int.from_bytes(entries[i : i + 2], order) for i in range(0, len(entries) - 1, 12))
+    return _DNG_VERSION_TAG in tags
+
+
 def _open(source: IO[bytes], *, max_pixels: int) -> Image.Image:
     source.seek(0)
     if not source.read(1):  # said as the upload forms say it, not "not a JPEG"
@@ -103,10 +163,7 @@ def _open(source: IO[bytes], *, max_pixels: int) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(source, formats=list(PHOTO_FORMATS))
     except UnidentifiedImageError:
-        raise MediaRejected(
-            "This file is not a JPEG, PNG, WebP or HEIC photo (its content was checked, "
-            "not its name)."
-        ) from None
+        raise MediaRejected(_refusal(source)) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise MediaRejected("The image is too large (too many pixels) to be accepted.") from None
     except (OSError, SyntaxError, ValueError) as exc:
@@ -125,6 +182,11 @@ def _open(source: IO[bytes], *, max_pixels: int) -> Image.Image:
         raise MediaRejected(
             f"The image is {width}×{height} pixels; the limit is "
             f"{max_pixels / 1_000_000:g} megapixels."
+        )
+    if min(width, height) < MIN_PHOTO_SIDE or max(width, height) > MAX_ASPECT * min(width, height):
+        raise MediaRejected(
+            f"The image is {width}×{height} pixels: too small or too thin to be a photo "
+            f"(at least {MIN_PHOTO_SIDE} pixels a side, at most {MAX_ASPECT}:1)."
         )
     return image
 

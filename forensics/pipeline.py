@@ -38,11 +38,13 @@ class ClaimContext:
 
     ``platform_signals`` is given the claim's pHash and returns the signals that come
     from the platform's records (the same picture in other disputes, the buyer's
-    history); files alone have none.
+    history); files alone have none. ``c2pa_trust_anchors`` is a PEM bundle of C2PA trust
+    anchors (``REFUNDGUARD_C2PA_TRUST_ANCHORS``); without one no signer is on a trust list.
     """
 
     max_pixels: int = DEFAULT_MAX_PIXELS
     platform_signals: Callable[[bytes], Sequence[Signal]] = _no_platform_signals
+    c2pa_trust_anchors: str | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def analyse_claim(
             original_label=(original.label or original.key) if original is not None else "",
             original_is_frame=original is not None and original.kind == "keyframe",
         ),
-        *provenance_signals(read_provenance(data)),
+        *provenance_signals(read_provenance(data, trust_anchors=context.c2pa_trust_anchors)),
         *context.platform_signals(phash),
     ]
     return Analysis(
@@ -126,3 +128,15 @@ def analyse_claim(
         verdict=verdict(signals),
         transforms=list(match.transforms) if match is not None else [],
     )
+
+
+def claim_could_match(
+    data: bytes, index: OriginalIndex, *, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> bool:
+    """Whether the claim photo's bytes match anything in ``index`` (an edited copy or a
+    near copy): the same decode and lookup ``analyse_claim`` runs, without provenance,
+    signals or a verdict. New evidence re-analyses only the claims this says it could
+    change. Raises ``forensics.errors.MediaRejected`` for an unreadable photo."""
+    claim_size = photo_size(io.BytesIO(data), max_pixels=max_pixels)
+    claim = load_analysis_image(io.BytesIO(data), max_pixels=max_pixels)
+    return claim_match(claim, claim_size=claim_size, index=index) is not None

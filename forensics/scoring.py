@@ -74,7 +74,8 @@ def _original_evidence(match: ClaimMatch, *, label: str, is_frame: bool) -> dict
         "method": match.method,
         "hash_distance": match.hash_distance,
         "inliers": match.inliers,
-        "same_photo_score": round(match.same_photo_score, 3),
+        # As the matcher gives it: rounding to 3 decimals lifted 0.9449 to the 0.945 bar.
+        "same_photo_score": match.same_photo_score,
     }
 
 
@@ -98,7 +99,7 @@ def match_signal(
             nearest = {
                 "nearest_original": match.original_key,
                 "nearest_label": original_label or match.original_key,
-                "same_photo_score": round(match.same_photo_score, 3),
+                "same_photo_score": match.same_photo_score,
                 "inliers": match.inliers,
             }
         return finding_signal(FindingCode.NO_MATCH, nearest)

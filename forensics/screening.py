@@ -21,9 +21,9 @@ from forensics.fingerprints import (
 )
 from forensics.keyframes import extract_keyframes
 from forensics.original_index import IndexedOriginal, OriginalIndex, indexed_original
-from forensics.pipeline import Analysis, analyse_claim
+from forensics.pipeline import Analysis, ClaimContext, analyse_claim
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif"}
 MAX_PIXELS = 60_000_000
 KEYFRAMES_PER_MINUTE = 20
 KEYFRAME_MIN_SPACING = 2.0
@@ -158,11 +158,14 @@ def screening_json(claim: str, analysis: Analysis) -> dict[str, Any]:
     }
 
 
-def screen_file(path: Path, index: OriginalIndex) -> dict[str, Any]:
-    """Screen one claim file; unreadable files give ``{"claim": path, "error": …}``."""
+def screen_file(
+    path: Path, index: OriginalIndex, *, context: ClaimContext | None = None
+) -> dict[str, Any]:
+    """Screen one claim file; unreadable files give ``{"claim": path, "error": …}``.
+    ``context``: what the caller knows beyond the file (e.g. C2PA trust anchors)."""
     try:
         data = path.read_bytes()
-        return screening_json(str(path), analyse_claim(data, index))
+        return screening_json(str(path), analyse_claim(data, index, context=context))
     except MediaRejected as exc:
         return {"claim": str(path), "error": str(exc)}
     except OSError as exc:

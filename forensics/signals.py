@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from forensics.findings import FINDING_KINDS, FindingCode
-from forensics.provenance import ProvenanceLabel
+from forensics.provenance import ProvenanceLabel, classify_software
 from forensics.scoring import Signal, finding_signal
 
 
@@ -38,21 +38,80 @@ class RepeatClaimantRule:
         )
 
 
+def _finding_code(label: ProvenanceLabel) -> FindingCode:
+    """The kind of finding a provenance label makes."""
+    if label.code == "c2pa_invalid":
+        return FindingCode.CREDENTIALS_INVALID
+    return FindingCode.AI_PROVENANCE if label.ai_generated else FindingCode.EDITING_SOFTWARE
+
+
+def _c2pa_statement_weakened(label: ProvenanceLabel) -> bool:
+    """A C2PA AI statement that is an ingredient's, or in a credential that fails
+    validation: it says less than the picture's own, valid statement."""
+    details = label.details
+    return (
+        details.get("manifest_role") == "ingredient"
+        or details.get("validation_state") == "Invalid"
+        or bool(details.get("validation_failures"))
+    )
+
+
 def _weight(label: ProvenanceLabel) -> float:
-    if not label.ai_generated:
-        return FINDING_KINDS[FindingCode.EDITING_SOFTWARE].weight
+    code = _finding_code(label)
+    if code is not FindingCode.AI_PROVENANCE:
+        return FINDING_KINDS[code].weight
     possibly, surely = FINDING_KINDS[FindingCode.AI_PROVENANCE].weight_range
     # GB 45438 Label 2/3 mean "possibly" / "suspected" AI, not "generated".
     if label.code == "tc260_aigc" and str(label.details.get("Label", "1")) in {"2", "3"}:
         return possibly
+    if label.code == "c2pa_ai" and _c2pa_statement_weakened(label):
+        return possibly
     return surely
+
+
+#: Editors one editing finding lists, at most.
+EDITORS_MAX = 10
+
+
+def _application(label: ProvenanceLabel) -> str:
+    """The editing application a label names ("Adobe Photoshop" for "… 25.0 (Windows)")."""
+    named = label.details.get("application")
+    if isinstance(named, str) and named:
+        return named
+    app = classify_software(label.value)
+    return app[0] if app is not None else label.value
+
+
+def _editing_signal(labels: list[ProvenanceLabel]) -> Signal:
+    """One editing finding for every editor the file names, each once (where it is first
+    named); the first also fills the fields one-editor findings were stored with."""
+    editors: dict[str, ProvenanceLabel] = {}
+    for label in labels:
+        editors.setdefault(_application(label), label)
+    first = next(iter(editors.values()))
+    evidence = {
+        "label_code": first.code,
+        "source": first.source,
+        "field": first.field,
+        "value": first.value,
+        "details": first.details,
+        "editors": [
+            {"application": name, "source": e.source, "field": e.field, "value": e.value}
+            for name, e in list(editors.items())[:EDITORS_MAX]
+        ],
+    }
+    return finding_signal(FindingCode.EDITING_SOFTWARE, evidence, weight=_weight(first))
 
 
 def provenance_signals(labels: list[ProvenanceLabel]) -> list[Signal]:
     """Signals for the provenance labels found in a file (none when there are none):
-    the strongest label per code, so one edited file is not counted twice."""
+    the strongest label per code, so one edited file is not counted twice, and one
+    editing finding that lists every editor."""
+    editors = [label for label in labels if _finding_code(label) is FindingCode.EDITING_SOFTWARE]
     strongest: dict[str, ProvenanceLabel] = {}
     for label in labels:
+        if _finding_code(label) is FindingCode.EDITING_SOFTWARE:
+            continue  # listed together in one finding, below
         kept = strongest.get(label.code)
         if kept is None or _weight(label) > _weight(kept):
             strongest[label.code] = label
@@ -65,8 +124,9 @@ def provenance_signals(labels: list[ProvenanceLabel]) -> list[Signal]:
             "value": label.value,
             "details": label.details,
         }
-        code = FindingCode.AI_PROVENANCE if label.ai_generated else FindingCode.EDITING_SOFTWARE
-        result.append(finding_signal(code, evidence, weight=_weight(label)))
+        result.append(finding_signal(_finding_code(label), evidence, weight=_weight(label)))
+    if editors:
+        result.append(_editing_signal(editors))
     return result
 
 

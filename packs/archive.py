@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from forensics.findings import score_text
 from packs.case import (
     CUSTOMER_COMMUNICATION,
     PRODUCT_DESCRIPTION,
@@ -56,7 +57,8 @@ def evidence_json(case: PackCase, files: list[PackFile]) -> dict[str, Any]:
         UNCATEGORIZED_FILE: [REPORT, *by_category.get(UNCATEGORIZED_FILE, [])],
         UNCATEGORIZED_TEXT: "\n".join(
             [
-                f"Verdict: {case.risk_level or 'not scored'} ({case.risk_score or 0:.2f})",
+                # Cut, not rounded: a "medium" 0.7499 must not read as the 0.75 of "high".
+                f"Verdict: {case.risk_level or 'not scored'} ({score_text(case.risk_score or 0)})",
                 *case.reasons,
                 *statement,
             ]
@@ -108,9 +110,12 @@ def archive_write(
     generated_at: datetime,
     generated_by: str,
     progress: Callable[[int, int], None] | None = None,
+    audit_head: dict[str, Any] | None = None,
 ) -> WrittenArchive:
     """Write the ZIP to ``target``. Originals are streamed in and re-hashed as they go:
-    one that no longer matches its recorded SHA-256 stops the export (``FileChanged``)."""
+    one that no longer matches its recorded SHA-256 stops the export (``FileChanged``).
+    ``audit_head`` (the audit chain's newest event: id, hash, time) goes into the
+    manifest, so the pack itself anchors the chain as it was when the pack was built."""
     entries: list[dict[str, Any]] = []
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
         zf.writestr(REPORT, report)
@@ -157,6 +162,7 @@ def archive_write(
             "generated_by": generated_by,
             "files": entries,
             "left_out": [item.as_json() for item in left_out],
+            "audit_chain_head": audit_head,
         }
         zf.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2))
     digest = hashlib.sha256()

@@ -15,7 +15,7 @@ from disputes.selectors import INTERNAL_ACTIONS
 from disputes.templatetags.audit_trail import audit_detail, audit_label
 from disputes.templatetags.findings import finding_text, transforms_text
 from evidence.models import ReferencePhoto, StoredOriginal, VideoKeyframe
-from forensics.findings import FindingCode
+from forensics.findings import Audience, FindingCode
 from forensics.signals import BuyerCounts
 from packs.case import (
     CUSTOMER_COMMUNICATION,
@@ -26,6 +26,9 @@ from packs.case import (
     PackFile,
     zip_safe,
 )
+
+#: Who reads a pack: a platform's arbitrator or the police, never "you" — whoever asks.
+PACK_AUDIENCE = Audience.THIRD_PARTY
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,12 @@ class PackContents:
     #: The plain facts the archive's JSON files describe (no model instances).
     case: PackCase
     files: list[PackFile] = field(default_factory=list)
+
+
+#: Findings that come from the file's metadata: the pack's provenance section lists them.
+PROVENANCE_CODES = frozenset(
+    {FindingCode.AI_PROVENANCE, FindingCode.EDITING_SOFTWARE, FindingCode.CREDENTIALS_INVALID}
+)
 
 
 def _user_label(user: Any) -> str:
@@ -174,13 +183,13 @@ def pack_contents(*, user: Any, dispute: Dispute, stills_per_video: int) -> Pack
         )
         files.extend(f for f in (aligned, heatmap) if f is not None)
         for finding in findings:
-            if finding.code in {FindingCode.AI_PROVENANCE, FindingCode.EDITING_SOFTWARE}:
-                provenance.append((image.original_name, finding_text(finding)))
+            if finding.code in PROVENANCE_CODES:
+                provenance.append((image.original_name, finding_text(finding, PACK_AUDIENCE)))
         claims.append(
             ClaimSection(
                 image=image,
                 claim=claim,
-                reasons=[(f, finding_text(f)) for f in findings],
+                reasons=[(f, finding_text(f, PACK_AUDIENCE)) for f in findings],
                 transforms=transforms_text(named.evidence.get("transforms", []))
                 if named is not None
                 else "",
@@ -242,7 +251,7 @@ def _original_file(source: Any, n: int) -> PackFile | None:
             source,
             path=f"originals/reference-photos/{source.pk}-{zip_safe(source.original_name)}",
             category=PRODUCT_DESCRIPTION,
-            description=f"Your listing photo {source.original_name} ({source.product.sku})",
+            description=f"Merchant's listing photo {source.original_name} ({source.product.sku})",
             priority=20 + n,
         )
     if isinstance(source, VideoKeyframe):

@@ -16,8 +16,10 @@ from datetime import datetime
 from typing import Any
 
 from django.template.loader import render_to_string
+from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFile, ImageOps
 
+from core.timezones import zone
 from packs.case import PackFile
 from packs.contents import ClaimSection, PackContents, VideoSection
 from packs.limits import LeftOut
@@ -148,9 +150,12 @@ def report_pdf(
     max_pages: int,
     generated_at: datetime,
     generated_by: str,
+    audit_head: dict[str, Any] | None = None,
 ) -> RenderedReport:
     """Render the report; past ``max_pages`` drop the least risky claim pages, then the
-    video stills, then cut the timeline, and say so in the report itself."""
+    video stills, then cut the timeline, and say so in the report itself. ``audit_head``
+    (the audit chain's newest event when the pack was built) is printed under the
+    timeline."""
     HTML = _weasyprint().HTML
     images = _Images(read)
     claims = list(contents.claims)
@@ -167,8 +172,11 @@ def report_pdf(
             "left_out": [*left_out, *dropped],
             "generated_at": generated_at,
             "generated_by": generated_by,
+            "audit_head": audit_head,
         }
-        html = render_to_string("packs/report.html", context)
+        # Every time in the report reads in the merchant's zone, which the report names.
+        with timezone.override(zone(contents.dispute.merchant.time_zone)):
+            html = render_to_string("packs/report.html", context)
         document = HTML(string=html, url_fetcher=images.fetcher(), base_url=SCHEME).render()
         pages = len(document.pages)
         if pages <= max_pages:

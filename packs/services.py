@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.access import is_member
-from core.audit import audit_record
+from core.audit import audit_chain_head, audit_record
 from core.tasks import enqueue_on_commit
 from disputes.models import Dispute
 from packs.archive import FileChanged, archive_write
@@ -111,6 +111,9 @@ def evidence_pack_build(*, pack_id: int) -> EvidencePack:
             user=user, dispute=dispute, stills_per_video=settings.PACK_STILLS_PER_VIDEO
         )
         selected, left_out = files_select([_hashed(f) for f in contents.files], limits)
+        # The chain as it stands now: the pack carries it out of the database's reach.
+        head = audit_chain_head()
+        audit_head = head.as_json() if head is not None else None
         _progress(pack_id, 20, _("Writing the PDF report"))
         report = report_pdf(
             contents,
@@ -120,6 +123,7 @@ def evidence_pack_build(*, pack_id: int) -> EvidencePack:
             max_pages=limits.max_pages,
             generated_at=generated_at,
             generated_by=user.get_username(),
+            audit_head=audit_head,
         )
         left_out = [*left_out, *report.left_out]
         _progress(pack_id, 60, _("Packing the original files"))
@@ -142,6 +146,7 @@ def evidence_pack_build(*, pack_id: int) -> EvidencePack:
                 generated_at=generated_at,
                 generated_by=user.get_username(),
                 progress=zip_progress,
+                audit_head=audit_head,
             )
             pdf_name = default_storage.save(
                 f"{PACKS_PREFIX}{dispute.merchant_id}/{stem}.pdf", ContentFile(report.pdf)

@@ -33,6 +33,14 @@ def media_root(settings, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(autouse=True)
+def audit_anchors(settings, tmp_path: Path) -> Path:
+    """Every test appends its audit anchors to its own log (ids repeat between tests)."""
+    path = tmp_path / "anchors.log"
+    settings.REFUNDGUARD_AUDIT_ANCHOR_PATH = path
+    return path
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     """Rate-limit counters live in the cache; ids repeat between tests, counts must not."""
     from django.core.cache import cache
@@ -121,6 +129,8 @@ class WorkerProcess:
             "DATABASE_URL": _database_url_for_worker(),
             "REDIS_URL": redis_url,
             "MEDIA_ROOT": str(media_root),
+            # The test's own anchor log (see ``audit_anchors``), never the developer's.
+            "REFUNDGUARD_AUDIT_ANCHOR_PATH": str(media_root.parent / "anchors.log"),
             "CELERY_TASK_ALWAYS_EAGER": "0",
         }
         self.log = media_root.parent / "worker.log"

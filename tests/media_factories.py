@@ -15,7 +15,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pillow_heif
-from PIL import Image
+from PIL import Image, TiffImagePlugin, TiffTags
 from skimage import data as skdata
 
 pillow_heif.register_heif_opener()
@@ -121,8 +121,30 @@ def heic_bytes(image: Image.Image, quality: int = 80) -> bytes:
     return encode(image, "HEIF", quality=quality)
 
 
+def avif_bytes(image: Image.Image, quality: int = 80, orientation: int | None = None) -> bytes:
+    """An AVIF file encoded by Pillow's own AVIF plugin (libavif/aom in its wheels)."""
+    params: dict = {"quality": quality}
+    if orientation is not None:
+        exif = Image.Exif()
+        exif[EXIF_ORIENTATION] = orientation
+        params["exif"] = exif.tobytes()
+    return encode(image, "AVIF", **params)
+
+
 def gif_bytes(image: Image.Image) -> bytes:
     return encode(image, "GIF")
+
+
+def tiff_bytes(image: Image.Image) -> bytes:
+    return encode(image, "TIFF")
+
+
+def dng_bytes(image: Image.Image) -> bytes:
+    """A TIFF carrying DNGVersion (tag 0xC612) in its first directory: how a DNG says so."""
+    tags = TiffImagePlugin.ImageFileDirectory_v2()
+    tags[0xC612] = b"\x01\x04\x00\x00"  # DNGVersion 1.4.0.0 (BYTE[4])
+    tags.tagtype[0xC612] = TiffTags.BYTE
+    return encode(image, "TIFF", tiffinfo=tags)
 
 
 def bmp_bytes(image: Image.Image) -> bytes:

@@ -45,3 +45,14 @@ def test_placeholders_survive_translation():
         for key, value in fields.items():
             if key.startswith("msgstr"):
                 assert wanted <= set(PLACEHOLDER.findall(value)), block
+
+
+def test_each_dispute_status_has_its_own_chinese_label():
+    """The status filters (the review queue's, the dispute list's) never offer two
+    statuses under one Chinese name ("Open" and "Awaiting a decision" were both 待处理)."""
+    from disputes.models import Dispute
+
+    chinese = {f["msgid"]: f.get("msgstr", "") for f, _ in catalogue_entries()}
+    offered = [str(s.label) for s in Dispute.Status] + ["Awaiting a decision", "Any status"]
+    labels = {english: chinese[english] for english in offered}
+    assert len(set(labels.values())) == len(labels), labels

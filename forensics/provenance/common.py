@@ -12,12 +12,16 @@ VALUE_MAX = 300  # characters of a value quoted in a label
 DETAIL_MAX = 300  # characters of a string kept in details
 JSON_MAX = 2 * 1024 * 1024  # characters of a JSON text we try to parse
 
+#: IPTC (and C2PA) digital-source-type terms that mean a trained model made or altered the
+#: media. Not ``algorithmicMedia`` (IPTC: purely algorithmic, no training data, e.g. a
+#: gradient), ``algorithmicallyEnhanced``, ``digitalCapture`` or ``computationalCapture``.
 IPTC_AI_TERMS = frozenset(
     {
         "trainedAlgorithmicMedia",
         "compositeWithTrainedAlgorithmicMedia",
-        "algorithmicMedia",
         "compositeSynthetic",
+        # C2PA's own term for a model's output that is data, not media.
+        "trainedAlgorithmicData",
     }
 )
 
@@ -27,11 +31,14 @@ class ProvenanceLabel:
     """One provenance label found in a file.
 
     ``code`` is one of ``c2pa_ai``, ``iptc_ai``, ``tc260_aigc``, ``sd_parameters``,
-    ``comfyui_workflow``, ``editing_software``; ``source`` says where it was found
-    (``C2PA manifest``, ``XMP``, ``PNG text chunk``, ``EXIF UserComment``,
+    ``comfyui_workflow``, ``generator_metadata`` (a named generator's own record),
+    ``stealth_pnginfo`` (hidden in pixel LSBs), ``editing_software``, ``c2pa_invalid`` (a
+    content credential that fails validation); ``source`` says where it was found
+    (``C2PA manifest`` — for an editing label followed by the actions it records, e.g.
+    ``C2PA manifest, c2pa.edited ×13`` —, ``XMP``, ``PNG text chunk``, ``EXIF UserComment``,
     ``EXIF Software``); ``field`` is the field name; ``value`` quotes the value
-    (truncated); ``ai_generated`` is False only for an editing (non-generator) app;
-    ``details`` holds parsed, JSON-serialisable facts.
+    (truncated); ``ai_generated`` is False for an editing (non-generator) app and for
+    ``c2pa_invalid``; ``details`` holds parsed, JSON-serialisable facts.
     """
 
     code: str

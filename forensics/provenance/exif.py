@@ -1,6 +1,7 @@
 """EXIF labels (JPEG APP1, PNG eXIf, WebP EXIF, or whatever Pillow opens lazily):
-``UserComment`` carrying AIGC JSON or SD parameters, and ``Software`` naming an editing or
-AI application. Camera firmware strings are not labels."""
+``UserComment`` carrying AIGC JSON or SD parameters, ``Software`` and ``ProcessingSoftware``
+naming an editing or AI application, and Midjourney's job id in ``ImageDescription``.
+Camera firmware strings ("Ver.1.0", a phone's build number) are not labels."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from forensics.provenance.common import JSON_MAX, ProvenanceLabel, clip, decode_
 from forensics.provenance.containers import Blocks
 from forensics.provenance.generators import (
     classify_software,
+    generator_label,
     looks_like_sd_parameters,
+    midjourney_details,
     parse_sd_parameters,
     software_label,
 )
@@ -70,8 +73,15 @@ def _register_heif() -> None:
         logger.debug("provenance: pillow-heif unavailable", exc_info=True)
 
 
-def _exif_values(blocks: Blocks, data: bytes, mime: str) -> Iterator[tuple[Any, Any]]:
-    """(Software, UserComment) of each EXIF block, via Pillow's EXIF parser."""
+#: The IFD0 tags that name the software that wrote the file, in the order they are read.
+_SOFTWARE_TAGS = ((0x0131, "Software"), (0x000B, "ProcessingSoftware"))
+
+
+def _exif_values(
+    blocks: Blocks, data: bytes, mime: str
+) -> Iterator[tuple[dict[str, Any], Any, Any]]:
+    """({field: software}, ImageDescription, UserComment) of each EXIF block, via Pillow's
+    EXIF parser."""
     exifs: list[Image.Exif] = []
     for raw in blocks.exif[:4]:
         exif = Image.Exif()
@@ -98,24 +108,39 @@ def _exif_values(blocks: Blocks, data: bytes, mime: str) -> Iterator[tuple[Any, 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                software = exif.get(0x0131)
+                software = {field: exif.get(tag) for tag, field in _SOFTWARE_TAGS}
+                description = exif.get(0x010E)
                 comment = exif.get_ifd(0x8769).get(0x9286)
         except Exception:
             logger.debug("provenance: unreadable EXIF IFD", exc_info=True)
             continue
-        yield software, comment
+        yield software, description, comment
 
 
 def labels_from_exif(blocks: Blocks, data: bytes, mime: str) -> Iterator[ProvenanceLabel]:
-    """The labels of a file's EXIF: Software, then UserComment, block by block."""
-    for software, comment in _exif_values(blocks, data, mime):
-        if isinstance(software, bytes):
-            software = decode_text(software)
-        if isinstance(software, str):
-            software = _undo_latin1(software)
-            app = classify_software(software)
-            if app is not None:
-                yield software_label("EXIF Software", "Software", software, app)
+    """The labels of a file's EXIF: Software, ProcessingSoftware, ImageDescription, then
+    UserComment, block by block."""
+    for softwares, description, comment in _exif_values(blocks, data, mime):
+        for field, software in softwares.items():
+            if isinstance(software, bytes):
+                software = decode_text(software)
+            if isinstance(software, str):
+                software = _undo_latin1(software)
+                app = classify_software(software)
+                if app is not None:
+                    yield software_label("EXIF Software", field, software, app)
+        if isinstance(description, bytes):
+            description = decode_text(description)
+        if isinstance(description, str):
+            midjourney = midjourney_details(description)
+            if midjourney is not None:
+                yield generator_label(
+                    "EXIF ImageDescription",
+                    "ImageDescription",
+                    description,
+                    "Midjourney",
+                    midjourney,
+                )
         text = _user_comment_text(comment)
         if not text:
             continue

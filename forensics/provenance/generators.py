@@ -1,5 +1,12 @@
 """Generator and editor metadata: applications named in Software-like fields, Stable
-Diffusion WebUI ``parameters`` and ComfyUI graphs."""
+Diffusion WebUI ``parameters``, ComfyUI graphs, and the generation metadata of InvokeAI,
+NovelAI, SwarmUI and Midjourney.
+
+Hand-written, bounded readers rather than a PyPI parser: ``sd-parsers`` (MIT) decodes
+every pixel of a PNG to reach its text (``Image.text``), reads stealth info through
+``list(getdata())`` and an unbounded ``gzip.decompress``, and keeps one generator per file;
+``sd-prompt-reader`` is a desktop viewer pinned to old Pillow. Neither is safe on hostile
+uploads, and both cover fewer formats than these few rules."""
 
 from __future__ import annotations
 
@@ -13,6 +20,11 @@ _APPS: tuple[tuple[re.Pattern[str], str, bool], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), name, ai)
     for pattern, name, ai in (
         # AI generators
+        (
+            r"\b(?:adobe |macromedia )?fireworks (?:mx|cs\d|\d)|\b(?:adobe|macromedia) fireworks\b",
+            "Adobe Fireworks",
+            False,
+        ),
         (r"\bfirefly\b", "Adobe Firefly", True),
         (r"\bmidjourney\b", "Midjourney", True),
         (r"\bdall[\s\u00b7\-.·]?e\b", "DALL·E", True),
@@ -23,6 +35,9 @@ _APPS: tuple[tuple[re.Pattern[str], str, bool], ...] = tuple(
         (r"\bnovel\s?ai\b", "NovelAI", True),
         (r"\binvoke\s?ai\b", "InvokeAI", True),
         (r"\bfooocus\b", "Fooocus", True),
+        (r"\bswarm\s?ui\b", "SwarmUI", True),
+        (r"\bdraw things\b", "Draw Things", True),
+        (r"\bgoogle (?:ai|gemini|imagen)\b|\bimagen [2-9]\b", "Google AI (Imagen/Gemini)", True),
         (r"\bleonardo\.?ai\b", "Leonardo.Ai", True),
         (r"\bideogram\b", "Ideogram", True),
         (
@@ -61,7 +76,18 @@ _APPS: tuple[tuple[re.Pattern[str], str, bool], ...] = tuple(
         (r"\bpolarr\b", "Polarr", False),
         (r"\bluminar\b", "Luminar", False),
         (r"\bphotoroom\b", "PhotoRoom", False),
-        (r"\bpaintshop\b", "PaintShop Pro", False),
+        (r"\bpaint\s?shop\b", "PaintShop Pro", False),
+        (r"\bwindows (?:live )?photo (?:gallery|viewer)\b", "Windows Photo Gallery", False),
+        (r"\bcamedia master\b|\bolympus master\b", "Olympus CAMEDIA Master", False),
+        (r"\bpicasa\b", "Picasa", False),
+        (r"\bacdsee\b|\bacd systems\b", "ACDSee", False),
+        (r"\bcorel photo-?paint\b", "Corel PHOTO-PAINT", False),
+        (r"\bcapture one\b", "Capture One", False),
+        (r"\bdxo (?:photolab|optics)\b", "DxO PhotoLab", False),
+        (r"\bdarktable\b", "darktable", False),
+        (r"\brawtherapee\b", "RawTherapee", False),
+        (r"\birfanview\b", "IrfanView", False),
+        (r"\bxnview\b", "XnView", False),
         (r"\bcapcut\b|剪映", "CapCut", False),
         (r"稿定|\bgaoding\b", "Gaoding", False),
         (r"黄油相机", "Huangyou Camera", False),
@@ -157,3 +183,186 @@ def comfy_details(text: str) -> dict[str, Any] | None:
     if stripped.startswith("{") and ("class_type" in text or '"nodes"' in text):
         return {"parse_error": True}
     return None
+
+
+def generator_label(
+    source: str, field: str, value: str, application: str, details: dict[str, Any]
+) -> ProvenanceLabel:
+    """A ``generator_metadata`` label: a named AI generator's own record of the image."""
+    return ProvenanceLabel(
+        code="generator_metadata",
+        source=source,
+        field=field,
+        value=clip(value),
+        ai_generated=True,
+        details={"application": application, **details},
+    )
+
+
+#: PNG text keywords (lower case) that only one generator writes, and its name.
+GENERATOR_KEYWORDS: dict[str, str] = {
+    "invokeai_metadata": "InvokeAI",
+    "invokeai_graph": "InvokeAI",
+    "invokeai_workflow": "InvokeAI",
+    "sd-metadata": "InvokeAI",
+    "dream": "InvokeAI",
+    "sui_image_params": "SwarmUI",
+}
+
+
+def _pick(source: Any, keys: dict[str, str]) -> dict[str, Any]:
+    """The scalar values of ``source`` under ``keys`` (its key → our detail name)."""
+    details: dict[str, Any] = {}
+    if not isinstance(source, dict):
+        return details
+    for key, name in keys.items():
+        value = source.get(key)
+        if (
+            isinstance(value, str | int | float)
+            and not isinstance(value, bool)
+            and name not in details
+        ):
+            details[name] = clip(str(value), DETAIL_MAX)
+    return details
+
+
+_INVOKE_KEYS = {
+    "positive_prompt": "prompt",
+    "negative_prompt": "negative_prompt",
+    "seed": "seed",
+    "steps": "steps",
+    "cfg_scale": "cfg_scale",
+    "scheduler": "sampler",
+    "sampler": "sampler",
+    "generation_mode": "generation_mode",
+    "type": "generation_mode",
+    "app_version": "app_version",
+}
+_SWARM_KEYS = {
+    "prompt": "prompt",
+    "negativeprompt": "negative_prompt",
+    "model": "model",
+    "seed": "seed",
+    "steps": "steps",
+    "cfgscale": "cfg_scale",
+    "sampler": "sampler",
+    "swarm_version": "app_version",
+}
+# Legacy InvokeAI "Dream" command line: "prompt [negative]" -s 50 -S 42 -W 512 -C 7.5 -A k_lms
+_DREAM = re.compile(r'^\s*"((?:[^"\\]|\\.){0,4000})"')
+_DREAM_FLAG = re.compile(r"\s-([sSWHCA])\s+([^\s]{1,100})")
+_DREAM_NAMES = {
+    "s": "steps",
+    "S": "seed",
+    "W": "width",
+    "H": "height",
+    "C": "cfg_scale",
+    "A": "sampler",
+}
+
+
+def generator_details(keyword: str, text: str) -> dict[str, Any] | None:
+    """Prompt and main settings of a ``GENERATOR_KEYWORDS`` chunk (``parse_error`` when
+    its JSON cannot be read); None for a ``Dream`` text that is not InvokeAI's command
+    line (a common word, unlike the other keywords)."""
+    key = keyword.strip().lower()
+    if key == "dream":
+        match = _DREAM.match(text[:JSON_MAX])
+        if match is None:
+            return None
+        details: dict[str, Any] = {"prompt": clip(match.group(1), DETAIL_MAX)}
+        for count, flag in enumerate(_DREAM_FLAG.finditer(text, match.end(), 4000)):
+            if count >= 16:
+                break
+            details.setdefault(_DREAM_NAMES[flag.group(1)], clip(flag.group(2), DETAIL_MAX))
+        return details if len(details) > 1 else None
+    parsed = json_loads(text)
+    if not isinstance(parsed, dict):
+        return {"parse_error": True}
+    if key == "sd-metadata":  # InvokeAI 2.x: {"model_weights": …, "image": {"prompt": [...]}}
+        image = parsed.get("image")
+        details = _pick(image, _INVOKE_KEYS)
+        prompts = image.get("prompt") if isinstance(image, dict) else None
+        if isinstance(prompts, list) and prompts and isinstance(prompts[0], dict):
+            prompts = prompts[0].get("prompt")
+        if isinstance(prompts, str):
+            details["prompt"] = clip(prompts, DETAIL_MAX)
+        return {
+            **details,
+            **_pick(parsed, {"model_weights": "model", "app_version": "app_version"}),
+        }
+    if key == "sui_image_params":
+        return _pick(parsed.get("sui_image_params", parsed), _SWARM_KEYS)
+    if key in ("invokeai_graph", "invokeai_workflow"):
+        nodes = parsed.get("nodes")
+        return {"node_count": len(nodes)} if isinstance(nodes, dict | list) else {}
+    details = _pick(parsed, _INVOKE_KEYS)
+    model = parsed.get("model")
+    if isinstance(model, dict):
+        details.update(_pick(model, {"name": "model", "model_name": "model"}))
+    elif isinstance(model, str):
+        details["model"] = clip(model, DETAIL_MAX)
+    return details
+
+
+_NOVELAI_KEYS = {
+    "prompt": "prompt",
+    "uc": "negative_prompt",
+    "steps": "steps",
+    "seed": "seed",
+    "sampler": "sampler",
+    "scale": "cfg_scale",
+    "request_type": "generation_mode",
+}
+
+
+def novelai_details(comment: str) -> dict[str, Any] | None:
+    """Settings of NovelAI's ``Comment`` JSON; None when the text is not one (a plain
+    comment, or another tool's JSON)."""
+    parsed = json_loads(comment)
+    if not isinstance(parsed, dict):
+        return None
+    # NovelAI always writes its sampler settings with "uc" (its negative prompt) and
+    # "n_samples"; a photo's comment has neither.
+    if not {"steps", "sampler", "seed"} <= parsed.keys() or not {"uc", "n_samples"} & parsed.keys():
+        return None
+    return _pick(parsed, _NOVELAI_KEYS)
+
+
+_JOB_ID = re.compile(
+    r"\bJob ID:\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b",
+    re.IGNORECASE,
+)
+
+
+def midjourney_details(description: str) -> dict[str, Any] | None:
+    """The job id (and prompt) Midjourney writes into an image's description; None when
+    the text has no ``Job ID: <uuid>``."""
+    text = description[:JSON_MAX]
+    match = _JOB_ID.search(text)
+    if match is None:
+        return None
+    details: dict[str, Any] = {"job_id": match.group(1).lower()}
+    prompt = text[: match.start()].strip()
+    if prompt:
+        details["prompt"] = clip(prompt, DETAIL_MAX)
+    return details
+
+
+def hidden_payload(text: str) -> tuple[str, dict[str, Any]]:
+    """The generator and settings of a stealth PNG info payload: NovelAI's JSON (its PNG
+    text chunks, with ``Comment``) or SD WebUI ``parameters``."""
+    parsed = json_loads(text)
+    if isinstance(parsed, dict):
+        comment = parsed.get("Comment")
+        details = novelai_details(comment) if isinstance(comment, str) else None
+        software = parsed.get("Software")
+        if details is not None or (isinstance(software, str) and "novelai" in software.lower()):
+            details = details or {}
+            if isinstance(parsed.get("Description"), str):
+                details.setdefault("prompt", clip(parsed["Description"], DETAIL_MAX))
+            return "NovelAI", details
+        return "Stable Diffusion WebUI", _pick(parsed, {"parameters": "parameters"})
+    if looks_like_sd_parameters(text):
+        return "Stable Diffusion WebUI", parse_sd_parameters(text)
+    return "Stable Diffusion WebUI", {}

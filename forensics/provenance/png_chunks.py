@@ -1,18 +1,27 @@
 """PNG text-chunk labels (tEXt/zTXt/iTXt, also after IDAT): ``AIGC``, Stable Diffusion
-WebUI ``parameters``, ComfyUI ``prompt``/``workflow``, and ``Software``/``Source``."""
+WebUI / Fooocus ``parameters``, ComfyUI ``prompt``/``workflow``, InvokeAI
+(``invokeai_metadata``, ``invokeai_graph``, ``sd-metadata``, ``Dream``), SwarmUI, NovelAI's
+``Comment``, Midjourney's ``Description`` (its job id), and ``Software``/``Source``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from forensics.provenance.aigc import parse_aigc
-from forensics.provenance.common import DETAIL_MAX, ProvenanceLabel, clip, json_loads
+from forensics.provenance.common import DETAIL_MAX, JSON_MAX, ProvenanceLabel, clip, json_loads
 from forensics.provenance.generators import (
+    GENERATOR_KEYWORDS,
     classify_software,
     comfy_details,
+    generator_details,
+    generator_label,
+    midjourney_details,
+    novelai_details,
     parse_sd_parameters,
     software_label,
 )
+
+SOURCE = "PNG text chunk"
 
 
 def labels_from_png_text(texts: list[tuple[str, str]]) -> Iterator[ProvenanceLabel]:
@@ -41,6 +50,8 @@ def labels_from_png_text(texts: list[tuple[str, str]]) -> Iterator[ProvenanceLab
                 for k in ("prompt", "negative_prompt", "steps", "sampler", "seed", "base_model"):
                     if isinstance(parsed.get(k), str | int | float):
                         details[k] = clip(str(parsed[k]), DETAIL_MAX)
+            if "fooocus" in text[:JSON_MAX].lower():  # its version, in either scheme
+                details["application"] = "Fooocus"
             yield ProvenanceLabel(
                 code="sd_parameters",
                 source="PNG text chunk",
@@ -60,7 +71,19 @@ def labels_from_png_text(texts: list[tuple[str, str]]) -> Iterator[ProvenanceLab
                     ai_generated=True,
                     details=comfy,
                 )
+        elif lower in GENERATOR_KEYWORDS and text.strip():
+            details = generator_details(lower, text)
+            if details is not None:
+                yield generator_label(SOURCE, key, text, GENERATOR_KEYWORDS[lower], details)
+        elif lower == "comment":
+            novelai = novelai_details(text)
+            if novelai is not None:
+                yield generator_label(SOURCE, key, text, "NovelAI", novelai)
+        elif lower == "description":
+            midjourney = midjourney_details(text)
+            if midjourney is not None:
+                yield generator_label(SOURCE, key, text, "Midjourney", midjourney)
         elif lower in ("software", "source"):
             app = classify_software(text)
             if app is not None:
-                yield software_label("PNG text chunk", key, text, app)
+                yield software_label(SOURCE, key, text, app)

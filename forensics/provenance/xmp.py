@@ -1,6 +1,11 @@
-"""XMP labels: IPTC ``DigitalSourceType`` with an AI term, the TC260 ``AIGC`` label and an
-editor or generator in ``xmp:CreatorTool``. Regular expressions only: no XML parser, so no
-entity expansion."""
+"""XMP labels: IPTC ``DigitalSourceType`` with an AI term, the TC260 ``AIGC`` label, an
+editor or generator in ``xmp:CreatorTool``, the edit history's ``stEvt:softwareAgent`` or
+``tiff:Software``, a generator credited in ``photoshop:Credit`` ("Made with Google AI"), and
+Midjourney's job id in ``dc:description``.
+
+Regular expressions only: no XML parser, so no entity expansion, and a packet that is
+not well-formed still yields what can be read (Pillow's ``getxmp()`` would need defusedxml
+and give nothing for a broken packet; ``pyexiv2`` is GPL-3.0 native code)."""
 
 from __future__ import annotations
 
@@ -17,13 +22,21 @@ from forensics.provenance.common import (
     iptc_term,
 )
 from forensics.provenance.containers import XMP_PACKET_MAX
-from forensics.provenance.generators import classify_software, software_label
+from forensics.provenance.generators import (
+    classify_software,
+    generator_label,
+    midjourney_details,
+    software_label,
+)
 
 _NAME = r"(?:([\w.-]+):)?"
 _ATTR_VALUE = r"\s*=\s*(?:\"([^\"]*)\"|'([^']*)')"
 
 
 XMP_FIELDS_MAX = 32  # occurrences of one field read per packet
+_MADE_WITH = re.compile(
+    r"\b(?:made|generated|created|produced|edited)\s+(?:with|by|using|in)\b", re.I
+)
 
 
 def _xmp_fields(packet: str, local: str) -> Iterator[tuple[str, str]]:
@@ -87,7 +100,18 @@ def labels_from_xmp(packet: str) -> Iterator[ProvenanceLabel]:
                 ai_generated=True,
                 details=details,
             )
-    for name, value in _xmp_fields(packet, "CreatorTool"):
-        app = classify_software(value)
-        if app is not None:
+    # The tool that wrote the file, then every tool of its edit history.
+    for local in ("CreatorTool", "softwareAgent", "Software"):
+        for name, value in _xmp_fields(packet, local):
+            app = classify_software(value)
+            if app is not None:
+                yield software_label("XMP", name, value, app)
+    for name, value in _xmp_fields(packet, "Credit"):
+        # A credit line names people too ("Photo: A. Kling"): only "made with <generator>".
+        app = classify_software(value) if _MADE_WITH.search(value[:500]) else None
+        if app is not None and app[1]:
             yield software_label("XMP", name, value, app)
+    for name, value in _xmp_fields(packet, "description"):
+        midjourney = midjourney_details(value)
+        if midjourney is not None:
+            yield generator_label("XMP", name, value, "Midjourney", midjourney)

@@ -19,6 +19,12 @@ document.addEventListener("change", function (event) {
         const fresh = tmp.querySelector("#" + id);
         if (!fresh) return;
         box.replaceWith(fresh);
+        // Other parts of the page the answer carries (the dispute's risk chip and audit
+        // trail): each element marked data-live replaces the page's element with its id.
+        tmp.querySelectorAll("[data-live][id]").forEach(function (part) {
+          const old = document.getElementById(part.id);
+          if (old) old.replaceWith(part);
+        });
         // A panel may carry the dispute's status and version: keep the header badge and
         // the decision form in step, without a reload.
         const badge = document.getElementById("dispute-status");

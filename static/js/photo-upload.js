@@ -63,6 +63,13 @@
     const fn = document.createElement("span"); fn.className = "filename"; fn.textContent = photo.name;
     const st = document.createElement("span"); st.className = "badge badge-" + photo.status; st.textContent = photo.status_label;
     cap.append(fn, " ", st);
+    // The size and SHA-256 the server's card shows (templates/evidence/_photo_card.html).
+    if (photo.sha256) {
+      const facts = document.createElement("span"); facts.className = "small muted photo-facts";
+      const code = document.createElement("code"); code.title = "SHA-256 " + photo.sha256; code.textContent = photo.sha256.slice(0, 12);
+      facts.append(photo.width + "×" + photo.height + " · " + photo.size_label + " · ", code);
+      cap.append(facts);
+    }
     fig.append(a, cap);
     grid.prepend(fig);
     const count = document.getElementById("photo-count");

@@ -185,3 +185,34 @@ def test_anonymous_gets_401_on_every_object_route_and_verb(api):
             assert response.status_code in (401, 405), (name, verb, response.status_code)
             if response.status_code == 401:
                 assert response.json()["error"]["code"] == "not_authenticated"
+
+
+def test_refused_tokens_are_throttled_by_address_and_a_valid_token_is_not(api, monkeypatch):
+    """Guessing secrets: past the rate of refused tokens, an address gets 429 (with
+    Retry-After) before any lookup, whatever it sends; other addresses are not slowed."""
+    from rest_framework.test import APIClient
+    from rest_framework.throttling import SimpleRateThrottle
+
+    rates = {**SimpleRateThrottle.THROTTLE_RATES, "refused_token": "5/min"}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", rates)
+    guesser = APIClient(REMOTE_ADDR="203.0.113.7")
+    answers = [
+        guesser.get("/api/v1/products/", HTTP_AUTHORIZATION=f"Bearer rg_guess{i}_xxxx").status_code
+        for i in range(8)
+    ]
+    assert answers[:5] == [401] * 5 and answers[5:] == [429] * 3
+    blocked = guesser.get("/api/v1/products/", HTTP_AUTHORIZATION=f"Bearer {api.secret}")
+    assert blocked.status_code == 429 and int(blocked["Retry-After"]) > 0
+    # Valid tokens from elsewhere are never counted, however many.
+    for _ in range(10):
+        assert api.client.get("/api/v1/products/").status_code == 200
+
+
+def test_a_photo_filter_on_another_merchants_product_answers_as_a_missing_one(api, other_api):
+    from tests.factories import ProductFactory
+
+    theirs = ProductFactory(merchant=other_api.merchant)
+    other = api.client.get(f"/api/v1/photos/?product={theirs.pk}")
+    missing = api.client.get("/api/v1/photos/?product=99999999")
+    assert other.status_code == missing.status_code == 200
+    assert other.json()["results"] == missing.json()["results"] == []

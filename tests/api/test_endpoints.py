@@ -6,9 +6,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from api.serializers import FindingSerializer
 from disputes.models import ClaimImage, Dispute
 from evidence.models import PackingVideo, Product, ReferencePhoto
 from tests.conftest import stored_files
+from tests.disputes.factories import FindingFactory
 from tests.disputes.fixtures import doctored, jpeg_bytes, sample
 from tests.evidence.test_services import mp4
 
@@ -252,3 +254,19 @@ def test_a_dispute_opened_in_the_future_or_after_its_deadline_is_refused(api):
     late = post(-5, -3)
     assert late.status_code == 201  # entered after its deadline: kept, shown overdue
     assert not Dispute.objects.exclude(pk=late.json()["id"]).exists()
+
+
+def test_a_finding_speaks_to_the_tokens_merchant_rebuilt_from_its_evidence():
+    # Stored by an older worker: rounded to the bar it is below.
+    finding = FindingFactory(
+        code="near_copy",
+        message="Possibly your photo A.jpg: … (same-photograph score 0.94; … at least 0.94) …",
+        evidence={"original_label": "A.jpg", "same_photo_score": 0.9449, "threshold": 0.945},
+    )
+    retired = FindingFactory(code="retired_kind", message="As stored.")
+
+    message = FindingSerializer(finding).data["message"]
+
+    assert message.startswith("Possibly your photo A.jpg: ")
+    assert "(same-photograph score 0.944; an edited copy scores at least 0.945)" in message
+    assert FindingSerializer(retired).data["message"] == "As stored."

@@ -201,3 +201,56 @@ def test_upload_bytes_sent_as_json_are_refused_not_stored(api):
     assert wrong.status_code == 415
     assert "application/offset+octet-stream" in wrong.json()["error"]["message"]
     assert ChunkedUpload.objects.get().offset == 0
+
+
+def test_a_full_disk_during_a_chunk_answers_503_and_keeps_none_of_it(api, monkeypatch):
+    """The disk fills in the middle of a PATCH: 503 with a reason, the offset unchanged,
+    the partial file cut back to what was acknowledged, and the part can be sent again."""
+    import errno
+    import pathlib
+
+    from api import services as api_services
+
+    data = bytes(range(256)) * 64
+    start = api.client.post("/api/v1/uploads/", {"filename": "v.mp4", "size": len(data)},
+                            format="json")  # fmt: skip
+    upload_id = start.json()["id"]
+    assert _patch(api.client, upload_id, 0, data[:1000]).json()["offset"] == 1000
+    path = api_services.partial_path(ChunkedUpload.objects.get())
+    real_open = pathlib.Path.open
+
+    class FillsUp:
+        def __init__(self, fh):  # type: ignore[no-untyped-def]
+            self.fh, self.left = fh, 3000
+
+        def __enter__(self):  # type: ignore[no-untyped-def]
+            return self
+
+        def __exit__(self, *exc):  # type: ignore[no-untyped-def]
+            self.fh.close()
+
+        def write(self, piece: bytes) -> int:
+            if len(piece) > self.left:
+                self.fh.write(piece[: self.left])
+                self.fh.flush()
+                raise OSError(errno.ENOSPC, "No space left on device")
+            self.left -= len(piece)
+            return self.fh.write(piece)
+
+        def __getattr__(self, name):  # type: ignore[no-untyped-def]
+            return getattr(self.fh, name)
+
+    def full_disk_open(self, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def]
+        fh = real_open(self, mode, *args, **kwargs)
+        return FillsUp(fh) if self == path and "+" in mode and not monkeypatch_off else fh
+
+    monkeypatch_off = False
+    monkeypatch.setattr(pathlib.Path, "open", full_disk_open)
+    failed = _patch(api.client, upload_id, 1000, data[1000:])
+    assert failed.status_code == 503, failed.content
+    assert "No space left on device" in failed.json()["error"]["message"]
+    assert path.stat().st_size == 1000
+    assert ChunkedUpload.objects.get().offset == 1000
+    monkeypatch_off = True
+    done = _patch(api.client, upload_id, 1000, data[1000:])
+    assert done.json()["complete"] is True and path.read_bytes() == data

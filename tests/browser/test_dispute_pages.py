@@ -64,6 +64,9 @@ def test_doctored_claim_reaches_the_top_of_the_queue_and_is_rejected(
     # Live progress: the claim card turns into a verdict without a manual reload.
     page.wait_for_selector(".claim .risk-high", timeout=60_000)
     assert page.locator("#dispute-status").inner_text() == "Needs review"
+    # The header's risk chip and the audit trail followed, without a reload.
+    assert page.inner_text("#dispute-risk") == "High risk"
+    assert "Photo analysed" in page.inner_text("#audit-trail")
     assert page.locator("#decision-form").count() == 0  # merchants do not decide
     page.fill("textarea[name=text]", "This is our own listing photo, painted over.")
     page.click("button:has-text('Save statement')")

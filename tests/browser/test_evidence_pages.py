@@ -55,6 +55,11 @@ def test_merchant_uploads_several_photos_and_sees_each_result(
     assert any("front.jpg" in t and "stored" in t for t in text)
     assert any("copy-of-front.jpg" in t and "duplicate" in t for t in text)
     assert any("invoice.jpg" in t and "rejected" in t and "not a JPEG" in t for t in text)
+    # Each stored photo's card shows its size and SHA-256 at once, as a reload would.
+    front = ReferencePhoto.objects.get(product=product, original_name="front.jpg")
+    facts = page.locator(f'#photo-grid [data-photo-id="{front.pk}"] .photo-facts').inner_text()
+    assert f"{front.width}×{front.height} · " in facts and facts.endswith(front.sha256[:12])
+    assert "KB" in facts
     # The worker fingerprints both stored photos; the page shows their thumbnails.
     page.wait_for_function(
         "() => document.querySelectorAll('#photo-grid .photo img').length === 2", timeout=60_000

@@ -54,7 +54,7 @@ def test_queue_and_dispute_in_chinese_fit_the_screen(page, live_server, analysed
     page.click("text=TB-ZH-1")
     page.wait_for_selector("#notes")
     text = page.inner_text("main")
-    assert "内部备注" in text and "买家争议记录" in text and "这是您的照片" in text
+    assert "内部备注" in text and "买家争议记录" in text and "这是商家的照片" in text
     assert page.evaluate(FITS), "the dispute page scrolls sideways"
     screenshot(page, f"review-dispute-zh-{width}")
 
@@ -71,7 +71,7 @@ def test_a_near_copy_is_shown_beside_its_original_for_the_reviewer(
     row.locator("a", has_text="TB-NEAR-1").click()
     card = page.locator(".claim").first
     card.wait_for()
-    assert "Possibly your photo MUG-1 / mug-front.jpg" in card.inner_text()
+    assert "Possibly the merchant's photo MUG-1 / mug-front.jpg" in card.inner_text()
     # The claim and the original turned and scaled like it, side by side, both loaded.
     figures = card.locator(".compare figure img")
     assert figures.count() == 2

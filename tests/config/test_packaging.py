@@ -126,7 +126,13 @@ def test_every_app_imports_from_the_wheel_alone(unpacked: Path, tmp_path: Path) 
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DJANGO_DEBUG", "DJANGO_SECRET_KEY", "REFUNDGUARD_BUYER_KEY"}
+        if k
+        not in {
+            "DJANGO_DEBUG",
+            "DJANGO_SECRET_KEY",
+            "REFUNDGUARD_BUYER_KEY",
+            "REFUNDGUARD_AUDIT_KEY",
+        }
     }
     env.update(DJANGO_SETTINGS_MODULE="config.settings", REFUNDGUARD_VAR_DIR=str(tmp_path))
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests in this process

@@ -20,7 +20,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 #: The variables these subprocesses set themselves; the rest of the environment is kept.
-_KEY_VARIABLES = ("DJANGO_DEBUG", "DJANGO_SECRET_KEY", "REFUNDGUARD_BUYER_KEY")
+_KEY_VARIABLES = (
+    "DJANGO_DEBUG",
+    "DJANGO_SECRET_KEY",
+    "REFUNDGUARD_BUYER_KEY",
+    "REFUNDGUARD_AUDIT_KEY",
+)
 #: Only for these tests: any value that is not the development key is a "real" one here.
 _REAL_KEY = "real-" + "k" * 50
 
@@ -49,6 +54,7 @@ def test_deploy_check_passes_with_production_settings(tmp_path: Path) -> None:
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         REFUNDGUARD_BUYER_KEY=secrets.token_urlsafe(50),
+        REFUNDGUARD_AUDIT_KEY=secrets.token_urlsafe(50),
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -67,8 +73,28 @@ def test_deploy_check_passes_with_production_settings(tmp_path: Path) -> None:
             },
             "REFUNDGUARD_BUYER_KEY",
         ),
+        (
+            {"DJANGO_SECRET_KEY": _REAL_KEY, "REFUNDGUARD_BUYER_KEY": _REAL_KEY},
+            "REFUNDGUARD_AUDIT_KEY",
+        ),
+        (
+            {
+                "DJANGO_SECRET_KEY": _REAL_KEY,
+                "REFUNDGUARD_BUYER_KEY": _REAL_KEY,
+                "REFUNDGUARD_AUDIT_KEY": settings.DEVELOPMENT_SECRET_KEY,
+            },
+            "REFUNDGUARD_AUDIT_KEY",
+        ),
     ],
-    ids=["no-key", "empty-key", "dev-key", "no-buyer-key", "dev-buyer-key"],
+    ids=[
+        "no-key",
+        "empty-key",
+        "dev-key",
+        "no-buyer-key",
+        "dev-buyer-key",
+        "no-audit-key",
+        "dev-audit-key",
+    ],
 )
 def test_production_refuses_to_start_on_a_development_key(
     tmp_path: Path, variables: dict[str, str], named: str
@@ -86,12 +112,16 @@ def test_production_starts_with_real_keys(tmp_path: Path) -> None:
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
         REFUNDGUARD_BUYER_KEY=secrets.token_urlsafe(50),
+        REFUNDGUARD_AUDIT_KEY=secrets.token_urlsafe(50),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
-_SHOW = "from django.conf import settings; print(settings.DEBUG, settings.REFUNDGUARD_BUYER_KEY)"
+_SHOW = (
+    "from django.conf import settings; "
+    "print(settings.DEBUG, settings.REFUNDGUARD_BUYER_KEY, settings.REFUNDGUARD_AUDIT_KEY)"
+)
 
 
 def test_a_fresh_clone_runs_in_development_and_a_real_key_means_production(
@@ -99,7 +129,7 @@ def test_a_fresh_clone_runs_in_development_and_a_real_key_means_production(
 ) -> None:
     fresh = manage(tmp_path, "shell", "--no-imports", "-c", _SHOW)
     assert fresh.returncode == 0, fresh.stderr
-    assert fresh.stdout.split() == ["True", settings.DEVELOPMENT_SECRET_KEY]
+    assert fresh.stdout.split() == ["True", *[settings.DEVELOPMENT_SECRET_KEY] * 2]
     # A real key without DJANGO_DEBUG is a production deployment: DEBUG off by default.
     deployed = manage(
         tmp_path,
@@ -109,9 +139,10 @@ def test_a_fresh_clone_runs_in_development_and_a_real_key_means_production(
         _SHOW,
         DJANGO_SECRET_KEY=_REAL_KEY,
         REFUNDGUARD_BUYER_KEY="buyers",
+        REFUNDGUARD_AUDIT_KEY="audit",
     )
     assert deployed.returncode == 0, deployed.stderr
-    assert deployed.stdout.split() == ["False", "buyers"]
+    assert deployed.stdout.split() == ["False", "buyers", "audit"]
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from core.models import AuditEvent
-from core.sweeper import stuck_work_requeue
+from core.sweeper import stuck_work_requeue, work_in_hand
 from disputes.models import ClaimImage, Finding
 from tests.conftest import wait_for
 from tests.disputes.fixtures import jpeg_bytes, open_dispute, reference_photo, sample
@@ -74,6 +74,8 @@ def test_worker_killed_mid_batch_loses_nothing_and_does_nothing_twice(worker):
     # work again once it is past its deadline, as done here.
     assert wait_for(lambda: _queued() == 0, timeout=240), "the queue never drained"
     assert wait_for(_settled(), timeout=120, interval=2.0), _status_counts()
+    # The live worker is asked what it holds; the killed one's photos are sent again.
+    assert work_in_hand(timeout=2) is not None
     stuck_work_requeue(older_than=timedelta(0), processing_after=timedelta(0))
     assert wait_for(lambda: analysed.count() == PHOTOS, timeout=120), _status_counts()
     # Exactly once: one analysis event per photo, one set of findings per photo.

@@ -1,7 +1,13 @@
 """Chain of custody: every original re-hashed, the audit chain walked, tampering found;
-the database refuses to rewrite audit history; who looked and from where is recorded."""
+the database refuses to rewrite audit history; who looked and from where is recorded.
+An insider with the database but not the audit key (recomputing every hash, updating a
+SHA-256 column to match a swapped file, deleting the newest events) is caught too."""
 
 from __future__ import annotations
+
+import copy
+import hashlib
+from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
@@ -9,7 +15,10 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
+from core.audit import GENESIS, ChainHead, anchor_append, audit_chain_breaks
 from core.models import AuditEvent
+from disputes.models import ClaimImage
+from evidence.models import ReferencePhoto
 from tests.disputes.factories import scored_dispute
 from tests.disputes.fixtures import jpeg_bytes, open_dispute, reference_photo, sample
 from tests.factories import ProductFactory, ReviewerFactory
@@ -147,3 +156,124 @@ def test_concurrent_appends_keep_one_unbroken_chain(membership):
     assert errors == []
     assert AuditEvent.objects.filter(action="test.append").count() == 40
     assert audit_chain_breaks() == []
+
+
+# --- An insider with database rights but not REFUNDGUARD_AUDIT_KEY --------------------
+
+SHA256 = AuditEvent.HashScheme.SHA256
+TRIGGER = "disputes_auditevent_append_only"
+
+
+def _as_superuser(statements: list[tuple[str, list[object]]]) -> None:
+    """Run SQL behind the application's back, as a database superuser would: on
+    PostgreSQL the append-only trigger is disabled first (and enabled again after)."""
+    with connection.cursor() as cursor:
+        postgres = connection.vendor == "postgresql"
+        if postgres:
+            # Pending deferred FK checks of this test's inserts would block ALTER TABLE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE disputes_auditevent DISABLE TRIGGER {TRIGGER}")
+        for sql, params in statements:
+            cursor.execute(sql, params)
+        if postgres:
+            cursor.execute(f"ALTER TABLE disputes_auditevent ENABLE TRIGGER {TRIGGER}")
+
+
+@pytest.fixture
+def anchored(evidence, audit_anchors: Path):  # type: ignore[no-untyped-def]
+    """The evidence, with every event's head in the anchor log as its commit writes it
+    (this test's transaction never commits, so the test writes them)."""
+    for event in AuditEvent.objects.order_by("id"):
+        anchor_append(ChainHead.of(event))
+    assert len(audit_anchors.read_text().splitlines()) == AuditEvent.objects.count()
+    return evidence
+
+
+def _plain_sha256(event: AuditEvent) -> str:
+    """What someone without the key can compute: the old, unkeyed hash."""
+    unkeyed = copy.copy(event)
+    unkeyed.hash_scheme = SHA256
+    return unkeyed.compute_hash()
+
+
+def _rewrite_without_key(*, mark_unkeyed: bool) -> AuditEvent:
+    """Edit the first event, then recompute every hash after it with plain SHA-256 (and,
+    with ``mark_unkeyed``, mark every event as recorded before the chain was keyed)."""
+    events = list(AuditEvent.objects.order_by("id"))
+    events[0].action = "dispute.tampered"
+    previous, statements = GENESIS, []
+    for event in events:
+        event.prev_hash = previous
+        if mark_unkeyed:
+            event.hash_scheme = SHA256
+        event.hash = previous = _plain_sha256(event)
+        statements.append(
+            (
+                "UPDATE disputes_auditevent SET action = %s, prev_hash = %s, hash = %s, "
+                "hash_scheme = %s WHERE id = %s",
+                [event.action, event.prev_hash, event.hash, event.hash_scheme, event.pk],
+            )
+        )
+    _as_superuser(statements)
+    return events[0]
+
+
+@pytest.mark.django_db
+def test_intact_custody_with_its_anchors_passes(anchored, capsys):
+    ok, out = custody(capsys)
+    assert ok, out
+    events = AuditEvent.objects.count()
+    assert f"{events} anchored event(s) checked" in out and "intact" in out
+    assert set(AuditEvent.objects.values_list("hash_scheme", flat=True)) == {"hmac-sha256"}
+
+
+@pytest.mark.django_db
+def test_every_hash_recomputed_without_the_key_is_detected(evidence, capsys):
+    edited = _rewrite_without_key(mark_unkeyed=False)
+    ok, out = custody(capsys)
+    assert not ok
+    assert f"BROKEN   audit chain at event {edited.pk}" in out
+    assert "does not hash to its recorded hash" in out
+
+
+@pytest.mark.django_db
+def test_a_chain_rewritten_as_unkeyed_is_caught_by_its_anchors(anchored, capsys):
+    edited = _rewrite_without_key(mark_unkeyed=True)
+    assert audit_chain_breaks() == []  # consistent in itself: only the anchors know better
+    ok, out = custody(capsys)
+    assert not ok
+    assert f"REWRITTEN event {edited.pk} has hash" in out
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", ["claim image", "reference photo"])
+def test_a_sha256_column_updated_to_match_a_swapped_file_is_detected(
+    anchored, media_root, capsys, kind
+):
+    photo, dispute = anchored
+    original = dispute.claim_images.get() if kind == "claim image" else photo
+    path = media_root / original.file.name
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    forged = hashlib.sha256(bytes(data)).hexdigest()
+    model = ClaimImage if kind == "claim image" else ReferencePhoto
+    model.objects.filter(pk=original.pk).update(sha256=forged)  # the file now "matches"
+    ok, out = custody(capsys)
+    assert not ok
+    assert "ALTERED" not in out
+    assert f"CHANGED  {kind} {original.pk}" in out
+    assert f"its SHA-256 column says {forged}" in out and original.sha256 in out
+
+
+@pytest.mark.django_db
+def test_deleting_the_newest_events_is_caught_by_the_anchors(anchored, capsys):
+    newest = list(AuditEvent.objects.order_by("-id").values_list("id", flat=True)[:2])
+    _as_superuser(
+        [("DELETE FROM disputes_auditevent WHERE id IN (%s, %s)", [newest[0], newest[1]])]
+    )
+    assert audit_chain_breaks() == []  # what is left still chains
+    ok, out = custody(capsys)
+    assert not ok
+    assert f"TRUNCATED the anchor log names event {newest[0]}" in out
+    assert "2 anchored event(s) deleted" in out

@@ -42,6 +42,7 @@ def test_sweeper_sends_stuck_work_again_but_not_work_in_progress(membership, mon
 
     from django.utils import timezone
 
+    from core import sweeper
     from core.sweeper import stuck_work_requeue
     from disputes import tasks as dispute_tasks
     from disputes.models import ClaimImage
@@ -59,14 +60,57 @@ def test_sweeper_sends_stuck_work_again_but_not_work_in_progress(membership, mon
         uploaded_at=timezone.now() - timedelta(minutes=12),
         analysis_status=ClaimImage.Status.PROCESSING,
     )
+    task_name = dispute_tasks.claim_image_analyze_task.name
     sent: list[int] = []
     monkeypatch.setattr(dispute_tasks.claim_image_analyze_task, "delay", sent.append)
+    # A live worker holds the processing photo's task: it is left alone.
+    monkeypatch.setattr(sweeper, "work_in_hand", lambda **kw: {(task_name, running.pk)})
     counts = stuck_work_requeue(older_than=timedelta(minutes=10))
-    assert sent == [old.pk]  # not the one a worker may still be on, nor the fresh one
+    assert sent == [old.pk]  # not the one a worker is on, nor the fresh one
     assert counts["claim photos"] == 1
-    # Long past the task time limit, a photo stuck in processing is sent again too.
-    ClaimImage.objects.filter(pk=running.pk).update(uploaded_at=hour_ago)
+    # Its worker died: no live worker holds it, so it is sent again past the grace.
+    monkeypatch.setattr(sweeper, "work_in_hand", lambda **kw: set())
     sent.clear()
     stuck_work_requeue(older_than=timedelta(minutes=10))
     assert sorted(sent) == sorted([old.pk, running.pk])
     assert fresh.pk not in sent
+    # The workers cannot be asked (broker down): only past twice the task time limit.
+    monkeypatch.setattr(sweeper, "work_in_hand", lambda **kw: None)
+    sent.clear()
+    stuck_work_requeue(older_than=timedelta(minutes=10))
+    assert sent == [old.pk]
+    ClaimImage.objects.filter(pk=running.pk).update(uploaded_at=hour_ago)
+    sent.clear()
+    stuck_work_requeue(older_than=timedelta(minutes=10))
+    assert sorted(sent) == sorted([old.pk, running.pk])
+
+
+def test_a_processing_photo_is_not_sent_again_within_the_grace(membership, monkeypatch, settings):
+    from core import sweeper
+    from disputes import tasks as dispute_tasks
+
+    dispute = open_dispute(membership.merchant, [(jpeg_bytes(sample("coffee")), "a.jpg")])
+    photo = dispute.claim_images.get()
+    ClaimImage.objects.filter(pk=photo.pk).update(
+        uploaded_at=timezone.now() - timedelta(seconds=30),
+        analysis_status=ClaimImage.Status.PROCESSING,
+    )
+    sent: list[int] = []
+    monkeypatch.setattr(dispute_tasks.claim_image_analyze_task, "delay", sent.append)
+    monkeypatch.setattr(sweeper, "work_in_hand", lambda **kw: set())
+    settings.PROCESSING_GRACE_SECONDS = 120
+    assert sweeper.stuck_work_requeue()["claim photos"] == 0 and sent == []
+    settings.PROCESSING_GRACE_SECONDS = 20
+    assert sweeper.stuck_work_requeue()["claim photos"] == 1 and sent == [photo.pk]
+
+
+def test_the_workers_cannot_be_asked_when_the_broker_is_down(settings):
+    from config.celery import app
+    from core.sweeper import work_in_hand
+
+    old = app.conf.broker_url
+    app.conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens on the discard port
+    try:
+        assert work_in_hand(timeout=1) is None
+    finally:
+        app.conf.broker_url = old

@@ -77,8 +77,26 @@ def test_queue_row_shows_thumbnail_risk_reason_amount_and_time_left(client, revi
     html = client.get(QUEUE).content.decode()
     thumb = reverse("disputes:claim_derived", args=[dispute.top_claim_image_id, "thumbnail"])
     assert thumb in html
-    assert "High risk" in html and "No match with your evidence: this photo" in html
+    # The reviewer reads about the merchant, from the code and evidence (not the stored
+    # message, which speaks to the merchant).
+    assert "High risk" in html and "No match with the merchant&#x27;s evidence: this" in html
+    assert "No match with your evidence" not in html
     assert "129.00 CNY" in html and "left" in html
+
+
+@pytest.mark.django_db
+def test_queue_says_your_only_for_the_merchants_the_reviewer_is_a_member_of(client, reviewer):
+    own = MembershipFactory(user=reviewer).merchant
+    scored_dispute("high", external_id="OWN", merchant=own)
+    scored_dispute("medium", external_id="OTHER")
+    client.force_login(reviewer)
+
+    rows = client.get(QUEUE).content.decode().split('class="queue-row"')[1:]
+
+    (mine,) = [row for row in rows if "OWN</strong>" in row]
+    (theirs,) = [row for row in rows if "OTHER</strong>" in row]
+    assert "No match with your evidence" in mine
+    assert "No match with the merchant&#x27;s evidence" in theirs and "your" not in theirs
 
 
 @pytest.mark.django_db

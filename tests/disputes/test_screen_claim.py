@@ -13,11 +13,11 @@ from tests.disputes.fixtures import doctored, jpeg_bytes, png_with_aigc_label, s
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "manage.py", "screen_claim", *args],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": "sqlite:////nonexistent/db.sqlite3"},
+        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": "sqlite:////nonexistent/db.sqlite3", **env},
     )  # fmt: skip
 
 
@@ -59,3 +59,40 @@ def test_wrong_arguments_exit_2(tmp_path):
     assert run(str(claim)).returncode == 2  # no originals
     assert run("--originals", str(tmp_path / "missing"), str(claim)).returncode == 2
     assert run("--originals", str(tmp_path)).returncode == 2  # no claim
+
+
+def test_content_credential_signers_are_trusted_only_through_the_given_anchors(tmp_path):
+    from tests.forensics.test_provenance_c2pa import signed
+
+    originals = tmp_path / "originals"
+    originals.mkdir()
+    (originals / "rocket.jpg").write_bytes(jpeg_bytes(sample("rocket")))
+    data, anchor = signed("trainedAlgorithmicMedia")
+    claim = tmp_path / "generated.jpg"
+    claim.write_bytes(data)
+    bundle = tmp_path / "anchors.pem"
+    bundle.write_text(anchor)
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+
+    def ai_message(result: subprocess.CompletedProcess[str]) -> str:
+        assert result.returncode == 0, result.stderr
+        (out,) = json.loads(result.stdout)
+        return next(r["message"] for r in out["reasons"] if r["code"] == "ai_provenance")
+
+    plain = run("--originals", str(originals), "--json", str(claim))
+    given = run("--originals", str(originals), "--c2pa-trust-anchors", str(bundle), "--json",
+                str(claim))  # fmt: skip
+    configured = run("--originals", str(originals), "--json", str(claim),
+                     REFUNDGUARD_C2PA_TRUST_ANCHORS=str(bundle))  # fmt: skip
+
+    assert ai_message(plain).endswith(", not on a trust list.")
+    assert ai_message(given).endswith(", on the trust list.")
+    assert ai_message(configured).endswith(", on the trust list.")
+    refused = run("--originals", str(originals), "--c2pa-trust-anchors", str(junk), str(claim))
+    assert refused.returncode == 2 and "no PEM certificate" in refused.stderr
+    # A setting that names no bundle stops the process at start-up, naming the variable.
+    misconfigured = run("--originals", str(originals), str(claim),
+                        REFUNDGUARD_C2PA_TRUST_ANCHORS=str(junk))  # fmt: skip
+    assert misconfigured.returncode != 0
+    assert "REFUNDGUARD_C2PA_TRUST_ANCHORS" in misconfigured.stderr

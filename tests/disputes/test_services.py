@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 
 from core.audit import audit_chain_breaks
 from core.models import AppendOnlyError, AuditEvent
@@ -218,3 +219,123 @@ def test_new_evidence_rescores_unmatched_open_claims(db):
         reference_photo(product, sample("coffee"))
     image.refresh_from_db()
     assert image.risk_level == "high"
+
+
+def analysed_events(dispute: Dispute) -> list[dict]:
+    return list(
+        AuditEvent.objects.filter(dispute=dispute, action="claim_image.analysed")
+        .order_by("id")
+        .values_list("data", flat=True)
+    )
+
+
+@pytest.mark.django_db
+def test_new_evidence_reanalyses_only_claims_it_could_change_and_records_only_changes(db):
+    from django.test import TestCase
+
+    membership = MembershipFactory()
+    product = ProductFactory(merchant=membership.merchant, sku="MUG-1")
+    reference_photo(product, sample("coffee"), "mug-front.jpg")
+    claim, _ = doctored(sample("coffee"))
+    dispute = open_dispute(
+        membership.merchant,
+        [(jpeg_bytes(claim), "broken.jpg"), (jpeg_bytes(sample("astronaut"), 80), "mine.jpg")],
+    )
+    doctored_image, honest = analyse_all(dispute)
+    assert (doctored_image.risk_level, honest.risk_level) == ("high", "low")
+    assert len(analysed_events(dispute)) == 2  # one per photo
+    analysed_at = honest.processed_at
+
+    # An unrelated product's photo: the unmatched claim is not re-analysed, nothing is
+    # recorded, the dispute is left alone.
+    version = Dispute.objects.get(pk=dispute.pk).version
+    other = ProductFactory(merchant=membership.merchant, sku="CAT-1")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        reference_photo(other, sample("chelsea"), "cat.jpg")
+    honest.refresh_from_db()
+    assert honest.processed_at == analysed_at
+    assert len(analysed_events(dispute)) == 2
+    assert not AuditEvent.objects.filter(action="disputes.reanalyse").exists()
+    assert Dispute.objects.get(pk=dispute.pk).version == version
+
+    # The claim's own original: re-analysed, one event with the changed result.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        reference_photo(other, sample("astronaut"), "astronaut.jpg")
+    honest.refresh_from_db()
+    assert honest.findings.filter(code="derived_from_original").exists()
+    events = analysed_events(dispute)
+    assert len(events) == 3
+    assert events[-1]["claim_image"] == honest.pk
+    assert (events[-1]["level"], events[-1]["score"]) == (honest.risk_level, honest.risk_score)
+    assert honest.risk_level != "low"
+    reanalysed = AuditEvent.objects.get(action="disputes.reanalyse")
+    assert reanalysed.data["claim_images"] == 1
+
+    # Everything analysed again with nothing new: the same results, nothing recorded.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert services.dispute_reanalyse(merchant=membership.merchant, actor=None) == 2
+    assert len(analysed_events(dispute)) == 3
+    assert Dispute.objects.get(pk=dispute.pk).status == Dispute.Status.NEEDS_REVIEW
+    assert audit_chain_breaks() == []
+
+
+@pytest.mark.django_db
+def test_a_packing_video_reanalyses_the_unmatched_claims_of_its_own_order(db, settings):
+    from django.test import TestCase
+
+    from evidence import services as evidence_services
+    from tests.evidence.test_services import mp4
+
+    settings.KEYFRAME_MIN_SPACING_SECONDS = 1.0
+    merchant = MembershipFactory().merchant
+    ours = open_dispute(
+        merchant,
+        [(jpeg_bytes(sample("astronaut")), "a.jpg")],
+        external_id="D-1",
+        order_ref="ORDER-1",
+        buyer_ref="buyer-1",
+    )
+    theirs = open_dispute(
+        merchant,
+        [(jpeg_bytes(sample("chelsea")), "b.jpg")],
+        external_id="D-2",
+        order_ref="ORDER-2",
+        buyer_ref="buyer-2",
+    )
+    (mine,) = analyse_all(ours)
+    (other,) = analyse_all(theirs)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        video = evidence_services.video_ingest(
+            merchant=merchant,
+            order_ref="ORDER-1",
+            upload=ContentFile(mp4(seconds=3), name="ORDER-1.mp4"),
+            filename="ORDER-1.mp4",
+            uploader=None,
+        ).obj
+    assert video.keyframes.exists()
+    reanalysed = AuditEvent.objects.get(action="disputes.reanalyse")
+    assert reanalysed.data == {"claim_images": 1, "after": f"video:{video.pk}"}
+    assert ClaimImage.objects.get(pk=mine.pk).processed_at > mine.processed_at
+    assert ClaimImage.objects.get(pk=other.pk).processed_at == other.processed_at
+    # Its result did not change: no second "analysed" event.
+    assert len(analysed_events(ours)) == 1
+
+
+@pytest.mark.django_db
+def test_the_worker_reads_content_credentials_with_the_configured_trust_anchors(
+    shop, media_root, settings, tmp_path
+):
+    from tests.forensics.test_provenance_c2pa import signed
+
+    data, anchor = signed("trainedAlgorithmicMedia")
+    bundle = tmp_path / "anchors.pem"
+    bundle.write_text(anchor)
+    settings.C2PA_TRUST_ANCHORS = str(bundle)
+    dispute = open_dispute(shop.merchant, [(data, "generated.jpg")])
+
+    (image,) = analyse_all(dispute)
+
+    finding = image.findings.get(code="ai_provenance")
+    assert finding.weight == 0.9
+    assert finding.evidence["details"]["signer_trusted"] is True
+    assert finding.message.endswith(", on the trust list.")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -90,6 +93,46 @@ def test_dispute_page_shows_verdict_region_and_original(client, membership, anal
     assert "mug-front.jpg" in html
     assert 'class="region"' in html and 'class="heatmap"' in html
     assert "Dispute opened" in html  # the audit trail
+
+
+def live_part(page: str, part_id: str) -> str:
+    """The element with ``id=part_id`` the page's script swaps in (up to its closing tag)."""
+    start = page.index(f'id="{part_id}"')
+    tag = page.rfind("<", 0, start)
+    name = page[tag + 1 : page.index(" ", tag)]
+    return page[tag : page.index(f"</{name}>", start) + len(name) + 3]
+
+
+@pytest.mark.django_db
+def test_the_polled_fragment_carries_the_risk_chip_and_the_audit_trail(client, membership):
+    from core.models import AuditEvent
+
+    product = ProductFactory(merchant=membership.merchant)
+    reference_photo(product, sample("coffee"), "mug-front.jpg")
+    claim, _ = doctored(sample("coffee"))
+    dispute = open_dispute(membership.merchant, [(jpeg_bytes(claim), "broken.jpg")])
+    client.force_login(membership.user)
+    url = reverse("disputes:detail", args=[dispute.pk])
+    page = client.get(url).content.decode()
+    # While analysing: the page polls, the chip is there but empty, the trail has the opening.
+    assert "?fragment=1" in live_part(page, "claim-images")
+    assert "risk-" not in live_part(page, "dispute-risk")
+    assert "Photo analysed" not in live_part(page, "audit-trail")
+    viewed = AuditEvent.objects.filter(action="dispute.viewed").count()
+
+    for image in dispute.claim_images.all():
+        services.claim_image_analyze(claim_image_id=image.pk)
+    fragment = client.get(url, {"fragment": "1"}).content.decode()
+    chip = live_part(fragment, "dispute-risk")
+    assert "data-live" in chip and 'class="risk risk-high"' in chip and "High risk" in chip
+    trail = live_part(fragment, "audit-trail")
+    assert "data-live" in trail and "Dispute opened" in trail and "Photo analysed" in trail
+    assert "data-refresh" not in live_part(fragment, "claim-images")  # polling stops
+    # The same parts as a reload draws them; polling is not a view of the dispute.
+    page = client.get(url).content.decode()
+    assert live_part(page, "dispute-risk") == chip
+    assert live_part(page, "audit-trail").replace("Dispute viewed", "") == trail
+    assert AuditEvent.objects.filter(action="dispute.viewed").count() == viewed + 1
 
 
 @pytest.mark.django_db
@@ -218,7 +261,7 @@ def test_a_near_copy_shows_the_original_beside_it_in_both_languages(
     assert "Possibly your photo MUG-1 / mug-front.jpg" in html
     aligned = reverse("disputes:claim_derived", args=[image.pk, "aligned"])
     assert aligned in html
-    assert f"Same-photograph score {NEAR_COPY_THRESHOLD:.2f}" in html
+    assert f"Same-photograph score {NEAR_COPY_THRESHOLD:.3f}" in html
     assert client.get(aligned).status_code == 200
 
     client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
@@ -259,3 +302,41 @@ def test_a_photo_chosen_twice_or_already_attached_is_kept_once_and_the_user_told
     ).content.decode()
     assert "1 photo was already attached to this dispute, so it was not added again." in again
     assert "0 photo" not in again
+
+
+def claim_photos_text(client, dispute: Dispute, **params: str) -> str:
+    """The claim-photo cards of the dispute page, as text (entities decoded)."""
+    page = client.get(reverse("disputes:detail", args=[dispute.pk]), params).content.decode()
+    start = page.index('id="claim-images"')
+    end = page.find("</section>", start)
+    return html.unescape(page[start : end if end != -1 else len(page)])
+
+
+SPEAKS_TO_READER = re.compile(r"\byour\b|您的|你的", re.IGNORECASE)
+
+
+@pytest.mark.django_db
+def test_the_merchant_reads_your_photo_and_a_reviewer_the_merchants_photo(
+    client, membership, analysed_dispute
+):
+    client.force_login(membership.user)
+    mine = claim_photos_text(client, analysed_dispute)
+    assert "This is your photo" in mine and "Your original" in mine
+    assert "the merchant's photo" not in mine
+
+    client.force_login(ReviewerFactory().user)
+    for params in ({}, {"fragment": "1"}):
+        theirs = claim_photos_text(client, analysed_dispute, **params)
+        assert "This is the merchant's photo" in theirs, theirs
+        assert "The merchant's original" in theirs
+        assert not SPEAKS_TO_READER.search(theirs), SPEAKS_TO_READER.search(theirs)
+
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    chinese = claim_photos_text(client, analysed_dispute)
+    assert "这是商家的照片" in chinese
+    assert not SPEAKS_TO_READER.search(chinese), SPEAKS_TO_READER.search(chinese)
+
+    # A reviewer who is also one of the merchant's people reads it as the merchant.
+    ReviewerFactory(user=membership.user)
+    client.force_login(membership.user)
+    assert "这是您的照片" in claim_photos_text(client, analysed_dispute)

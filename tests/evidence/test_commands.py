@@ -8,6 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from evidence.models import PackingVideo, Product, ReferencePhoto
+from tests import media_factories as mf
 from tests.evidence.test_services import jpeg, mp4
 from tests.factories import MerchantFactory
 
@@ -68,3 +69,20 @@ def test_import_refuses_unknown_merchant_and_missing_folder(tmp_path):
         run_import(tmp_path, "nobody")
     with pytest.raises(CommandError, match="not a folder"):
         run_import(tmp_path / "missing", MerchantFactory().slug)
+
+
+@pytest.mark.django_db
+def test_import_takes_avif_photos_and_names_what_it_refuses(tmp_path):
+    root = tmp_path / "import"
+    (root / "MUG-1").mkdir(parents=True)
+    (root / "MUG-1" / "front.avif").write_bytes(mf.avif_bytes(mf.coffee()))
+    (root / "MUG-1" / "animated.gif").write_bytes(mf.gif_bytes(mf.coffee()))
+    (root / "MUG-1" / "scan.tif").write_bytes(mf.tiff_bytes(mf.coffee()))
+    merchant = MerchantFactory()
+
+    output = run_import(root, merchant.slug, "--now")
+
+    photo = ReferencePhoto.objects.get(merchant=merchant)
+    assert (photo.content_type, photo.status) == ("image/avif", "fingerprinted")
+    assert "rejected MUG-1/animated.gif: GIF images are not accepted: send a JPEG" in output
+    assert "rejected MUG-1/scan.tif: TIFF images are not accepted" in output

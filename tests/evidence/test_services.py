@@ -13,11 +13,15 @@ from django.core.files.base import ContentFile
 from PIL import Image
 from skimage import data as samples
 
+from disputes.evidence_index import merchant_index
 from evidence import services
 from evidence.models import Fingerprint, PackingVideo, ReferencePhoto, VideoKeyframe
 from forensics.fingerprints import ALGORITHM_VERSIONS
+from forensics.pipeline import analyse_claim
+from tests import media_factories as mf
 from tests.conftest import stored_files
 from tests.factories import ProductFactory
+from tests.forensics.engine_images import bbox, iou, paint_damage
 
 
 def jpeg(name: str = "coffee", size: tuple[int, int] | None = None) -> bytes:
@@ -73,7 +77,11 @@ def test_another_merchant_may_store_the_same_bytes(product):
 
 BAD_UPLOADS = [
     ("empty.jpg", b"", "empty"),
-    ("shell.jpg", b"<?php system($_GET['c']); ?>", "not a JPEG, PNG, WebP or HEIC"),
+    ("shell.jpg", b"<?php system($_GET['c']); ?>", "not a JPEG, PNG, WebP, HEIC or AVIF"),
+    # Refused formats are named from their bytes, whatever the file is called.
+    ("front.jpg", mf.gif_bytes(mf.asymmetric()), "GIF images are not accepted: send a JPEG"),
+    ("front.tif", mf.tiff_bytes(mf.asymmetric()), "TIFF images are not accepted: send a JPEG"),
+    ("IMG_0001.jpg", mf.dng_bytes(mf.asymmetric()), "DNG camera raw files are not accepted"),
     ("page.jpg", b"<!DOCTYPE html><html><script>alert(1)</script></html>", "not a JPEG"),
     ("../../etc/passwd.jpg", None, "contains a path"),
     ("..\\evil.jpg", None, "contains a path"),
@@ -139,6 +147,33 @@ def test_fingerprinting_stores_one_row_per_algorithm_and_is_idempotent(product, 
     ids_before = sorted(Fingerprint.objects.values_list("pk", flat=True))
     services.photo_fingerprint(photo_id=photo.pk)
     assert sorted(Fingerprint.objects.values_list("pk", flat=True)) == ids_before
+
+
+@pytest.mark.django_db
+def test_an_avif_listing_is_stored_and_fingerprinted_and_an_avif_claim_matches_it(
+    product, media_root
+):
+    original = Image.fromarray(samples.astronaut())
+    outcome = ingest(product, mf.avif_bytes(original, quality=70), "listing.avif")
+    photo = outcome.obj
+    assert outcome.status == "stored" and photo.content_type == "image/avif"
+    assert photo.file.name.endswith(".avif") and (photo.width, photo.height) == (512, 512)
+    done = services.photo_fingerprint(photo_id=photo.pk)
+    assert done.status == ReferencePhoto.Status.FINGERPRINTED
+    assert {(f.algorithm, f.version) for f in done.fingerprints.all()} == set(
+        ALGORITHM_VERSIONS.items()
+    )
+    # The buyer's claim: the listing with a painted crack, stored sideways in an AVIF
+    # whose orientation turns it back, analysed against the stored evidence.
+    painted, mask = paint_damage(original, (330, 300))
+    claim = mf.avif_bytes(painted.transpose(Image.Transpose.ROTATE_90), quality=60, orientation=6)
+
+    analysis = analyse_claim(claim, merchant_index(product.merchant_id).index)
+
+    assert analysis.is_derived and analysis.original is not None
+    assert analysis.original.key == f"photo:{photo.pk}"
+    assert analysis.claim_size == painted.size
+    assert analysis.region is not None and iou(analysis.region, bbox(mask)) >= 0.5
 
 
 @pytest.mark.django_db

@@ -75,3 +75,14 @@ def test_task_for_a_deleted_row_does_nothing(photo):
 def test_tasks_acknowledge_late():
     assert tasks.photo_fingerprint_task.acks_late
     assert tasks.video_process_task.acks_late
+
+
+@pytest.mark.django_db
+def test_a_librarys_internal_error_is_never_shown_to_the_user(photo):
+    """An OpenCV assertion or a singular matrix reaches the log, not the merchant."""
+    task = tasks.photo_fingerprint_task
+    internal = RuntimeError("OpenCV(4.10) error: (-215:Assertion failed) !_src.empty()")
+    task.on_failure(internal, "0123456789abcdef", (photo.pk,), {}, None)
+    photo.refresh_from_db()
+    assert photo.status == ReferencePhoto.Status.FAILED
+    assert "OpenCV" not in photo.failure_reason and "01234567" in photo.failure_reason

@@ -128,6 +128,24 @@ def test_json_upload_gives_one_result_per_file(owner_client, membership):
 
 
 @pytest.mark.django_db
+def test_json_upload_answers_with_what_the_photo_card_shows(owner_client, membership):
+    import hashlib
+
+    product = ProductFactory(merchant=membership.merchant)
+    url = reverse("evidence:product_detail", args=[product.pk])
+    data = jpeg("rocket")
+    upload = SimpleUploadedFile("rocket.jpg", data, content_type="image/jpeg")
+    photo = owner_client.post(url, {"files": [upload]}, headers={"Accept": "application/json"})
+    facts = photo.json()["photo"]
+    assert facts["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (facts["width"], facts["height"], facts["size_bytes"]) == (640, 427, len(data))
+    assert facts["size_label"].replace("\xa0", " ").endswith("KB")
+    # The server's card (after a reload) shows the same facts.
+    page = owner_client.get(url).content.decode()
+    assert facts["sha256"][:12] in page and facts["size_label"] in page and "640×427" in page
+
+
+@pytest.mark.django_db
 def test_form_upload_of_several_files_lists_each_result(owner_client, membership):
     product = ProductFactory(merchant=membership.merchant)
     files = [

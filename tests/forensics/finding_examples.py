@@ -47,6 +47,73 @@ def _label(code: str, value: str, *, ai: bool = True, **details: str) -> Provena
     return ProvenanceLabel(code, source, "Software" if not ai else "Field", value, ai, details)
 
 
+#: C2PA labels in each wording: a credential that fails validation (known, malformed and
+#: unknown codes; none given), an ingredient's AI statement in it, a trusted signer.
+SIGNER = {"signer_common_name": "C2PA Signer", "signer_issuer": "C2PA Test Signing Cert"}
+C2PA_LABELS = [
+    ProvenanceLabel(
+        "c2pa_invalid",
+        "C2PA manifest",
+        "validation_state",
+        "Invalid",
+        False,
+        {
+            **SIGNER,
+            "validation_state": "Invalid",
+            "signer_trusted": False,
+            "failures": [
+                {"code": "assertion.dataHash.mismatch"},
+                {"code": "assertion.required.missing"},
+                {"code": "claim.cbor.invalid"},
+                {"code": "cawg.identity.unheard_of"},
+            ],
+        },
+    ),
+    ProvenanceLabel(
+        "c2pa_invalid", "C2PA manifest", "validation_state", "Invalid", False, {"failures": []}
+    ),
+    ProvenanceLabel(
+        "c2pa_ai",
+        "C2PA manifest",
+        "digitalSourceType",
+        "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+        True,
+        {
+            **SIGNER,
+            "manifest_role": "ingredient",
+            "ingredient_title": "generated.png",
+            "software_agent": "Adobe Firefly",
+            "validation_state": "Invalid",
+            "validation_failures": ["claimSignature.mismatch"],
+            "signer_trusted": False,
+        },
+    ),
+    ProvenanceLabel(
+        "c2pa_ai",
+        "C2PA manifest",
+        "digitalSourceType",
+        "http://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic",
+        True,
+        {"manifest_role": "ingredient", "validation_state": "Valid", "validation_failures": []},
+    ),
+    ProvenanceLabel(
+        "c2pa_ai",
+        "C2PA manifest",
+        "digitalSourceType",
+        "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+        True,
+        {
+            **SIGNER,
+            "manifest_role": "active",
+            "claim_generator": "Imaginary Diffusion 2",
+            "validation_state": "Trusted",
+            "validation_failures": [],
+            "signer_trusted": True,
+        },
+    ),
+]
+
+
 def example_signals() -> list[Signal]:
     """Every kind, and each variant of its sentence."""
     derived = a_match(score=0.99, derived=True)
@@ -71,9 +138,17 @@ def example_signals() -> list[Signal]:
                 _label("sd_parameters", "a cracked mug, steps: 20"),
                 _label("comfyui_workflow", "{}"),
                 _label("a_new_generator", "x"),
+                _label(
+                    "generator_metadata", '{"positive_prompt": "a mug"}', application="InvokeAI"
+                ),
+                _label("stealth_pnginfo", "a mug, Steps: 20", application="NovelAI"),
+                _label("editing_software", "Midjourney", application="Midjourney"),
                 _label("editing_software", "Adobe Photoshop 25.0", ai=False),
+                _label("editing_software", "GIMP 2.10.36", ai=False),
             ]
         ),
+        # One C2PA label per call: signals keep only the strongest label of a code.
+        *(signal for label in C2PA_LABELS for signal in provenance_signals([label])),
         reuse_signal(ReuseFacts([(7, "E-7", OPENED)], 0)),
         reuse_signal(ReuseFacts([(7, "E-7", OPENED), (8, "E-8", OPENED)], 1)),
         reuse_signal(ReuseFacts([], 2)),

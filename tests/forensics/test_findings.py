@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,13 +14,24 @@ from forensics import findings
 from forensics.findings import (
     ENGLISH,
     FINDING_KINDS,
+    Audience,
     FindingCode,
+    FindingKind,
     LevelRule,
     Translator,
+    bar_text,
     finding_sentence,
+    score_text,
 )
-from forensics.scoring import HIGH_SCORE, Signal, verdict
-from tests.forensics.finding_examples import REGISTRY, example_signals, marked_texts
+from forensics.same_photo import SAME_PHOTO_THRESHOLD
+from forensics.scoring import HIGH_SCORE, Signal, match_signal, verdict
+from tests.forensics.finding_examples import (
+    PHOTO,
+    REGISTRY,
+    a_match,
+    example_signals,
+    marked_texts,
+)
 from tests.test_translations import catalogue_entries
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +47,7 @@ def test_every_code_has_one_kind_and_keeps_the_string_stored_today() -> None:
         "ai_provenance",
         "editing_software",
         "repeat_claimant",
+        "credentials_invalid",
     ]
     assert list(FINDING_KINDS) == list(FindingCode)
     assert all(kind.code is code for code, kind in FINDING_KINDS.items())
@@ -49,6 +62,7 @@ def test_weights_are_the_ones_the_engine_has_always_used() -> None:
         "ai_provenance": (0.6, 0.9),
         "editing_software": (0.25, 0.25),
         "repeat_claimant": (0.35, 0.35),
+        "credentials_invalid": (0.35, 0.35),
     }
 
 
@@ -90,7 +104,7 @@ def test_every_kind_says_its_one_sentence_in_english_from_its_evidence() -> None
     assert messages[1].startswith("This is a frame of your packing video ORD-800 @ 3.0s, ")
     assert messages[2] == "This is your photo MUG-1 / mug-front.jpg."
     assert messages[4].startswith("Possibly a frame of your packing video ORD-800 @ 3.0s: ")
-    assert "different photograph (same-photograph score 0.30)" in messages[5]
+    assert "different photograph (same-photograph score 0.300)" in messages[5]
     assert messages[6] == (
         "No match with your evidence: this photo is not one of your product photos or "
         "packing-video frames, nor an edited copy of one. That is not a pass; look at it "
@@ -124,10 +138,16 @@ def test_every_text_a_sentence_is_built_from_is_marked_for_translation() -> None
 
     recording = Translator(gettext=gettext, ngettext=ngettext)
     for signal in example_signals():
-        finding_sentence(signal.code, signal.evidence, translator=recording)
+        for audience in Audience:
+            finding_sentence(signal.code, signal.evidence, translator=recording, audience=audience)
     marked = marked_texts()
 
     assert {kind.sentence for kind in FINDING_KINDS.values()} <= marked
+    assert {
+        kind.third_party_sentence
+        for kind in FINDING_KINDS.values()
+        if kind.third_party_sentence is not None
+    } <= marked
     assert {kind.title for kind in FINDING_KINDS.values()} <= marked
     assert asked - marked == set(), "translated at run time but invisible to makemessages"
 
@@ -254,3 +274,139 @@ def test_a_code_that_is_no_kind_is_refused() -> None:
     assert findings.finding_kind("near_copy") is FINDING_KINDS[FindingCode.NEAR_COPY]
     with pytest.raises(ValueError):
         finding_sentence("not_a_kind", {})
+
+
+def _chinese() -> Translator:
+    """Simplified Chinese straight from the ``.po`` source (what gettext serves once it is
+    compiled), so the engine's two voices can be read in Chinese without Django."""
+    texts: dict[str, str] = {}
+    plurals: dict[tuple[str, str], str] = {}
+    for fields, block in catalogue_entries():
+        if re.search(r"^#,.*\bfuzzy\b", block, re.MULTILINE):
+            continue
+        if "msgid_plural" in fields:
+            plurals[(fields["msgid"], fields["msgid_plural"])] = fields.get("msgstr[0]", "")
+        else:
+            texts[fields["msgid"]] = fields.get("msgstr", "")
+
+    def ngettext(singular: str, plural: str, number: int) -> str:
+        return plurals.get((singular, plural)) or ENGLISH.ngettext(singular, plural, number)
+
+    return Translator(gettext=lambda text: texts.get(text) or text, ngettext=ngettext)
+
+
+#: What speaks to the reader: English "you/your/yourself", Chinese "your" (您的/你的).
+SPEAKS_TO_READER = re.compile(r"\byou|您的|你的", re.IGNORECASE)
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+#: The kinds whose sentence names the merchant's originals, disputes or dealings.
+ABOUT_THE_MERCHANT = {
+    FindingCode.DERIVED_FROM_ORIGINAL,
+    FindingCode.NEAR_COPY,
+    FindingCode.NO_MATCH,
+    FindingCode.REUSED_IMAGE,
+    FindingCode.REPEAT_CLAIMANT,
+}
+
+
+def test_every_kind_says_your_to_the_merchant_and_the_merchants_to_anyone_else() -> None:
+    chinese = _chinese()
+    worded_twice: set[str] = set()
+    for signal in example_signals():
+        # The engine (and the CLI, which prints its message) speaks to the merchant.
+        assert signal.message == finding_sentence(
+            signal.code, signal.evidence, audience=Audience.MERCHANT
+        )
+        for language in (ENGLISH, chinese):
+            to_merchant, to_others = (
+                finding_sentence(signal.code, signal.evidence, translator=language, audience=a)
+                for a in (Audience.MERCHANT, Audience.THIRD_PARTY)
+            )
+            if language is chinese:
+                assert CHINESE.search(to_merchant) and CHINESE.search(to_others), to_others
+            assert not SPEAKS_TO_READER.search(to_others), to_others
+            if to_merchant != to_others:
+                worded_twice.add(signal.code)
+                assert SPEAKS_TO_READER.search(to_merchant) or "您" in to_merchant, to_merchant
+                assert "merchant" in to_others or "商家" in to_others, to_others
+
+    assert worded_twice >= ABOUT_THE_MERCHANT
+
+
+def test_a_photo_of_the_merchant_is_yours_to_them_and_the_merchants_to_others() -> None:
+    chinese = _chinese()
+    derived, frame = example_signals()[:2]
+
+    def say(signal: Signal, language: Translator, audience: Audience) -> str:
+        return finding_sentence(
+            signal.code, signal.evidence, translator=language, audience=audience
+        )
+
+    assert say(derived, ENGLISH, Audience.MERCHANT).startswith("This is your photo MUG-1")
+    assert say(derived, ENGLISH, Audience.THIRD_PARTY).startswith(
+        "This is the merchant's photo MUG-1"
+    )
+    assert say(frame, ENGLISH, Audience.THIRD_PARTY).startswith(
+        "This is a frame of the merchant's packing video ORD-800"
+    )
+    assert say(derived, chinese, Audience.MERCHANT).startswith("这是您的照片 MUG-1")
+    assert say(derived, chinese, Audience.THIRD_PARTY).startswith("这是商家的照片 MUG-1")
+
+
+def test_a_kind_that_speaks_to_the_merchant_must_also_say_it_to_anyone_else() -> None:
+    def declare(**sentences: str) -> FindingKind:
+        return FindingKind(
+            code=FindingCode.NO_MATCH,
+            title="later kind",
+            weight=0.0,
+            level_rule=LevelRule.IMAGE,
+            facts=lambda evidence, language: {},
+            **sentences,  # type: ignore[arg-type]
+        )
+
+    with pytest.raises(ValueError, match="third_party_sentence"):
+        declare(sentence="Not in your evidence.")
+    with pytest.raises(ValueError, match="third_party_sentence"):
+        declare(sentence="Two disputes with you.")
+    kind = declare(
+        sentence="Not in your evidence.", third_party_sentence="Not in the merchant's evidence."
+    )
+    assert kind.sentence_for(Audience.MERCHANT) == "Not in your evidence."
+    assert kind.sentence_for(Audience.THIRD_PARTY) == "Not in the merchant's evidence."
+    neutral = declare(sentence="The file carries a label.")
+    assert neutral.sentence_for(Audience.THIRD_PARTY) == "The file carries a label."
+
+
+@pytest.mark.parametrize(
+    ("score", "bar", "shown_score", "shown_bar"),
+    [
+        (0.942, 0.945, "0.942", "0.945"),
+        (0.9449, 0.945, "0.944", "0.945"),
+        (0.9999, 1.0, "0.999", "1.00"),
+        (0.945, 0.945, "0.945", "0.945"),
+        (0.91, 0.91, "0.910", "0.91"),
+    ],
+)
+def test_a_score_is_never_printed_at_or_above_a_bar_it_is_below(
+    score: float, bar: float, shown_score: str, shown_bar: str
+) -> None:
+    evidence = {"original_label": PHOTO, "same_photo_score": score, "threshold": bar}
+
+    text = finding_sentence(FindingCode.NEAR_COPY, evidence)
+
+    assert (score_text(score), bar_text(bar)) == (shown_score, shown_bar)
+    assert (Decimal(shown_score) < Decimal(shown_bar)) == (score < bar)
+    assert (
+        f"(same-photograph score {shown_score}; an edited copy scores at least {shown_bar})" in text
+    )
+
+
+def test_the_engines_near_copy_just_under_the_bar_reads_under_it() -> None:
+    # 0.9449 was stored rounded to 0.945 and printed "0.94; … at least 0.94".
+    signal = match_signal(a_match(score=0.9449, derived=False), original_label=PHOTO)
+
+    assert signal.code == FindingCode.NEAR_COPY
+    assert (
+        f"score 0.944; an edited copy scores at least {bar_text(SAME_PHOTO_THRESHOLD)})"
+        in signal.message
+    )
+    assert bar_text(SAME_PHOTO_THRESHOLD) == "0.945"

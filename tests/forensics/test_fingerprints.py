@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import struct
 import time
 
@@ -46,6 +47,7 @@ def mean_abs_diff(a: Image.Image, b: Image.Image) -> float:
         (mf.png_bytes, "PNG", "image/png", "png"),
         (mf.webp_bytes, "WEBP", "image/webp", "webp"),
         (mf.heic_bytes, "HEIF", "image/heic", "heic"),
+        (mf.avif_bytes, "AVIF", "image/avif", "avif"),
     ],
 )
 def test_inspect_photo_accepts_allowed_formats(make, fmt, mime, extension):
@@ -61,7 +63,7 @@ def test_inspect_photo_reads_from_the_start_of_a_consumed_stream():
     assert fp.inspect_photo(stream, max_pixels=BIG).width == 320
 
 
-@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIF"])
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIF", "AVIF"])
 def test_inspect_photo_reports_size_after_exif_orientation(fmt):
     exif = Image.Exif()
     exif[mf.EXIF_ORIENTATION] = 6  # "rotate 90° clockwise to display"
@@ -90,13 +92,39 @@ def test_inspect_photo_rejects_non_images_named_jpg(tmp_path, content):
         fp.inspect_photo(handle, max_pixels=BIG)
 
 
-@pytest.mark.parametrize("make", [mf.gif_bytes, mf.bmp_bytes], ids=["gif", "bmp"])
-def test_inspect_photo_rejects_real_images_outside_the_allow_list(make):
+@pytest.mark.parametrize(
+    ("make", "refusal"),
+    [
+        (mf.gif_bytes, "GIF images are not accepted: send a JPEG, PNG, WebP, HEIC or AVIF photo."),
+        (mf.tiff_bytes, "TIFF images are not accepted: send a JPEG, PNG, WebP, HEIC or AVIF"),
+        (mf.dng_bytes, "DNG camera raw files are not accepted: send a JPEG, PNG, WebP, HEIC"),
+        (mf.bmp_bytes, "This file is not a JPEG, PNG, WebP, HEIC or AVIF photo"),
+    ],
+    ids=["gif", "tiff", "dng", "bmp"],
+)
+def test_inspect_photo_rejects_real_images_outside_the_allow_list_in_words(make, refusal):
     content = make(mf.asymmetric())
     assert Image.open(io.BytesIO(content)).size == (320, 200)  # a valid image for Pillow
 
-    with pytest.raises(MediaRejected, match="not a JPEG, PNG, WebP or HEIC"):
+    with pytest.raises(MediaRejected, match=re.escape(refusal)):
         inspect(content)
+
+
+@pytest.mark.parametrize("order", ["<", ">"], ids=["little-endian", "big-endian"])
+def test_a_dng_is_told_from_a_tiff_by_the_tag_in_its_first_directory(order):
+    """Hand-made TIFF headers: the DNGVersion tag sits anywhere among the entries."""
+
+    def tiff(tags: list[int]) -> bytes:
+        magic = b"II*\x00" if order == "<" else b"MM\x00*"
+        entries = b"".join(struct.pack(f"{order}HHII", tag, 1, 4, 0) for tag in tags)
+        return magic + struct.pack(f"{order}IH", 8, len(tags)) + entries + b"\x00" * 4
+
+    with pytest.raises(MediaRejected, match=r"^DNG camera raw"):
+        inspect(tiff([0x100, 0x101, 0xC612, 0xC614]))
+    with pytest.raises(MediaRejected, match=r"^TIFF images"):
+        inspect(tiff([0x100, 0x101, 0x8769]))
+    with pytest.raises(MediaRejected, match=r"^TIFF images"):  # a directory beyond the end
+        inspect((b"II*\x00" if order == "<" else b"MM\x00*") + b"\x7f\x00\x00\x7f")
 
 
 @pytest.mark.parametrize("keep", [0.3, 0.9, 0.99])
@@ -116,8 +144,9 @@ def test_inspect_photo_rejects_truncated_big_jpeg_even_in_draft_mode():
         inspect(content)
 
 
-def test_inspect_photo_pixel_cap_is_inclusive():
-    content = mf.png_bytes(mf.asymmetric(320, 200))
+@pytest.mark.parametrize("make", [mf.png_bytes, mf.avif_bytes], ids=["png", "avif"])
+def test_inspect_photo_pixel_cap_is_inclusive(make):
+    content = make(mf.asymmetric(320, 200))
 
     assert inspect(content, max_pixels=320 * 200).width == 320
     with pytest.raises(MediaRejected, match="320×200"):
@@ -208,6 +237,7 @@ def test_load_analysis_image_orientation_6_on_lossless_png_is_exact():
         (mf.webp_bytes, (900, 1200)),
         (mf.jpeg_bytes, (1500, 700)),
         (mf.heic_bytes, (800, 600)),
+        (mf.avif_bytes, (1000, 750)),
     ],
 )
 def test_load_analysis_image_caps_long_side(make, size):
@@ -375,9 +405,16 @@ def astronaut_hashes() -> dict[str, imagehash.ImageHash]:
         lambda: mf.jpeg_bytes(mf.astronaut(300), quality=70),
         lambda: mf.webp_bytes(mf.astronaut(1000), quality=50),
         lambda: mf.heic_bytes(mf.astronaut(), quality=50),
+        lambda: mf.avif_bytes(mf.astronaut(), quality=50),
         lambda: mf.jpeg_bytes(mf.astronaut().resize((512, 480)), quality=80),
     ],
-    ids=["resize-300-jpeg-q70", "upscale-1000-webp-q50", "heic-q50", "squash-jpeg-q80"],
+    ids=[
+        "resize-300-jpeg-q70",
+        "upscale-1000-webp-q50",
+        "heic-q50",
+        "avif-q50",
+        "squash-jpeg-q80",
+    ],
 )
 def test_hashes_survive_resize_and_resave(astronaut_hashes, make):
     found = hashes(analysis(make()))
@@ -511,3 +548,18 @@ def test_a_jpeg_scan_bomb_is_refused_before_decoding():
         inspect(bomb)
     with pytest.raises(MediaRejected, match="scans"):
         fp.load_analysis_image(io.BytesIO(_scan_bomb(2_000)), max_pixels=BIG)
+
+
+@pytest.mark.parametrize("size", [(1, 1), (1, 20000), (65000, 1), (15, 400), (40, 1300)])
+def test_too_small_or_too_thin_images_are_refused_in_words(size):
+    png = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(png, "PNG")
+    with pytest.raises(MediaRejected, match="too small or too thin"):
+        inspect(png.getvalue())
+
+
+@pytest.mark.parametrize("size", [(16, 16), (1080, 20000), (300, 40)])
+def test_small_photos_and_long_screenshots_are_accepted(size):
+    png = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(png, "PNG")
+    assert inspect(png.getvalue()).width == size[0]

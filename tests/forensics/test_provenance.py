@@ -168,7 +168,7 @@ def test_jpeg_xmp_iptc_digital_source_type_attribute() -> None:
             "<Iptc4xmpExt:DigitalSourceType>{uri}</Iptc4xmpExt:DigitalSourceType>",
             "compositeWithTrainedAlgorithmicMedia",
         ),
-        ('<Iptc4xmpExt:DigitalSourceType rdf:resource="{uri}"/>', "algorithmicMedia"),
+        ('<Iptc4xmpExt:DigitalSourceType rdf:resource="{uri}"/>', "compositeSynthetic"),
     ],
     ids=["element-text", "element-resource"],
 )
@@ -182,8 +182,12 @@ def test_jpeg_xmp_iptc_digital_source_type_element(body: str, term: str) -> None
     assert label.details["digital_source_type"] == term
 
 
-def test_xmp_camera_digital_source_type_is_not_a_label() -> None:
-    xmp = _xmp(f'Iptc4xmpExt:DigitalSourceType="{IPTC}digitalCapture"')
+@pytest.mark.parametrize(
+    "term", ["digitalCapture", "algorithmicMedia", "algorithmicallyEnhanced", "humanEdits"]
+)
+def test_xmp_non_ai_digital_source_type_is_not_a_label(term: str) -> None:
+    # IPTC: algorithmicMedia is "purely algorithmic", made without a trained model.
+    xmp = _xmp(f'Iptc4xmpExt:DigitalSourceType="{IPTC}{term}"')
     assert read_provenance(_splice_xmp(_jpeg(), xmp)) == []
 
 
@@ -607,6 +611,12 @@ def test_big_photo_is_read_without_decoding_pixels(monkeypatch: pytest.MonkeyPat
 
 def _signer() -> object:
     """A c2pa Signer from a fresh CA + end-entity certificate (no network, no files)."""
+    return _signer_and_anchor()[0]
+
+
+def _signer_and_anchor() -> tuple[object, str]:
+    """A c2pa Signer from a fresh CA + end-entity certificate, and the CA's PEM (a trust
+    anchor that makes the signer trusted)."""
     import c2pa
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
@@ -677,7 +687,8 @@ def _signer() -> object:
         serialization.NoEncryption(),
     )
     info = c2pa.C2paSignerInfo(c2pa.C2paSigningAlg.ES256, chain, private, None)
-    return c2pa.Signer.from_info(info)
+    anchor = ca.public_bytes(serialization.Encoding.PEM).decode("ascii")
+    return c2pa.Signer.from_info(info), anchor
 
 
 def _c2pa_sign(asset: bytes, mime: str, source_type: str, remote_url: str | None = None) -> bytes:
@@ -728,9 +739,11 @@ def test_c2pa_signed_manifest_with_ai_source_type(mime: str, make: object) -> No
     assert label.details["software_agent"] == "Imaginary Diffusion 2"
     assert label.details["claim_generator"].startswith("RefundGuard test generator")
     assert label.details["signer_common_name"] == "Test AI Generator"
-    # Signed correctly, but by a certificate nobody trusts: still reported, and said so.
+    # Signed correctly, but by a certificate nobody trusts: still reported, and said so,
+    # but not as a failure.
     assert label.details["validation_state"] == "Valid"
-    assert "signingCredential.untrusted" in label.details["validation_failures"]
+    assert label.details["validation_failures"] == []
+    assert label.details["signer_trusted"] is False
     _assert_json_safe([label])
 
 
@@ -742,10 +755,14 @@ def test_c2pa_composite_source_type_survives_a_later_edit() -> None:
     for i in range(sos + 200, sos + 220):
         tampered[i] ^= 0x55
 
-    label = _only(read_provenance(bytes(tampered)), "c2pa_ai")
+    labels = read_provenance(bytes(tampered))
+    label = _only(labels, "c2pa_ai")
 
     assert label.details["digital_source_type"] == "compositeWithTrainedAlgorithmicMedia"
     assert label.details["validation_state"] == "Invalid"
+    assert label.details["validation_failures"] == ["assertion.dataHash.mismatch"]
+    invalid = _only(labels, "c2pa_invalid")
+    assert [f["code"] for f in invalid.details["failures"]] == ["assertion.dataHash.mismatch"]
 
 
 def test_c2pa_camera_capture_is_not_a_label() -> None:
@@ -858,7 +875,8 @@ def test_c2pa_manifest_store_json_interpretation() -> None:
         "validation_state": "Trusted",
     }
 
-    labels = labels_from_c2pa_store(store)
+    found = labels_from_c2pa_store(store)
+    labels = [label for label in found if label.code == "c2pa_ai"]
 
     assert [label.details["digital_source_type"] for label in labels] == [
         "compositeWithTrainedAlgorithmicMedia",
@@ -868,6 +886,10 @@ def test_c2pa_manifest_store_json_interpretation() -> None:
     assert labels[0].details["claim_generator"] == "Adobe Photoshop 26.0"
     assert labels[0].details["validation_state"] == "Trusted"
     assert labels[1].details["assertion_path"] == "assertions[1].data.Iptc4xmpExt:DigitalSourceType"
+    # The active manifest's c2pa.edited action is an edit by the agent it names.
+    edit = _only(found, "editing_software")
+    assert (edit.field, edit.value) == ("softwareAgent", "Generative Fill")
+    assert edit.details["actions"] == ["c2pa.edited"]
     assert labels_from_c2pa_store({}) == []
     assert labels_from_c2pa_store({"manifests": ["junk"]}) == []
     _assert_json_safe(labels)

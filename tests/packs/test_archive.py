@@ -3,6 +3,7 @@ verification (no database, files in memory; ``verify_pack`` with no database at 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from packs.archive import MANIFEST, FileChanged, archive_write, pack_verify
+from packs.archive import MANIFEST, FileChanged, archive_write, evidence_json, pack_verify
 from packs.case import PackCase, PackFile, zip_safe
 from packs.limits import PackLimits, files_select
 
@@ -85,10 +86,19 @@ def test_an_intact_pack_verifies_and_lists_every_file(tmp_path: Path) -> None:
     assert evidence["uncategorized_file"][0] == "report.pdf"
     assert evidence["dispute"]["amount"] == "9.90"
     assert evidence["uncategorized_text"].splitlines() == [
-        "Verdict: high (0.90)",
+        "Verdict: high (0.900)",
         "broken.jpg: derived from your photo",
     ]
     assert manifest["dispute"]["platform_dispute_id"] == "TB-1"
+
+
+def test_a_medium_verdict_just_under_the_high_bar_is_not_printed_at_it() -> None:
+    # The history rule holds such a claim at 0.7499: "0.75" would read as "high".
+    held = dataclasses.replace(CASE, risk_level="medium", risk_score=0.7499)
+
+    verdict = evidence_json(held, [])["uncategorized_text"].splitlines()[0]
+
+    assert verdict == "Verdict: medium (0.749)"
 
 
 def test_an_altered_added_or_missing_file_is_reported(tmp_path: Path) -> None:

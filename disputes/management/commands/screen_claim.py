@@ -1,11 +1,13 @@
 """Screen claim photos against original files, without the database.
 
     python manage.py screen_claim --originals DIR [--originals DIR …] [--video FILE …]
-                                  [--json] CLAIM [CLAIM …]
+                                  [--c2pa-trust-anchors PEM] [--json] CLAIM [CLAIM …]
 
 The contract is in DESIGN.md: ``--json`` prints one JSON array, one object per claim
 in input order; a claim that cannot be read gets ``{"claim", "error"}``; exit 0 unless
-the arguments are wrong (2). Uses exactly the engine the workers use.
+the arguments are wrong (2). Uses exactly the engine the workers use, with the same C2PA
+trust anchors (``REFUNDGUARD_C2PA_TRUST_ANCHORS``) unless ``--c2pa-trust-anchors`` names
+another bundle.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
+from forensics.pipeline import ClaimContext
+from forensics.provenance import read_trust_anchors
 from forensics.screening import build_file_index, original_files, screen_file
 
 
@@ -36,6 +41,10 @@ class Command(BaseCommand):
             "--video", action="append", type=Path, default=[], metavar="FILE",
             help="A packing video whose keyframes count as originals; repeatable.",
         )  # fmt: skip
+        parser.add_argument(
+            "--c2pa-trust-anchors", type=Path, default=None, metavar="PEM",
+            help="A PEM bundle of C2PA trust anchors (default: REFUNDGUARD_C2PA_TRUST_ANCHORS).",
+        )  # fmt: skip
         parser.add_argument("--json", action="store_true", help="Print one JSON array.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -46,6 +55,7 @@ class Command(BaseCommand):
         for path in [*originals, *videos]:
             if not path.exists():
                 self._usage(f"{path} does not exist")
+        context = ClaimContext(c2pa_trust_anchors=self._trust_anchors(options))
         photos = original_files(originals)
         quiet = options["json"] or options["verbosity"] == 0
         with tqdm(
@@ -59,13 +69,24 @@ class Command(BaseCommand):
             built = build_file_index(photos, videos, on_item=advance)
         for skipped, reason in built.skipped:
             self.stderr.write(f"skipped original {skipped}: {reason}")
-        results = [screen_file(claim, built.index) for claim in options["claims"]]
+        results = [screen_file(claim, built.index, context=context) for claim in options["claims"]]
         if options["json"]:
             self.stdout.write(json.dumps(results, ensure_ascii=False, indent=2))
             return
         self.stdout.write(f"{len(built.index)} originals indexed.\n")
         for result in results:
             self._print(result)
+
+    def _trust_anchors(self, options: dict[str, Any]) -> str | None:
+        """The PEM text of the C2PA trust anchors to use (None: no signer is trusted)."""
+        path = options["c2pa_trust_anchors"] or settings.C2PA_TRUST_ANCHORS
+        if not path:
+            return None
+        try:
+            return read_trust_anchors(str(path))
+        except (OSError, ValueError) as exc:
+            self._usage(f"--c2pa-trust-anchors: {exc}")
+            return None
 
     def _usage(self, message: str) -> None:
         self.stderr.write(f"screen_claim: error: {message}")

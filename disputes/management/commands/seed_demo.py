@@ -36,11 +36,14 @@ class Command(BaseCommand):
         User = get_user_model()
         with transaction.atomic():
             shops = {
+                # Both sell on Chinese platforms: deadlines are typed in China time.
                 "demo-shop": Merchant.objects.get_or_create(
-                    slug="demo-shop", defaults={"name": "Demo Tea & Gifts"}
+                    slug="demo-shop",
+                    defaults={"name": "Demo Tea & Gifts", "time_zone": "Asia/Shanghai"},
                 )[0],
                 "other-shop": Merchant.objects.get_or_create(
-                    slug="other-shop", defaults={"name": "Other Shop Ltd"}
+                    slug="other-shop",
+                    defaults={"name": "Other Shop Ltd", "time_zone": "Asia/Shanghai"},
                 )[0],
             }
             for username, slug, role in DEMO_USERS:

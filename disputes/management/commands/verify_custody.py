@@ -1,25 +1,121 @@
-"""Check the chain of custody: re-hash every stored original and walk the audit chain.
+"""Check the chain of custody: re-hash every stored original, hold its recorded SHA-256
+to the one its upload's audit event recorded, walk the keyed audit chain and compare it
+with the anchor log kept outside the database.
 
-Exit status 0 when every file matches its recorded SHA-256 and every audit event's hash
-and link verify; 1 otherwise, after naming each altered or missing file and the first
-broken link of the chain.
+Exit status 0 when every file matches its recorded SHA-256, every SHA-256 matches its
+upload event, every audit event's hash (HMAC under ``REFUNDGUARD_AUDIT_KEY``) and link
+verify, and every anchored event is still in the table with its anchored hash; 1
+otherwise, after naming each altered, missing or re-labelled file, the first broken link
+of the chain, and each truncation or rewrite the anchors show.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from core.audit import audit_chain_breaks
+from core.audit import ChainBreak, audit_anchor_check, audit_chain_check
 from core.models import AuditEvent
 from disputes.models import ClaimImage
 from evidence.models import PackingVideo, ReferencePhoto
 
 CHUNK = 1024 * 1024
+
+#: ``evidence.uploaded``'s ``kind`` → the label of the original it records.
+UPLOADED_KINDS = {"photos": "reference photo", "videos": "packing video"}
+#: Events that record claim photos as they were stored (``data["claim_images"]``).
+CLAIM_UPLOADS = ("dispute.opened", "claim_images.added")
+#: How each kind of chain break reads.
+BREAK_REASONS = {
+    "link": "its previous hash is not the hash of the event before it",
+    "hash": "its content does not hash to its recorded hash (keyed: HMAC under "
+    "REFUNDGUARD_AUDIT_KEY)",
+    "downgrade": "it is hashed without the key after keyed events",
+    "scheme": "its hash scheme is unknown",
+}
+#: The anchor check's kinds of problem → the output's label.
+ANCHOR_LABELS = {
+    "truncated": "TRUNCATED",
+    "rewritten": "REWRITTEN",
+    "missing": "DELETED ",
+    "unreadable": "ANCHORS ",
+}
+
+
+@dataclass
+class RecordedUploads:
+    """The SHA-256 each upload's audit event recorded: by (label, id), and for claim
+    photos recorded before their id was, by (dispute id, file name)."""
+
+    by_id: dict[tuple[str, int], tuple[str, int]] = field(default_factory=dict)
+    by_name: dict[tuple[int | None, str], set[str]] = field(
+        default_factory=lambda: defaultdict(set)
+    )
+
+    def check(self, label: str, obj: Any) -> str | None:
+        """What is wrong with ``obj``'s recorded SHA-256, or ``None``."""
+        recorded = self.by_id.get((label, obj.pk))
+        if recorded is not None:
+            sha256, event = recorded
+            if sha256 != obj.sha256:
+                return (
+                    f"CHANGED  {label} {obj.pk} ({obj.original_name}): its SHA-256 column says "
+                    f"{obj.sha256}, its upload (audit event {event}) recorded {sha256}"
+                )
+            return None
+        legacy = self.by_name.get((getattr(obj, "dispute_id", None), obj.original_name))
+        if label == "claim image" and legacy:
+            if obj.sha256 in legacy:
+                return None
+            return (
+                f"CHANGED  {label} {obj.pk} ({obj.original_name}): its SHA-256 column says "
+                f"{obj.sha256}, its upload recorded {', '.join(sorted(legacy))}"
+            )
+        return f"UNRECORDED {label} {obj.pk} ({obj.original_name}): no upload event records it"
+
+
+def recorded_uploads() -> RecordedUploads:
+    """Read every upload event's recorded SHA-256 (photos, videos and claim photos)."""
+    recorded = RecordedUploads()
+    events = AuditEvent.objects.filter(action__in=["evidence.uploaded", *CLAIM_UPLOADS])
+    rows = events.order_by("id").values_list("id", "action", "dispute_id", "data")
+    for event, action, dispute_id, data in rows.iterator():
+        if not isinstance(data, dict):
+            continue
+        if action == "evidence.uploaded":
+            label = UPLOADED_KINDS.get(data.get("kind", ""))
+            if label is not None and isinstance(data.get("id"), int):
+                recorded.by_id[(label, data["id"])] = (str(data.get("sha256")), event)
+            continue
+        for entry in data.get("claim_images") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("id"), int):
+                recorded.by_id[("claim image", entry["id"])] = (str(entry.get("sha256")), event)
+            elif isinstance(entry, dict):
+                # Recorded before claim photos' ids were: matched by dispute and name.
+                recorded.by_name[(dispute_id, str(entry.get("name")))].add(str(entry.get("sha256")))
+    return recorded
+
+
+def chain_problems(breaks: list[ChainBreak]) -> Iterable[str]:
+    """The first break of the audit chain, and the first downgrade when it is another."""
+    if not breaks:
+        return
+    first = AuditEvent.objects.get(pk=breaks[0].event)
+    yield (
+        f"BROKEN   audit chain at event {first.pk} ({first.created_at:%Y-%m-%d %H:%M:%S} "
+        f"{first.action}): {BREAK_REASONS[breaks[0].reason]}; "
+        f"{len(breaks)} event(s) do not verify"
+    )
+    downgrades = [item.event for item in breaks if item.reason == "downgrade"]
+    if downgrades and downgrades[0] != first.pk:
+        yield f"BROKEN   audit event {downgrades[0]}: {BREAK_REASONS['downgrade']}"
 
 
 def file_sha256(name: str) -> str | None:
@@ -34,7 +130,10 @@ def file_sha256(name: str) -> str | None:
 
 
 class Command(BaseCommand):
-    help = "Re-hash every stored original and verify the hash-chained audit trail."
+    help = (
+        "Re-hash every stored original, hold it to its upload's audit event, and verify "
+        "the keyed audit chain against its anchor log."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         kinds = [
@@ -45,9 +144,13 @@ class Command(BaseCommand):
         total = sum(qs.count() for _, qs in kinds)
         problems: list[str] = []
         checked = 0
+        recorded = recorded_uploads()
         with tqdm(total=total, unit="file", disable=options["verbosity"] < 1) as bar:
             for label, queryset in kinds:
-                for obj in queryset.only("pk", "file", "sha256", "original_name").iterator():
+                fields = ["pk", "file", "sha256", "original_name"]
+                if label == "claim image":
+                    fields.append("dispute_id")
+                for obj in queryset.only(*fields).iterator():
                     actual = file_sha256(obj.file.name or "")
                     if actual is None:
                         problems.append(
@@ -58,17 +161,26 @@ class Command(BaseCommand):
                             f"ALTERED  {label} {obj.pk} ({obj.original_name}): {obj.file.name} "
                             f"has SHA-256 {actual}, recorded {obj.sha256}"
                         )
+                    # A column updated to match a swapped file still disagrees with this.
+                    mismatch = recorded.check(label, obj)
+                    if mismatch is not None:
+                        problems.append(mismatch)
                     checked += 1
                     bar.update(1)
-        breaks = audit_chain_breaks()
+        problems.extend(chain_problems(audit_chain_check()))
         events = AuditEvent.objects.count()
-        if breaks:
-            first = AuditEvent.objects.get(pk=breaks[0])
-            problems.append(
-                f"BROKEN   audit chain at event {first.pk} ({first.created_at:%Y-%m-%d %H:%M:%S} "
-                f"{first.action}); {len(breaks)} event(s) do not verify"
-            )
+        anchors = audit_anchor_check()
+        problems.extend(f"{ANCHOR_LABELS[kind]} {message}" for kind, message in anchors.problems)
         self.stdout.write(f"{checked} original file(s) re-hashed, {events} audit event(s) walked.")
+        if anchors.found:
+            self.stdout.write(f"{anchors.anchors} anchored event(s) checked in {anchors.path}.")
+        else:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"No anchor log at {anchors.path}: deleted or rewritten events cannot be "
+                    "checked against it."
+                )
+            )
         if problems:
             for line in problems:
                 self.stdout.write(self.style.ERROR(line))
