@@ -48,7 +48,7 @@ ORB_FAST_THRESHOLD = 7
 # Cameras and encoders write 1-3 scans (baseline) or about 10 (progressive); a JPEG with
 # thousands of tiny scans makes libjpeg walk every block once per scan (a "scan bomb":
 # 2 MB that take minutes to decode), so more than this is refused before decoding.
-MAX_JPEG_SCANS = 50
+MAX_JPEG_SCANS = 32
 #: A photo's shorter side at least, and its sides at most this ratio: a 1×1 or 1×20000
 #: "image" has nothing to compare (and breaks the geometry); a long phone screenshot fits.
 MIN_PHOTO_SIDE = 16
@@ -166,8 +166,10 @@ def _open(source: IO[bytes], *, max_pixels: int) -> Image.Image:
         raise MediaRejected(_refusal(source)) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise MediaRejected("The image is too large (too many pixels) to be accepted.") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise MediaRejected(f"The image could not be read: {exc}.") from None
+    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError, MemoryError):
+        # The decoders' own words (libavif, libheif, libjpeg) are internals, not for users;
+        # AVIF and HEIC decoders raise RuntimeError on damaged input.
+        raise MediaRejected("The image could not be read; the file may be damaged.") from None
     if image.format == "JPEG":
         source.seek(0)
         if jpeg_scan_count(source.read(), stop_after=MAX_JPEG_SCANS) > MAX_JPEG_SCANS:
@@ -242,8 +244,8 @@ def _decode(image: Image.Image, *, side: int | None) -> Image.Image:
             oriented = ImageOps.exif_transpose(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise MediaRejected("The image is too large (too many pixels) to be accepted.") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise MediaRejected(f"The image is damaged or truncated ({exc}).") from None
+    except (OSError, SyntaxError, ValueError, EOFError, RuntimeError, MemoryError):
+        raise MediaRejected("The image is damaged or truncated.") from None
     return oriented if oriented is not None else image
 
 

@@ -131,8 +131,10 @@ def probe_video(source: str | IO[bytes] | Any, *, max_seconds: float) -> VideoIn
             )
         try:
             first = next(container.decode(stream), None)
-        except _AV_ERRORS as exc:
-            raise MediaRejected(f"The video could not be decoded ({exc}).") from None
+        except _AV_ERRORS:
+            raise MediaRejected(
+                "The video could not be decoded; the file may be damaged."
+            ) from None
         if first is None:
             raise MediaRejected("No picture could be decoded from the video.")
         mime, extension = VIDEO_CONTAINERS[format_name]
@@ -233,7 +235,9 @@ def extract_keyframes(
                 if times:
                     produced += 1
                     yield still(frame, times.popleft())
-        except _AV_ERRORS as exc:
-            raise MediaRejected(f"The video could not be decoded ({exc}).") from None
+        except _AV_ERRORS:
+            raise MediaRejected(
+                "The video could not be decoded; the file may be damaged."
+            ) from None
         if produced == 0:
             raise MediaRejected("No key frame could be decoded from the video.")

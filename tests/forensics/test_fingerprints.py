@@ -563,3 +563,21 @@ def test_small_photos_and_long_screenshots_are_accepted(size):
     png = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(png, "PNG")
     assert inspect(png.getvalue()).width == size[0]
+
+
+def test_a_damaged_avif_is_refused_in_words_not_with_the_decoders_error():
+    """libavif raises RuntimeError on damaged colour planes (found by the hostile-upload
+    benchmark): a refusal, never a 500 nor the library's text."""
+    from skimage import data as skdata
+
+    buffer = io.BytesIO()
+    Image.fromarray(skdata.astronaut()).save(buffer, "AVIF", quality=60)
+    damaged = bytearray(buffer.getvalue())
+    start = int(len(damaged) * 0.7)
+    damaged[start : start + 300] = b"\xff" * 300
+    with pytest.raises(RuntimeError):  # what Pillow's AVIF decoder does with it
+        Image.open(io.BytesIO(bytes(damaged))).load()
+
+    with pytest.raises(MediaRejected) as refused:
+        inspect(bytes(damaged))
+    assert "Decoding" not in str(refused.value) and "damaged" in str(refused.value)
