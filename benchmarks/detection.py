@@ -21,6 +21,10 @@ calibrated on the calibration half and every figure is reported on the report ha
 Claims are encoded as JPEG files and go through the product's one analysis,
 ``forensics.pipeline.analyse_claim``, against an index built by ``screen_claim``'s builder.
 
+``--unedited``: each listing photo through every single edit with no damage painted on;
+the engine must still call it the merchant's photo, but report no changed region (a filter,
+a resampling or a re-save is not an edit to point at).
+
 ``--speed``: a 12-megapixel claim JPEG against an index of 1,000 reference images (only
 their stored fingerprints in memory; images loaded lazily for verification), on one core,
 including the decode.
@@ -32,6 +36,7 @@ Murase, Columbia 1996, research use).
 Run from the repository root::
 
     .venv/bin/python benchmarks/detection.py [--seed 7] [--workers 2] [--limit N]
+    .venv/bin/python benchmarks/detection.py --unedited [--seed 7] [--limit N]
     .venv/bin/python benchmarks/detection.py --speed
 """
 
@@ -1017,6 +1022,49 @@ def run_speed(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
+def run_unedited(args: argparse.Namespace, root: Path) -> int:
+    """Every listing photo through each single edit, nothing painted: derived, no region."""
+    objects = load_objects(root)
+    if args.limit:
+        objects = [o for i, o in enumerate(objects) if i % max(1, len(objects) // args.limit) == 0]
+    groups: dict[str, list[str]] = defaultdict(list)
+    for o in objects:
+        groups[o.group].append(str(o.listing))
+    _init_worker(dict(groups))
+    claims: Counter[str] = Counter()
+    derived: Counter[str] = Counter()
+    with_region: Counter[str] = Counter()
+    for obj in objects:
+        key = f"{args.seed}:{obj.group}:{obj.name}:unedited".encode()
+        rng = np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8]))
+        listing = Image.open(obj.listing).convert("RGB")
+        nothing = Image.new("L", listing.size, 0)
+        for edit in SINGLE_EDITS:
+            image = listing if edit == "none" else EDITS[edit](listing, nothing, rng)[0]
+            result = screen(_jpeg(image), _INDEXES[obj.group])
+            claims[edit] += 1
+            derived[edit] += bool(result["derived"])
+            with_region[edit] += bool(result["derived"] and result["region"])
+    print(f"{'edit':<12}{'claims':>8}{'derived':>9}{'with a region':>15}")
+    for edit in SINGLE_EDITS:
+        print(f"{edit:<12}{claims[edit]:>8}{derived[edit]:>9}{with_region[edit]:>15}")
+    total, regions = sum(derived.values()), sum(with_region.values())
+    print(f"{'all':<12}{sum(claims.values()):>8}{total:>9}{regions:>15}")
+    print("\nData: " + "; ".join(SOURCES))
+    summary = {
+        "benchmark": "detection-unedited",
+        "seed": args.seed,
+        "claims": sum(claims.values()),
+        "derived": total,
+        "derived_with_region": regions,
+        "region_rate": regions / max(1, total),
+        "by_edit": {e: [claims[e], derived[e], with_region[e]] for e in SINGLE_EDITS},
+        "sources": SOURCES,
+    }
+    print(json.dumps(summary))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed", type=int, default=7)
@@ -1025,6 +1073,9 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=0, help="use about this many objects")
     parser.add_argument("--dump", help="write one JSON line per claim here")
     parser.add_argument("--speed", action="store_true", help="the 12-MP / 1,000-originals run")
+    parser.add_argument(
+        "--unedited", action="store_true", help="unedited copies: derived, but no region"
+    )
     parser.add_argument("--originals", type=int, default=1000)
     parser.add_argument("--claims", type=int, default=10)
     args = parser.parse_args()
@@ -1035,6 +1086,8 @@ def main() -> int:
             "(set REFUNDGUARD_DATASETS or see ../shared/datasets/README.md)"
         )
         return 0
+    if args.unedited:
+        return run_unedited(args, root)
     return run_speed(args, root) if args.speed else run_quality(args, root)
 
 

@@ -321,8 +321,9 @@ def _similarity_ransac(
 def _region_in_claim(
     comparison: Comparison, analysis_size: tuple[int, int], claim_size: tuple[int, int]
 ) -> tuple[int, int, int, int] | None:
-    """Bounding box of the changed pixels, in the claim's full-size pixels."""
-    ys, xs = np.nonzero(comparison.changed)
+    """Bounding box of the edited pixels, in the claim's full-size pixels; None when a
+    filter, a resampling or a re-save alone made the claim (see Comparison.edited)."""
+    ys, xs = np.nonzero(comparison.edited)
     if not len(xs):
         return None
     # Pixel squares' corners, so a 1-pixel component still has an area.
@@ -350,7 +351,7 @@ def _heatmap(comparison: Comparison, claim_shape: tuple[int, int]) -> Image.Imag
     ch, cw = claim_shape
     diff = np.nan_to_num(comparison.difference, nan=0.0)
     intensity = np.clip(diff / CHANGED_HIGH, 0.0, 1.0)
-    intensity[comparison.changed] = np.maximum(intensity[comparison.changed], 0.6)
+    intensity[comparison.edited] = np.maximum(intensity[comparison.edited], 0.6)
     # work px -> claim analysis px: warp (to pre-scaled claim) then undo the pre-scale.
     to_claim = comparison.work_to_claim()
     back = cv2.warpPerspective(

@@ -8,7 +8,8 @@ uniform margins a crop left behind trimmed, and we measure which share of the or
 *entire* frame — background and edges included — the claim reproduces, down to its fine
 texture. A doctored copy reproduces nearly all of it; another photograph of the same
 product (same packaging artwork, new shot) reproduces only the artwork. The pixels that
-disagree after alignment are the changed region.
+disagree after alignment are the changed pixels; those no global processing explains (a
+colour filter, a resampling, a re-save: see _globally_explained) are the changed region.
 
 Thresholds are calibrated by ``benchmarks/detection.py``; ``benchmarks/README.md`` says
 which run justified each.
@@ -16,6 +17,7 @@ which run justified each.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 
@@ -41,6 +43,25 @@ CHANGED_RELATIVE = 0.2
 CHANGED_CLUSTER_REACH = 0.08
 #: When nothing passes, the thresholds are retried at this share (see _changed_pixels).
 CHANGED_FALLBACK = 0.6
+#: Global explanations of a change (see _globally_explained): a colour table over the
+#: original's colours (bins per channel, the fewest pixels a bin needs), and the chroma
+#: and fine detail a JPEG re-save or a resampling loses (Gaussian sigmas, work px).
+EXPLAINED_BINS = 8
+EXPLAINED_MIN_COUNT = 8
+EXPLAINED_CHROMA_SIGMA = 2.0
+EXPLAINED_SOFTNESS = 1.0
+#: A changed component is part of the reported edit when every global explanation leaves
+#: it at least this share of its difference; it anchors the region when, besides, three of
+#: its pixels stay over the high threshold and either this share of the smallest component
+#: kept does too (a strong edit) or nearly all its difference stays (a thin, faint one).
+EDIT_KEPT = 0.3
+EDIT_MIN_UNEXPLAINED = 0.75
+EDIT_KEPT_WHOLE = 0.8
+#: Under the fallback thresholds (faint edits) an anchor must keep this share, cover this
+#: many times the smallest component, and stay off the frame's edge, where a border or a
+#: screenshot's resampled and re-saved edge leaves faint traces.
+FAINT_EDIT_KEPT = 0.5
+FAINT_EDIT_AREA = 4
 #: Fine texture: band-pass sigma (work px), the local std (grey levels) under which a pixel is
 #: flat and not counted, and the local correlation above which a textured pixel is reproduced.
 TEXTURE_SIGMA = 1.0
@@ -94,6 +115,23 @@ class Comparison:
     stats: dict[str, float] = field(default_factory=dict)
     #: The affine colour map original -> claim (rows: R, G, B coefficients, then offset).
     colour_map: np.ndarray = field(default_factory=lambda: np.vstack([np.eye(3), np.zeros(3)]))
+    #: What ``edited`` is worked out from: the original's work frame, the claim warped onto
+    #: it, the original rendered like the claim, the valid and inside masks.
+    frames: tuple[np.ndarray, ...] | None = field(default=None, repr=False)
+
+    @functools.cached_property
+    def edited(self) -> np.ndarray:
+        """The changed pixels no global processing explains: the edit to report.
+
+        ``changed`` also holds what a colour filter, a resampling or a re-save alone leaves
+        (kept out of the texture count all the same). Worked out on demand: only the
+        comparison a region is reported from needs it.
+        """
+        if self.frames is None or not self.changed.any():
+            return self.changed
+        work, warped, rendered, valid, inside = self.frames
+        explained = _globally_explained(work, warped, rendered, valid)
+        return _changed_pixels(self.difference, inside, self.residual, explained=explained)
 
     def work_to_claim(self) -> np.ndarray:
         """Homography work-frame px -> claim analysis px (the warp, pre-scale undone)."""
@@ -252,6 +290,7 @@ def _compare_at_guessed_scale(
         pre_xy,
         measures,
         matrix,
+        (work, warped, rendered, valid, inside),
     )
 
 
@@ -264,7 +303,6 @@ def _render_difference(
     rendered original, the difference (edge-tolerant, large-scale bias removed), the same
     without the bias removal, the affine colour matrix and the extra blur chosen.
     """
-    wh, ww = work.shape[:2]
     pixels_c = warped[valid]
     pixels_o = work[valid]
     step = max(1, len(pixels_c) // 20000)
@@ -287,6 +325,17 @@ def _render_difference(
             best_err, extra = err, candidate
     if extra:
         rendered = cv2.GaussianBlur(rendered, (0, 0), extra)
+    difference, raw = _difference_maps(rendered, blur_c, valid)
+    return rendered, difference, raw, matrix, extra
+
+
+def _difference_maps(
+    rendered: np.ndarray, blur_c: np.ndarray, valid: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The claim's per-pixel difference from the rendered original: with large-scale bias
+    removed and edge-tolerant, and the same before the bias removal (``blur_c``: the
+    warped claim, blurred by 1)."""
+    wh, ww = valid.shape
     blur_o = cv2.GaussianBlur(rendered, (0, 0), 1.0)
     signed = blur_c - blur_o
     # Remove smooth, large-scale differences (screen glare, vignetting, a non-linear
@@ -306,12 +355,57 @@ def _render_difference(
         )
         / 8.0
     )
-    gradient = cv2.dilate(gradient, np.ones((3, 3), np.uint8))
+    gradient = cv2.dilate(np.asarray(gradient, np.float32), np.ones((3, 3), np.uint8))
     difference = np.maximum(difference - EDGE_SLACK * gradient, 0.0)
     # Before the bias removal: a uniform band (a border where a crop removed the picture)
     # is exactly the kind of large-scale difference the median absorbs.
     raw = np.maximum(channel_max(np.abs(signed)) - EDGE_SLACK * gradient, 0.0)
-    return rendered, difference, raw, matrix, extra
+    return difference, raw
+
+
+def _globally_explained(
+    work: np.ndarray, warped: np.ndarray, rendered: np.ndarray, valid: np.ndarray
+) -> list[np.ndarray]:
+    """Difference maps left once global processing is allowed for, one per explanation.
+
+    A colour filter maps equal colours of the original to equal colours of the claim,
+    however non-linear (a sepia or a saturation boost that clips): the median offset
+    claim − rendered original per bin of the original's colour, over the whole frame,
+    reproduces it, while a painted edit is a minority of its colours' pixels and stays.
+    A JPEG re-save or a resampling blurs chroma along fine coloured print and softens
+    fine detail: the same with its chroma, or all of it, blurred reproduces that. None
+    of them puts a change in one place that the same colours elsewhere do not get.
+    """
+    width = 256.0 / EXPLAINED_BINS
+    q = np.clip(work // width, 0, EXPLAINED_BINS - 1).astype(np.int32)
+    key = (q[..., 0] * EXPLAINED_BINS + q[..., 1]) * EXPLAINED_BINS + q[..., 2]
+    keys = key[valid]
+    counts = np.bincount(keys, minlength=EXPLAINED_BINS**3)
+    # Sorted by bin then value, each bin's median sits halfway through its run. One integer
+    # sort (bin, then the offset in half grey levels) is several times faster than lexsort.
+    middle = np.minimum(np.cumsum(counts) - counts + counts // 2, len(keys) - 1)
+    offsets = np.zeros((EXPLAINED_BINS**3, 3), np.float32)
+    for c in range(3):
+        delta = (warped[..., c] - rendered[..., c])[valid]
+        level = np.clip(np.rint(delta * 2.0) + 512, 0, 1023).astype(np.int32)
+        ordered = np.sort(keys * 1024 + level)
+        median = ((ordered[middle] & 1023) - 512) / 2.0
+        offsets[:, c] = np.where(counts >= EXPLAINED_MIN_COUNT, median, 0.0)
+    mapped = np.clip(rendered + offsets[key], 0, 255).astype(np.float32)
+    blur_c = cv2.GaussianBlur(warped, (0, 0), 1.0)
+    softened = cv2.GaussianBlur(mapped, (0, 0), EXPLAINED_SOFTNESS)
+    return [
+        _difference_maps(candidate, blur_c, valid)[0]
+        for candidate in (mapped, _chroma_blurred(mapped, EXPLAINED_CHROMA_SIGMA), softened)
+    ]
+
+
+def _chroma_blurred(image: np.ndarray, sigma: float) -> np.ndarray:
+    """An RGB image (0..255) with its chroma (YCrCb) blurred and its luma kept."""
+    ycc = cv2.cvtColor(image / 255.0, cv2.COLOR_RGB2YCrCb)
+    for c in (1, 2):
+        ycc[..., c] = cv2.GaussianBlur(ycc[..., c], (0, 0), sigma)
+    return np.clip(cv2.cvtColor(ycc, cv2.COLOR_YCrCb2RGB) * 255.0, 0, 255)
 
 
 def _trim_margins(bad: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -446,13 +540,20 @@ def _band_agreement(
     return ncc, textured
 
 
-def _changed_pixels(difference: np.ndarray, inside: np.ndarray, noise: float) -> np.ndarray:
-    """The edited pixels: hysteresis on the difference map, scaled to the noise level.
+def _changed_pixels(
+    difference: np.ndarray,
+    inside: np.ndarray,
+    noise: float,
+    explained: list[np.ndarray] | None = None,
+) -> np.ndarray:
+    """The changed pixels: hysteresis on the difference map, scaled to the noise level.
 
-    A claim judged derived was edited somewhere, so when nothing passes the normal
-    thresholds the search is repeated at CHANGED_FALLBACK of them and the strongest
-    component (largest summed difference) is reported, so faint smears and stains on small
-    images still get a region.
+    When nothing passes the normal thresholds the search is repeated at CHANGED_FALLBACK
+    of them and the strongest component (largest summed difference) is taken, so faint
+    smears and stains on small images still get a region. With ``explained`` (the maps
+    of _globally_explained) only the local edit is kept: components every explanation
+    leaves EDIT_KEPT of their difference, around one that also stays strong (see the
+    EDIT_ and FAINT_EDIT_ bars); a filter, a resampling or a re-save alone keeps nothing.
     """
     wh, ww = difference.shape
     inner = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
@@ -467,7 +568,8 @@ def _changed_pixels(difference: np.ndarray, inside: np.ndarray, noise: float) ->
     scale = np.maximum(noise, local.astype(np.float32))
     min_area = max(4, int(CHANGED_MIN_AREA * ww * wh))
     for factor in (1.0, CHANGED_FALLBACK):
-        high = inner & (diff > factor * np.maximum(CHANGED_HIGH, 6.0 * scale))
+        bar = factor * np.maximum(CHANGED_HIGH, 6.0 * scale)
+        high = inner & (diff > bar)
         low = (inner & (diff > factor * np.maximum(CHANGED_LOW, 3.5 * scale))).astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
         if count <= 1:
@@ -475,21 +577,61 @@ def _changed_pixels(difference: np.ndarray, inside: np.ndarray, noise: float) ->
         strong = np.bincount(labels[high], minlength=count)
         areas = stats[:, cv2.CC_STAT_AREA]
         keep = [i for i in range(1, count) if strong[i] >= 3 and areas[i] >= min_area]
-        if not keep:
-            continue
         mass = np.bincount(labels.ravel(), weights=diff.ravel(), minlength=count)
+        anchors = keep
+        if explained is not None and keep:
+            kept, left = _left_unexplained(labels, count, inner, bar, explained)
+            kept /= np.maximum(mass, 1e-6)
+            keep = [i for i in keep if kept[i] >= EDIT_KEPT]
+            if factor == 1.0:
+                anchors = [
+                    i
+                    for i in keep
+                    if left[i] >= 3
+                    and (left[i] >= EDIT_MIN_UNEXPLAINED * min_area or kept[i] >= EDIT_KEPT_WHOLE)
+                ]
+            else:
+                anchors = [
+                    i
+                    for i in keep
+                    if kept[i] >= FAINT_EDIT_KEPT
+                    and areas[i] >= FAINT_EDIT_AREA * min_area
+                    and not _touches_frame_edge(stats[i], ww, wh)
+                ]
+        if not anchors:
+            continue
         if factor != 1.0:
-            return labels == max(keep, key=lambda i: mass[i])
-        largest = max(areas[i] for i in keep)
+            return labels == max(anchors, key=lambda i: mass[i])
+        largest = max(areas[i] for i in anchors)
         keep = [i for i in keep if areas[i] >= CHANGED_RELATIVE * largest]
-        return _cluster_around_strongest(labels, keep, mass, stats)
+        anchor = max((i for i in anchors if i in keep), key=lambda i: mass[i])
+        return _cluster_around_strongest(labels, keep, mass, stats, anchor)
     return np.zeros((wh, ww), bool)
 
 
+def _left_unexplained(
+    labels: np.ndarray, count: int, where: np.ndarray, bar: np.ndarray, explained: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per component, the least difference any explanation leaves (summed) and the fewest
+    pixels it leaves over ``bar``."""
+    flat = labels.ravel()
+    kept = np.min([np.bincount(flat, weights=m.ravel(), minlength=count) for m in explained], 0)
+    left = np.min([np.bincount(labels[where & (m > bar)], minlength=count) for m in explained], 0)
+    return kept, left
+
+
+def _touches_frame_edge(stat: np.ndarray, ww: int, wh: int) -> bool:
+    """Whether a component's box reaches the band _changed_pixels leaves out at the edge."""
+    x, y = int(stat[cv2.CC_STAT_LEFT]), int(stat[cv2.CC_STAT_TOP])
+    w, h = int(stat[cv2.CC_STAT_WIDTH]), int(stat[cv2.CC_STAT_HEIGHT])
+    return min(x, y, ww - x - w, wh - y - h) <= 2
+
+
 def _cluster_around_strongest(
-    labels: np.ndarray, keep: list[int], mass: np.ndarray, stats: np.ndarray
+    labels: np.ndarray, keep: list[int], mass: np.ndarray, stats: np.ndarray, anchor: int
 ) -> np.ndarray:
-    """The strongest component and those near it (transitively), as one edit.
+    """The ``anchor`` (the strongest edit) and the components near it (transitively), as
+    one edit.
 
     A painted edit is one cluster of strokes; residue elsewhere (JPEG ringing along print,
     a border's edge) is weaker and far from it, and unioning it into the box would make
@@ -513,7 +655,7 @@ def _cluster_around_strongest(
         bx0, by0, bx1, by1 = boxes[b]
         return math.hypot(max(0, bx0 - ax1, ax0 - bx1), max(0, by0 - ay1, ay0 - by1))
 
-    chosen = [max(keep, key=lambda i: mass[i])]
+    chosen = [anchor]
     rest = [i for i in keep if i != chosen[0]]
     grown = True
     while grown and rest:
