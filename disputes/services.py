@@ -126,6 +126,8 @@ def _uploads_recorded(images: list[ClaimImage]) -> list[dict[str, Any]]:
 
 #: How far a client's clock may run ahead of ours when it sends when a dispute opened.
 OPENED_AT_CLOCK_SKEW = timedelta(minutes=10)
+#: How far from today a dispute's dates may lie.
+PLAUSIBLE_DATE_SPAN = timedelta(days=3653)
 
 
 def dispute_open(
@@ -156,6 +158,16 @@ def dispute_open(
     if opened_at is not None and opened_at > timezone.now() + OPENED_AT_CLOCK_SKEW:
         raise ValidationError(
             {"opened_at": _("The dispute cannot have been opened in the future.")}
+        )
+    # A date decades away is a typo (and years before 1900 render with a local mean time
+    # offset no ISO 8601 reader accepts).
+    if abs(respond_by - timezone.now()) > PLAUSIBLE_DATE_SPAN:
+        raise ValidationError(
+            {"respond_by": _("The respond-by deadline must be within ten years of today.")}
+        )
+    if opened_at is not None and timezone.now() - opened_at > PLAUSIBLE_DATE_SPAN:
+        raise ValidationError(
+            {"opened_at": _("The dispute must have been opened within the last ten years.")}
         )
     if opened_at is not None and respond_by < opened_at:
         raise ValidationError(

@@ -215,6 +215,7 @@ TRANSFORM_WORDS: dict[str, str] = {
     "mirrored": gettext_noop("mirrored"),
     "border": gettext_noop("given a border"),
     "screenshot": gettext_noop("placed inside a screenshot"),
+    "collage": gettext_noop("placed in a collage with other pictures"),
     "rephotographed": gettext_noop("re-photographed from a screen"),
     "colour_filtered": gettext_noop("colour-filtered"),
     "recompressed": gettext_noop("re-compressed"),
@@ -298,27 +299,108 @@ def _derived_facts(evidence: Mapping[str, Any], language: Translator) -> dict[st
     }
 
 
+def _count(value: Any) -> int | None:
+    """A stored count (inliers, hash bits), or None when it was not recorded."""
+    return None if value is None or isinstance(value, bool) else int(value)
+
+
+def _features_said(inliers: int, language: Translator) -> str:
+    """The fit's inliers, in words."""
+    return language.say(
+        # Translators: "its" is the claim photo's; "that picture" is the original named before.
+        gettext_noop("%(inliers)d of its features line up with that picture's"),
+        {"inliers": inliers},
+    )
+
+
+def _hash_said(bits: int | None, registered: bool, language: Translator) -> str:
+    """A pHash distance in words, registered (the claim laid over the original) or plain
+    ("" when none is given)."""
+    if bits is None:
+        return ""
+    if registered:
+        return language.say(
+            # Translators: a perceptual hash is 64 bits; "laid over it": the claim photo
+            # registered onto the original.
+            gettext_noop(
+                "its perceptual hash differs from that picture's in %(bits)d of 64 bits "
+                "once laid over it"
+            ),
+            {"bits": bits},
+        )
+    return language.say(
+        # Translators: a perceptual hash is 64 bits.
+        gettext_noop("its perceptual hash differs from that picture's in %(bits)d of 64 bits"),
+        {"bits": bits},
+    )
+
+
+def _both(first: str, second: str, language: Translator) -> str:
+    """Two facts about the claim photo in one clause (either may be empty)."""
+    if not (first and second):
+        return first or second
+    # Translators: joins two facts about the claim photo, e.g. "112 of its features line up
+    # with that picture's and its perceptual hash differs … in 2 of 64 bits once laid over it".
+    return language.say(
+        gettext_noop("%(first)s and %(second)s"), {"first": first, "second": second}
+    )
+
+
 def _near_copy_facts(evidence: Mapping[str, Any], language: Translator) -> dict[str, Any]:
-    return {
-        "original": _original(evidence, language),
+    figures = {
         "score": score_text(float(evidence.get("same_photo_score", 0.0))),
         "threshold": bar_text(float(evidence.get("threshold", 0.0))),
     }
+    inliers = _count(evidence.get("inliers")) or 0
+    plain = _count(evidence.get("hash_distance"))
+    features = _features_said(inliers, language) if inliers else ""
+    if evidence.get("basis") == "structure":
+        # Kept the original's structure, not its fine detail: the inliers and the registered
+        # hash distance that showed it (if it did), then the score.
+        copy_hash = _hash_said(_count(evidence.get("copy_hash")), True, language)
+        said = language.say(
+            # Translators: %(structure)s is e.g. "112 of its features line up with that
+            # picture's and its perceptual hash differs … in 2 of 64 bits once laid over it".
+            gettext_noop(
+                "%(structure)s, though less of its fine detail matches (same-photograph "
+                "score %(score)s; an edited copy scores at least %(threshold)s)"
+            ),
+            {
+                **figures,
+                "structure": _both(features, copy_hash, language),
+            },
+        )
+    else:  # the fine detail (and every near copy stored before the basis was recorded)
+        detail = language.say(
+            gettext_noop(
+                "it reproduces much of that picture's fine detail (same-photograph score "
+                "%(score)s; an edited copy scores at least %(threshold)s)"
+            ),
+            figures,
+        )
+        # How it lines up: the fit's inliers, or for a pHash candidate (no fit) its hash.
+        said = _both(detail, features or _hash_said(plain, False, language), language)
+    return {"original": _original(evidence, language), "evidence": said}
 
 
 def _no_match_facts(evidence: Mapping[str, Any], language: Translator) -> dict[str, Any]:
     nearest = evidence.get("nearest_original")
-    if not nearest:
+    # The original it resembles is named only when the match was geometrically verified
+    # (recorded since issue 21): a chance fit of a few features of an unrelated photo, or
+    # a finding stored before it was recorded, names nothing.
+    if not nearest or evidence.get("verified") is not True:
         return {"nearest": ""}
     return {
         "nearest": language.say(
             # Translators: follows "… nor an edited copy of one", before ". That is not a pass".
             gettext_noop(
-                "; it shows what is in %(original)s, but it is a different photograph "
-                "(same-photograph score %(score)s)"
+                "; it shows what is in %(original)s (%(inliers)d of its features line up "
+                "with that picture's), but not its fine detail (same-photograph score "
+                "%(score)s), so it is most likely a different photograph"
             ),
             {
                 "original": evidence.get("nearest_label") or nearest,
+                "inliers": _count(evidence.get("inliers")) or 0,
                 "score": score_text(float(evidence.get("same_photo_score", 0.0))),
             },
         )
@@ -587,11 +669,12 @@ _KINDS = (
         # Medium risk, never flagged alone: a person compares the two.
         weight=0.4,
         level_rule=LevelRule.IMAGE,
+        # Translators: %(evidence)s is what it shares with the original, with the figures,
+        # e.g. "it reproduces much of that picture's fine detail (…) and 296 of its features
+        # line up with that picture's".
         sentence=gettext_noop(
-            "Possibly %(original)s: it reproduces much of that picture's fine detail "
-            "(same-photograph score %(score)s; an edited copy scores at least "
-            "%(threshold)s), but not enough to call it an edited copy. "
-            "Compare the two side by side."
+            "Possibly %(original)s: %(evidence)s. That is not enough to call it an edited "
+            "copy; compare the two side by side."
         ),
         facts=_near_copy_facts,
     ),

@@ -23,6 +23,7 @@ from forensics.original_index import IndexedOriginal, OriginalIndex
 from forensics.provenance import read_provenance
 from forensics.scoring import Signal, Verdict, match_signal, verdict
 from forensics.signals import provenance_signals
+from forensics.subpictures import better_match, match_subpictures
 
 #: Pixel cap of a claim photo when the caller gives none (the upload cap's default).
 DEFAULT_MAX_PIXELS = 60_000_000
@@ -107,7 +108,7 @@ def analyse_claim(
     claim_size = photo_size(io.BytesIO(data), max_pixels=context.max_pixels)
     claim = load_analysis_image(io.BytesIO(data), max_pixels=context.max_pixels)
     phash = next(f for f in perceptual_hashes(claim) if f.algorithm == "phash").value
-    match = claim_match(claim, claim_size=claim_size, index=index)
+    match = _claim_match(data, claim, claim_size, index, max_pixels=context.max_pixels)
     original = index.original(match.original_key) if match is not None else None
     signals = [
         match_signal(
@@ -139,4 +140,29 @@ def claim_could_match(
     change. Raises ``forensics.errors.MediaRejected`` for an unreadable photo."""
     claim_size = photo_size(io.BytesIO(data), max_pixels=max_pixels)
     claim = load_analysis_image(io.BytesIO(data), max_pixels=max_pixels)
-    return claim_match(claim, claim_size=claim_size, index=index) is not None
+    return _claim_match(data, claim, claim_size, index, max_pixels=max_pixels) is not None
+
+
+def _claim_match(
+    data: bytes,
+    claim: Image.Image,
+    claim_size: tuple[int, int],
+    index: OriginalIndex,
+    *,
+    max_pixels: int,
+) -> ClaimMatch | None:
+    """The whole claim's match; when it is no edited copy, the pictures inside the claim
+    (a screenshot's photo, a collage's tiles) are matched at their own scale too, cut from
+    a larger decode of ``data``; one that is an edited copy or a near copy and beats the
+    whole claim's match replaces it (``forensics.subpictures.better_match``)."""
+    match = claim_match(claim, claim_size=claim_size, index=index)
+    if (match is not None and match.is_derived) or not len(index):
+        return match
+    inside = match_subpictures(
+        claim,
+        claim_size,
+        decode=lambda side: load_analysis_image(io.BytesIO(data), max_pixels=max_pixels, side=side),
+        match=lambda picture, size: claim_match(picture, claim_size=size, index=index),
+        original_size=lambda key: index.original(key).load_image().size,
+    )
+    return better_match(match, inside)

@@ -79,6 +79,13 @@ CROP_TURNED_DEGREES = 3.0
 #: The original's frame must lie at least this much inside the claim (a crop of up to a
 #: quarter of the area keeps 0.75); below it the score is scaled down.
 MIN_COVERAGE = 0.55
+#: A claim cut out of the frame (see _claim_is_cut) that keeps less than MIN_COVERAGE of it
+#: is scored instead by its exact agreement — the share of its textured pixels correlating
+#: above CROP_EXACT_NCC — scaled down below CROP_MIN_COVERAGE, provided trimming left it at
+#: least CROP_KEPT_SHARE of what it shows (see _coverage_score).
+CROP_MIN_COVERAGE = 0.3
+CROP_EXACT_NCC = 0.95
+CROP_KEPT_SHARE = 0.85
 #: A row or column at the frame's edge is trimmed (not reproduced: a border or screenshot
 #: UI where a crop removed the picture) when more than this share of it disagrees.
 TRIM_BAD_SHARE = 0.5
@@ -227,7 +234,7 @@ def _compare_at_guessed_scale(
     inside = cv2.warpPerspective(
         np.ones(claim_p.shape[:2], np.uint8), warp, (ww, wh), flags=cv2.INTER_NEAREST | flags
     )
-    coverage = float(inside.mean())
+    coverage = shown = float(inside.mean())
     valid = cv2.erode(inside, np.ones((3, 3), np.uint8)).astype(bool)
     if valid.sum() < 32:
         empty = np.full((wh, ww), np.nan, np.float32)
@@ -240,7 +247,11 @@ def _compare_at_guessed_scale(
     # Margins the claim covers with something else (a border or screenshot UI where a crop
     # removed the picture) are trimmed: they lower the coverage, not count as disagreement.
     margins = _edge_margins(warp, claim_p.shape, (ww, wh))
-    ncc, textured = _texture_agreement(grey_o, grey_c, valid, TEXTURE_SIGMA, margins)
+    cut = _claim_is_cut(warp, claim_p.shape, (ww, wh))
+    # A cut claim's texture is band-passed over the pixels it shows (see _band_agreement):
+    # all of them, trimmed or not, so a trimmed margin still weighs on its neighbours.
+    shows = valid.copy() if cut else None
+    ncc, textured = _texture_agreement(grey_o, grey_c, valid, TEXTURE_SIGMA, margins, shows)
     flat_ok = ~textured & (np.maximum(difference, raw) <= REPRODUCED_TOL)
     bad = valid & ~((textured & (ncc > TEXTURE_NCC)) | flat_ok)
     kept = _trim_margins(bad, valid)
@@ -258,6 +269,7 @@ def _compare_at_guessed_scale(
     residual = float(np.nanmedian(difference)) if valid.any() else 255.0
     changed = _changed_pixels(difference, inside, residual)
     measures: dict[str, float] = {"coverage": coverage, "residual": residual, "blur": extra}
+    measures["shown"] = shown
     measures["frame"] = float((valid & (difference <= REPRODUCED_TOL)).mean())
     # Fine texture, the decisive measure: in a copy of the same photograph the fine detail
     # (edges, print, grain) lines up pixel for pixel; in another photograph of the same
@@ -268,14 +280,16 @@ def _compare_at_guessed_scale(
         # contrast ~12 px): measured with the edit painted back over by the original, the
         # claim's texture is its own everywhere else.
         healed = np.where(edit, grey_o, grey_c)
-        ncc, textured = _texture_agreement(grey_o, healed, valid, TEXTURE_SIGMA, margins)
+        ncc, textured = _texture_agreement(grey_o, healed, valid, TEXTURE_SIGMA, margins, shows)
     elif trimmed:  # otherwise the agreement measured for trimming is this frame's already
-        ncc, textured = _texture_agreement(grey_o, grey_c, valid, TEXTURE_SIGMA, margins)
+        ncc, textured = _texture_agreement(grey_o, grey_c, valid, TEXTURE_SIGMA, margins, shows)
     counted = textured & valid & ~edit & ~_crop_edge_band(warp, claim_p.shape, inside)
     n = int(counted.sum())
     texture = float((counted & (ncc > TEXTURE_NCC)).sum()) / n if n >= 32 else 0.0
+    exact = float((counted & (ncc > CROP_EXACT_NCC)).sum()) / n if n >= 32 else 0.0
     measures[f"texture{TEXTURE_SIGMA}"] = texture
-    score = texture if coverage >= MIN_COVERAGE else texture * coverage / MIN_COVERAGE
+    measures["texture_exact"] = exact
+    score = _coverage_score(texture, exact, coverage, shown, cut)
     pre_xy = (claim_p.shape[1] / claim.shape[1], claim_p.shape[0] / claim.shape[0])
     return Comparison(
         score,
@@ -439,10 +453,13 @@ def _texture_agreement(
     valid: np.ndarray,
     sigma: float,
     margins: tuple[int, int, int, int],
+    support: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Local correlation of the band-passed images, and where there is texture at all.
 
     ``margins`` (top, bottom, left, right, work pixels) are left out, see _edge_margins.
+    ``support``: for a claim cut out of the frame (see _claim_is_cut), the pixels it shows;
+    both images are then band-passed over those only (see _band_agreement).
     """
     top, bottom, left, right = margins
     h, w = grey_o.shape
@@ -451,7 +468,10 @@ def _texture_agreement(
     if h - top - bottom < 16 or w - left - right < 16:
         return ncc, textured
     inner = (slice(top, h - bottom), slice(left, w - right))
-    ncc[inner], textured[inner] = _band_agreement(grey_o[inner], grey_c[inner], valid[inner], sigma)
+    shows = None if support is None else support[inner]
+    ncc[inner], textured[inner] = _band_agreement(
+        grey_o[inner], grey_c[inner], valid[inner], sigma, shows
+    )
     return ncc, textured
 
 
@@ -499,16 +519,8 @@ def _crop_edge_band(
     on one side and ends inside it on another, square to it, is shifted, not cut —
     typically another view of the object — and its edges keep counting.
     """
-    ch, cw = claim_shape[:2]
     wh, ww = inside.shape
-    corners = np.array([[0, 0], [cw - 1, 0], [cw - 1, ch - 1], [0, ch - 1]], np.float64)
-    to_work = np.linalg.inv(warp.astype(np.float64))
-    x, y = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), to_work).reshape(-1, 2).T
-    tol = CROP_INSIDE_TOLERANCE
-    wholly_inside = not (
-        min(x.min(), y.min()) < -tol or x.max() > ww - 1 + tol or y.max() > wh - 1 + tol
-    )
-    if not wholly_inside and _turn_degrees(to_work) < CROP_TURNED_DEGREES:
+    if not _claim_is_cut(warp, claim_shape, (ww, wh)):
         return np.zeros(inside.shape, bool)
     # Erosion leaves the frame's own edges alone (OpenCV pads with the maximum), so only
     # the sides where the crop cut the picture lose their band.
@@ -518,6 +530,45 @@ def _crop_edge_band(
     return (footprint > 0) & (core == 0)
 
 
+def _claim_is_cut(warp: np.ndarray, claim_shape: tuple[int, ...], size: tuple[int, int]) -> bool:
+    """Whether the claim was cut out of the original's frame: it lies wholly inside it
+    (within CROP_INSIDE_TOLERANCE work px), or is turned against it by at least
+    CROP_TURNED_DEGREES (rotated, then cut: what lies beyond the frame is the rotation's
+    fill). A claim reaching beyond the frame square to it is shifted, not cut."""
+    ch, cw = claim_shape[:2]
+    ww, wh = size
+    corners = np.array([[0, 0], [cw - 1, 0], [cw - 1, ch - 1], [0, ch - 1]], np.float64)
+    to_work = np.linalg.inv(warp.astype(np.float64))
+    x, y = cv2.perspectiveTransform(corners.reshape(-1, 1, 2), to_work).reshape(-1, 2).T
+    tol = CROP_INSIDE_TOLERANCE
+    wholly_inside = not (
+        min(x.min(), y.min()) < -tol or x.max() > ww - 1 + tol or y.max() > wh - 1 + tol
+    )
+    return wholly_inside or _turn_degrees(to_work) >= CROP_TURNED_DEGREES
+
+
+def _coverage_score(
+    texture: float, exact: float, coverage: float, shown: float, cut: bool
+) -> float:
+    """The same-photograph score from the texture agreement and how much of the frame the
+    claim reproduces (``coverage``, after trimming) and shows (``shown``, before).
+
+    Over a small part of the frame the printed artwork is most of what shows, and another
+    photograph of the same packaging reproduces its fine detail well (correlating at
+    0.8–0.95): below MIN_COVERAGE the ordinary agreement is scaled down. A copy reproduces
+    it exactly (sensor grain and JPEG noise included), so a claim cut out of the frame that
+    keeps what it shows (no disagreeing margins trimmed: a crop, not a photograph whose
+    disagreeing parts were peeled off) is scored by its exact agreement instead, scaled
+    down only below CROP_MIN_COVERAGE.
+    """
+    if coverage >= MIN_COVERAGE:
+        return texture
+    scaled = texture * coverage / MIN_COVERAGE
+    if not cut or coverage < CROP_KEPT_SHARE * shown:
+        return scaled
+    return max(scaled, exact * min(1.0, coverage / CROP_MIN_COVERAGE))
+
+
 def _turn_degrees(homography: np.ndarray) -> float:
     """How far the map turns the picture from the nearest quarter turn, in degrees."""
     angle = rotation_degrees(homography[:2, :2] / homography[2, 2])
@@ -525,11 +576,24 @@ def _turn_degrees(homography: np.ndarray) -> float:
 
 
 def _band_agreement(
-    grey_o: np.ndarray, grey_c: np.ndarray, valid: np.ndarray, sigma: float
+    grey_o: np.ndarray,
+    grey_c: np.ndarray,
+    valid: np.ndarray,
+    sigma: float,
+    support: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Local correlation of the band-passed images, and where there is texture at all."""
-    bp_o = cv2.GaussianBlur(grey_o, (0, 0), sigma) - cv2.GaussianBlur(grey_o, (0, 0), 3.0)
-    bp_c = cv2.GaussianBlur(grey_c, (0, 0), sigma) - cv2.GaussianBlur(grey_c, (0, 0), 3.0)
+    """Local correlation of the band-passed images, and where there is texture at all.
+
+    With ``support`` (the pixels a cut claim shows) both images are band-passed over those
+    pixels only (normalised convolution) and zero beyond: the warp's empty fill outside a
+    crop is a step the σ 3 blur spreads ~10 px into the claim, which disagreed along every
+    cut edge, farther in than FRAME_MARGIN leaves out.
+    """
+    bp_o = _blurred(grey_o, sigma, support) - _blurred(grey_o, 3.0, support)
+    bp_c = _blurred(grey_c, sigma, support) - _blurred(grey_c, 3.0, support)
+    if support is not None:
+        bp_o[~support] = 0.0
+        bp_c[~support] = 0.0
     win = (7, 7)
     mo, mc = cv2.boxFilter(bp_o, -1, win), cv2.boxFilter(bp_c, -1, win)
     vo = np.maximum(cv2.boxFilter(bp_o * bp_o, -1, win) - mo * mo, 0)
@@ -538,6 +602,16 @@ def _band_agreement(
     ncc = cov / np.sqrt(np.maximum(vo * vc, 1e-6))
     textured = (np.sqrt(vo) > TEXTURE_STD) | (valid & (np.sqrt(vc) > TEXTURE_STD))
     return ncc, textured
+
+
+def _blurred(grey: np.ndarray, sigma: float, support: np.ndarray | None) -> np.ndarray:
+    """Gaussian blur; over ``support`` only (normalised convolution) when given."""
+    if support is None:
+        return cv2.GaussianBlur(grey, (0, 0), sigma)
+    weight = support.astype(np.float32)
+    total = cv2.GaussianBlur(weight, (0, 0), sigma)
+    blurred = cv2.GaussianBlur(grey * weight, (0, 0), sigma)
+    return np.where(total > 1e-3, blurred / np.maximum(total, 1e-3), 0.0).astype(np.float32)
 
 
 def _changed_pixels(

@@ -15,7 +15,7 @@ from typing import Any
 
 from forensics.findings import FINDING_KINDS, FindingCode, LevelRule, finding_sentence
 from forensics.matching import ClaimMatch
-from forensics.same_photo import SAME_PHOTO_THRESHOLD
+from forensics.same_photo import NEAR_COPY_THRESHOLD, SAME_PHOTO_THRESHOLD
 
 #: A claim is flagged (and its level at least "medium") from this score. Every derived
 #: match weighs at least this and no weaker match signal does, so the flag is exactly the
@@ -72,7 +72,10 @@ def _original_evidence(match: ClaimMatch, *, label: str, is_frame: bool) -> dict
         "original_label": label or match.original_key,
         "original_kind": "keyframe" if is_frame else "photo",
         "method": match.method,
+        "fit": match.fit,
+        "verified": match.is_verified,
         "hash_distance": match.hash_distance,
+        "registered_hash": match.registered_hash,
         "inliers": match.inliers,
         # As the matcher gives it: rounding to 3 decimals lifted 0.9449 to the 0.945 bar.
         "same_photo_score": match.same_photo_score,
@@ -85,23 +88,41 @@ def match_signal(
     """The signal for the matcher's result: ``derived_from_original``, ``near_copy``
     (medium risk, not flagged: a person compares the two) or ``no_match``.
 
+    A near copy reproduces much of the original's fine detail, or keeps its structure
+    (``ClaimMatch.has_copy_structure``: a verified fit and a registered pHash a few bits
+    away, or a fit of very many inliers) — never "a different photograph" then. A no-match
+    names the original it resembles only when the match is geometrically verified
+    (``ClaimMatch.is_verified``): an unrelated photo's chance fit of a few features says
+    nothing about what it shows.
+
     ``original_is_frame``: the original is a packing-video frame (labelled by its video),
     not a product photo — the sentence names it so."""
     if match is not None and match.is_near_copy:
         evidence = {
             **_original_evidence(match, label=original_label, is_frame=original_is_frame),
             "threshold": SAME_PHOTO_THRESHOLD,
+            # What makes it one: the fine detail, or (under the near-copy score) the structure.
+            "basis": "fine_detail"
+            if match.same_photo_score >= NEAR_COPY_THRESHOLD
+            else "structure",
+            # The registered pHash distance that shows the composition kept, if it does.
+            "copy_hash": match.copy_hash,
         }
         return finding_signal(FindingCode.NEAR_COPY, evidence)
     if match is None or not match.is_derived:
         nearest: dict[str, Any] = {}
-        if match is not None:
+        if match is not None and match.is_verified:
             nearest = {
                 "nearest_original": match.original_key,
                 "nearest_label": original_label or match.original_key,
                 "same_photo_score": match.same_photo_score,
                 "inliers": match.inliers,
+                "fit": match.fit,
+                "verified": True,
             }
+        elif match is not None:
+            # A chance fit: its figures are kept for a reviewer, the original is not named.
+            nearest = {"inliers": match.inliers, "fit": match.fit, "verified": False}
         return finding_signal(FindingCode.NO_MATCH, nearest)
     span = max(1e-6, 1.0 - SAME_PHOTO_THRESHOLD)
     strength = min(1.0, max(0.0, (match.same_photo_score - SAME_PHOTO_THRESHOLD) / span))

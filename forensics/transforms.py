@@ -23,7 +23,8 @@ from forensics.registration import rotation_degrees
 from forensics.same_photo import Comparison
 
 #: Every name ``describe_transforms`` can return, in the order they are listed.
-#: ("recompressed" is kept for findings stored by earlier versions.)
+#: ("recompressed" is kept for findings stored by earlier versions; "collage" is said by
+#: ``forensics.subpictures`` of a picture matched as one tile of a collage.)
 TRANSFORM_NAMES = (
     "resized",
     "cropped",
@@ -31,6 +32,7 @@ TRANSFORM_NAMES = (
     "mirrored",
     "border",
     "screenshot",
+    "collage",
     "rephotographed",
     "colour_filtered",
     "recompressed",

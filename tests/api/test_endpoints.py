@@ -256,6 +256,25 @@ def test_a_dispute_opened_in_the_future_or_after_its_deadline_is_refused(api):
     assert not Dispute.objects.exclude(pk=late.json()["id"]).exists()
 
 
+def test_dates_decades_away_are_refused_not_rendered_with_a_local_mean_time_offset(api):
+    # Found by the schema fuzzer: a deadline in year 150 was stored and then rendered as
+    # "+08:05:43", which is no ISO 8601 offset.
+    ancient = api.client.post(
+        "/api/v1/disputes/",
+        dispute_fields(external_id="TB-150", respond_by="0150-12-31T03:32:08Z"),
+        format="multipart",
+    )
+    assert ancient.status_code == 400
+    assert "within ten years" in ancient.json()["error"]["fields"]["respond_by"][0]
+    stale = api.client.post(
+        "/api/v1/disputes/",
+        dispute_fields(external_id="TB-1990", opened_at="1990-01-01T00:00:00Z"),
+        format="multipart",
+    )
+    assert stale.status_code == 400 and "opened_at" in stale.json()["error"]["fields"]
+    assert not Dispute.objects.exists()
+
+
 def test_a_finding_speaks_to_the_tokens_merchant_rebuilt_from_its_evidence():
     # Stored by an older worker: rounded to the bar it is below.
     finding = FindingFactory(

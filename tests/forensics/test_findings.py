@@ -104,7 +104,17 @@ def test_every_kind_says_its_one_sentence_in_english_from_its_evidence() -> None
     assert messages[1].startswith("This is a frame of your packing video ORD-800 @ 3.0s, ")
     assert messages[2] == "This is your photo MUG-1 / mug-front.jpg."
     assert messages[4].startswith("Possibly a frame of your packing video ORD-800 @ 3.0s: ")
-    assert "different photograph (same-photograph score 0.300)" in messages[5]
+    assert messages[3] == (
+        "Possibly your photo MUG-1 / mug-front.jpg: it reproduces much of that picture's fine "
+        "detail (same-photograph score 0.910; an edited copy scores at least 0.945) and 140 of "
+        "its features line up with that picture's. That is not enough to call it an edited "
+        "copy; compare the two side by side."
+    )
+    assert (
+        "; it shows what is in MUG-1 / mug-front.jpg (140 of its features line up with that "
+        "picture's), but not its fine detail (same-photograph score 0.300), so it is most "
+        "likely a different photograph. That is not a pass" in messages[5]
+    )
     assert messages[6] == (
         "No match with your evidence: this photo is not one of your product photos or "
         "packing-video frames, nor an edited copy of one. That is not a pass; look at it "
@@ -410,3 +420,61 @@ def test_the_engines_near_copy_just_under_the_bar_reads_under_it() -> None:
         in signal.message
     )
     assert bar_text(SAME_PHOTO_THRESHOLD) == "0.945"
+
+
+#: A near copy by its structure, as the engine stores it (issue 21: cropped twice).
+STRUCTURE = {
+    "original_label": PHOTO,
+    "inliers": 300,
+    "fit": "homography",
+    "verified": True,
+    "hash_distance": 20,
+    "registered_hash": 2,
+    "same_photo_score": 0.5217,
+    "threshold": SAME_PHOTO_THRESHOLD,
+    "basis": "structure",
+    "copy_hash": 2,
+}
+
+
+def test_a_near_copy_by_its_structure_states_its_figures_in_both_voices() -> None:
+    merchant = finding_sentence(FindingCode.NEAR_COPY, STRUCTURE)
+    reviewer = finding_sentence(FindingCode.NEAR_COPY, STRUCTURE, audience=Audience.THIRD_PARTY)
+
+    figures = (
+        ": 300 of its features line up with that picture's and its perceptual hash differs "
+        "from that picture's in 2 of 64 bits once laid over it, though less of its fine detail "
+        "matches (same-photograph score 0.521; an edited copy scores at least 0.945)."
+    )
+    assert merchant.startswith(f"Possibly your photo {PHOTO}{figures}")
+    assert reviewer.startswith(f"Possibly the merchant's photo {PHOTO}{figures}")
+    assert "different photograph" not in merchant + reviewer
+
+
+def test_a_near_copy_by_its_inliers_alone_states_no_hash() -> None:
+    # The registered hash (16 bits) did not show the copy: only the inliers are said.
+    by_inliers_alone = {**STRUCTURE, "registered_hash": 16, "copy_hash": None}
+
+    text = finding_sentence(FindingCode.NEAR_COPY, by_inliers_alone)
+
+    assert ": 300 of its features line up with that picture's, though less" in text
+    assert "perceptual hash" not in text and "16" not in text
+
+
+def test_a_no_match_names_its_nearest_original_only_when_verified() -> None:
+    verified = {
+        "nearest_original": "photo:12",
+        "nearest_label": PHOTO,
+        "same_photo_score": 0.3,
+        "inliers": 140,
+        "verified": True,
+    }
+    # A chance fit, and a finding stored before verification was recorded: nothing named.
+    unverified = {**verified, "inliers": 7, "verified": False}
+    stored_before = {k: v for k, v in verified.items() if k != "verified"}
+
+    for audience in Audience:
+        assert PHOTO in finding_sentence(FindingCode.NO_MATCH, verified, audience=audience)
+        for evidence in (unverified, stored_before):
+            text = finding_sentence(FindingCode.NO_MATCH, evidence, audience=audience)
+            assert PHOTO not in text and "shows what is in" not in text

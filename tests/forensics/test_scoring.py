@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from forensics import scoring
 from forensics.findings import FINDING_KINDS, FindingCode
+from forensics.matching import NEAR_COPY_INLIERS, VERIFIED_INLIERS, ClaimMatch
 from forensics.same_photo import NEAR_COPY_THRESHOLD, SAME_PHOTO_THRESHOLD
 from forensics.scoring import Signal, match_signal, verdict
 from tests.disputes.factories import a_claim_match
@@ -128,3 +130,125 @@ def test_a_packing_video_frame_is_named_as_a_frame_not_a_photo() -> None:
 
     assert derived.message.startswith(f"This is a frame of your {label}")
     assert near.message.startswith(f"Possibly a frame of your {label}:")
+
+
+def _fitted(
+    *, inliers: int, fit: str, score: float, registered: int | None, hash_distance: int = 24
+) -> ClaimMatch:
+    """A match that is no edited copy, with the geometric evidence given."""
+    return dataclasses.replace(
+        a_claim_match(score=score, derived=False),
+        inliers=inliers,
+        fit=fit,
+        registered_hash=registered,
+        hash_distance=hash_distance,
+    )
+
+
+def test_a_chance_fit_of_seven_features_does_not_name_the_original() -> None:
+    # An unrelated photo's fallback similarity: 7 inliers say nothing about what it shows.
+    chance = _fitted(inliers=7, fit="similarity", score=0.0, registered=30)
+
+    signal = match_signal(chance, original_label="sku-1-front.jpg")
+
+    assert not chance.is_verified
+    assert signal.code == "no_match"
+    assert "sku-1-front.jpg" not in signal.message
+    assert "shows what is in" not in signal.message
+    assert "nearest_original" not in signal.evidence
+    assert signal.evidence["inliers"] == 7 and signal.evidence["verified"] is False
+
+
+def test_a_verified_different_photograph_is_named_with_its_inliers() -> None:
+    honest = _fitted(inliers=VERIFIED_INLIERS, fit="homography", score=0.12, registered=22)
+
+    signal = match_signal(honest, original_label="sku-1-front.jpg")
+
+    assert signal.code == "no_match"
+    assert (
+        f"it shows what is in sku-1-front.jpg ({VERIFIED_INLIERS} of its features line up "
+        "with that picture's), but not its fine detail (same-photograph score 0.120)"
+    ) in signal.message
+
+
+def test_three_hundred_inliers_and_a_registered_hash_of_two_bits_are_a_near_copy() -> None:
+    # A copy cropped twice: its fine detail covers too little of the frame for the verdict
+    # (0.5217), but its structure is the original's. Never "a different photograph".
+    cropped_twice = _fitted(inliers=300, fit="homography", score=0.5217, registered=2)
+
+    signal = match_signal(cropped_twice, original_label="sku-1-front.jpg")
+    result = verdict([signal])
+
+    assert cropped_twice.is_near_copy and cropped_twice.same_photo_score < NEAR_COPY_THRESHOLD
+    assert signal.code == "near_copy" and signal.evidence["basis"] == "structure"
+    assert "different photograph" not in signal.message
+    assert signal.message == (
+        "Possibly your photo sku-1-front.jpg: 300 of its features line up with that picture's "
+        "and its perceptual hash differs from that picture's in 2 of 64 bits once laid over "
+        "it, though less of its fine detail matches (same-photograph score 0.521; an edited "
+        "copy scores at least 0.945). That is not enough to call it an edited copy; compare "
+        "the two side by side."
+    )
+    assert result.level == "medium" and not result.flagged
+
+
+def test_hundreds_of_inliers_alone_do_not_make_a_near_copy() -> None:
+    # A buyer's own photo of a flat carton fits one homography with up to 277 inliers
+    # (issue 21, grocery photos): under NEAR_COPY_INLIERS the registered hash decides.
+    other_photo = _fitted(inliers=277, fit="homography", score=0.72, registered=20)
+
+    assert other_photo.inliers < NEAR_COPY_INLIERS
+
+    signal = match_signal(other_photo, original_label="sku-1-front.jpg")
+
+    assert not other_photo.is_near_copy
+    assert signal.code == "no_match"
+    assert "(277 of its features line up with that picture's)" in signal.message
+
+
+def test_very_many_inliers_are_a_near_copy_stating_them_without_a_close_hash() -> None:
+    # A regenerated copy the verdict missed: 405 inliers, its hash 16 bits away.
+    regenerated = _fitted(inliers=405, fit="homography", score=0.8467, registered=16)
+
+    signal = match_signal(regenerated, original_label="sku-1-front.jpg")
+
+    assert NEAR_COPY_INLIERS <= 405 and regenerated.copy_hash is None
+    assert signal.code == "near_copy"
+    assert signal.message.startswith(
+        "Possibly your photo sku-1-front.jpg: 405 of its features line up with that "
+        "picture's, though less of its fine detail matches (same-photograph score 0.846;"
+    )
+
+
+def test_a_plain_hash_a_few_bits_away_without_a_fit_is_no_near_copy() -> None:
+    # Adjacent studio views of one object on one backdrop (COIL-100, ETH-80) come within
+    # 2–8 bits unregistered: the plain hash is no evidence of a copy.
+    studio_view = dataclasses.replace(
+        _fitted(inliers=0, fit="", score=0.78, registered=None, hash_distance=4),
+        method="phash",
+    )
+
+    signal = match_signal(studio_view, original_label="sku-1-front.jpg")
+
+    assert not studio_view.is_near_copy
+    assert signal.code == "no_match" and "sku-1-front.jpg" not in signal.message
+
+
+def test_the_registered_hash_counts_only_for_a_verified_fit() -> None:
+    # A chance fit of a few features can land a warped crop a few bits from the original.
+    chance = _fitted(inliers=VERIFIED_INLIERS - 1, fit="homography", score=0.0, registered=2)
+
+    assert not chance.is_near_copy
+    assert match_signal(chance, original_label="x").code == "no_match"
+
+
+def test_a_near_copy_by_its_fine_detail_states_its_inliers_and_a_score_under_the_bar() -> None:
+    signal = match_signal(a_claim_match(score=0.9449, derived=False), original_label="A.jpg")
+
+    assert signal.code == "near_copy" and signal.evidence["basis"] == "fine_detail"
+    assert signal.message == (
+        "Possibly your photo A.jpg: it reproduces much of that picture's fine detail "
+        "(same-photograph score 0.944; an edited copy scores at least 0.945) and 140 of its "
+        "features line up with that picture's. That is not enough to call it an edited copy; "
+        "compare the two side by side."
+    )

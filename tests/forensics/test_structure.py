@@ -1,0 +1,209 @@
+"""The structural agreement (forensics.structure) on photos from skimage.data: a copy that
+lost its fine texture is still recognised by its composition; another photograph of the
+same printed picture is not."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from forensics import structure
+from forensics.same_photo import SAME_PHOTO_THRESHOLD, compare_with_original
+
+#: Inliers a feature fit to the right original finds on such copies (the gate needs 150).
+MANY_INLIERS = 200
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", quality=quality)
+    buffer.seek(0)
+    return np.asarray(Image.open(buffer).convert("RGB"))
+
+
+def _listing() -> np.ndarray:
+    """A merchant's listing photo: a product picture on a white page, like a catalog."""
+    picture = cv2.resize(data.coffee(), (240, 160), interpolation=cv2.INTER_AREA)
+    page = np.full((220, 300, 3), 255, np.uint8)
+    page[30:190, 30:270] = picture
+    return page
+
+
+def _regenerated(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A low-strength img2img imitation: edge-preserving denoise, a smooth 2 px
+    displacement field, fresh noise, an unsharp mask."""
+    out = cv2.edgePreservingFilter(image, flags=1, sigma_s=40, sigma_r=0.3)
+    h, w = out.shape[:2]
+    field = []
+    for _ in range(2):
+        coarse = rng.normal(0.0, 1.0, (5, 5)).astype(np.float32)
+        smooth = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+        field.append(smooth / float(np.abs(smooth).max()) * 2.0)
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = cv2.remap(
+        out, xs + field[0], ys + field[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+    )
+    noise = np.asarray(rng.normal(0.0, 4.0, size=(h, w, 3)), np.float32)
+    noisy = np.asarray(out, np.float32) + noise
+    sharpened = noisy + 0.8 * (noisy - cv2.GaussianBlur(noisy, (0, 0), 1.5))
+    return np.clip(sharpened, 0, 255).astype(np.uint8)
+
+
+def _turned(size: tuple[int, int], yaw_degrees: float) -> np.ndarray:
+    """The homography of a pinhole camera looking at a plane turned by ``yaw_degrees``."""
+    w, h = size
+    f = 1.2 * w
+    k = np.array([[f, 0.0, w / 2], [0.0, f, h / 2], [0.0, 0.0, 1.0]])
+    t = math.radians(yaw_degrees)
+    turn = np.array(
+        [[math.cos(t), 0.0, math.sin(t)], [0.0, 1.0, 0.0], [-math.sin(t), 0.0, math.cos(t)]]
+    )
+    return k @ turn @ np.linalg.inv(k)
+
+
+def _steep_rephotograph(
+    image: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The picture on a screen, shown at 0.6 of its size and photographed 30° off axis:
+    perspective, a dark bezel, strong glare, blur, moiré, noise, JPEG. Returns the photo
+    and the map photo px -> picture px."""
+    shown = cv2.resize(image, None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA)
+    h, w = shown.shape[:2]
+    turn = _turned((w, h), 30.0)
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32).reshape(-1, 1, 2)
+    seen = cv2.perspectiveTransform(corners, turn).reshape(-1, 2)
+    shift = np.array(
+        [[1.0, 0.0, 30 - seen[:, 0].min()], [0.0, 1.0, 30 - seen[:, 1].min()], [0, 0, 1]]
+    )
+    to_photo = shift @ turn
+    size = (int(np.ptp(seen[:, 0])) + 60, int(np.ptp(seen[:, 1])) + 60)
+    photo = cv2.warpPerspective(shown.astype(np.float32), to_photo, size, borderValue=(25, 25, 30))
+    ys, xs = np.mgrid[0 : size[1], 0 : size[0]].astype(np.float32)
+    spot = (xs - 0.6 * size[0]) ** 2 + (ys - 0.4 * size[1]) ** 2
+    photo = photo + 100.0 * np.exp(-spot / (2 * (0.15 * size[0]) ** 2))[..., None]
+    photo = cv2.GaussianBlur(photo, (0, 0), 1.6)
+    u, v = 0.8 * xs + 0.6 * ys, -0.6 * xs + 0.8 * ys
+    moire = 1.0 + 0.08 * np.sin(2 * math.pi * u / 3.5) * np.sin(2 * math.pi * v / 4.5)
+    photo = photo * moire[..., None] + rng.normal(0.0, 5.0, photo.shape)
+    to_picture = np.diag([1 / 0.6, 1 / 0.6, 1.0]) @ np.linalg.inv(to_photo)
+    return _jpeg(np.clip(photo, 0, 255).astype(np.uint8), 75), to_picture
+
+
+def _new_photograph(listing: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Another photograph of the same printed picture: held up in another scene, from
+    another angle, under other light, through another lens. Returns it and the map of its
+    pixels onto the listing's (the printed picture lined up exactly, as a feature fit would)."""
+    picture = listing[30:190, 30:270]
+    ph, pw = picture.shape[:2]
+    scene = cv2.resize(data.astronaut(), (420, 340), interpolation=cv2.INTER_AREA).astype(
+        np.float32
+    )
+    where = np.array([[90, 70], [330, 60], [340, 240], [80, 250]], np.float32)
+    to_photo = cv2.getPerspectiveTransform(
+        np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32), where
+    )
+    printed = cv2.warpPerspective(picture.astype(np.float32), to_photo, (420, 340))
+    inside = cv2.warpPerspective(np.ones((ph, pw), np.float32), to_photo, (420, 340))[..., None]
+    photo = scene * (1 - inside) + printed * inside
+    light = np.linspace(0.8, 1.15, 420, dtype=np.float32)[None, :, None]
+    photo = cv2.GaussianBlur(photo * light, (0, 0), 0.8) + rng.normal(0.0, 3.0, photo.shape)
+    photo_u8 = _jpeg(np.clip(photo, 0, 255).astype(np.uint8), 85)
+    to_listing = np.array([[1.0, 0.0, 30.0], [0.0, 1.0, 30.0], [0.0, 0.0, 1.0]]) @ np.linalg.inv(
+        to_photo
+    )
+    return photo_u8, to_listing
+
+
+def _size(image: np.ndarray) -> tuple[int, int]:
+    return image.shape[1], image.shape[0]
+
+
+def test_a_regenerated_copy_scores_as_derived_though_its_texture_does_not() -> None:
+    listing = _listing()
+    claim = _regenerated(listing, np.random.default_rng(3))
+
+    comparison = compare_with_original(claim, listing, np.eye(3))
+    score, agreement = structure.same_photograph_score(
+        comparison, _size(claim), inliers=MANY_INLIERS
+    )
+
+    assert comparison.score < SAME_PHOTO_THRESHOLD  # the fine texture alone misses it
+    assert agreement is not None and agreement.keeps_composition
+    assert score >= SAME_PHOTO_THRESHOLD
+
+
+def test_a_steep_rephotograph_of_a_copy_scores_as_derived() -> None:
+    listing = _listing()
+    claim, to_listing = _steep_rephotograph(listing, np.random.default_rng(4))
+
+    comparison = compare_with_original(claim, listing, to_listing)
+    score, _ = structure.same_photograph_score(comparison, _size(claim), inliers=MANY_INLIERS)
+    agreement = structure.comparison_structure(comparison, _size(claim))
+
+    assert comparison.score < SAME_PHOTO_THRESHOLD  # the fine texture alone misses it
+    assert agreement is not None and agreement.keeps_composition
+    assert score >= SAME_PHOTO_THRESHOLD
+
+
+def test_another_photograph_of_the_same_picture_does_not() -> None:
+    listing = _listing()
+    claim, to_listing = _new_photograph(listing, np.random.default_rng(5))
+
+    comparison = compare_with_original(claim, listing, to_listing)
+    score, _ = structure.same_photograph_score(comparison, _size(claim), inliers=MANY_INLIERS)
+    agreement = structure.comparison_structure(comparison, _size(claim))
+
+    # The printed picture lines up; the page around it does not.
+    assert agreement is not None and not agreement.keeps_composition
+    assert agreement.score < structure.STRUCTURE_DERIVED - 0.1
+    assert score < SAME_PHOTO_THRESHOLD
+
+
+def test_the_structural_verdict_needs_a_feature_fit_to_the_same_original() -> None:
+    listing = _listing()
+    claim = _regenerated(listing, np.random.default_rng(3))
+    comparison = compare_with_original(claim, listing, np.eye(3))
+
+    score, _ = structure.same_photograph_score(
+        comparison, _size(claim), inliers=structure.STRUCTURE_MIN_INLIERS - 1
+    )
+
+    assert score == comparison.score < SAME_PHOTO_THRESHOLD
+
+
+def test_structure_counts_the_background_and_the_share_of_the_frame_covered() -> None:
+    original = cv2.resize(data.chelsea(), (200, 150), interpolation=cv2.INTER_AREA)
+    everywhere = np.ones((150, 200), bool)
+    rng = np.random.default_rng(6)
+    noisy = np.clip(original + rng.normal(0.0, 5.0, original.shape), 0, 255).astype(np.uint8)
+    other_scene = original.copy()
+    other_scene[:, :100] = cv2.resize(data.astronaut(), (100, 150), interpolation=cv2.INTER_AREA)
+    half = np.zeros((150, 200), bool)
+    half[:, :60] = True
+
+    same = structure.structural_agreement(original, noisy, everywhere)
+    changed = structure.structural_agreement(original, other_scene, everywhere)
+    corner = structure.structural_agreement(original, original, half)
+
+    assert same.similarity > 0.95 and same.disagreeing < 0.02
+    assert changed.similarity < 0.8 and changed.disagreeing > 0.3
+    # A claim showing under STRUCTURE_FULL_COVERAGE of the frame is scaled down.
+    assert corner.similarity > 0.95
+    assert corner.score == pytest.approx(
+        corner.similarity * 0.3 / structure.STRUCTURE_FULL_COVERAGE, abs=0.02
+    )
+
+
+def test_the_footprint_is_where_the_claim_lies_in_the_frame() -> None:
+    # The claim is the left half of the frame, at half the scale.
+    warp = np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0], [0.0, 0.0, 1.0]])
+
+    footprint = structure.claim_footprint(warp, (50, 100), (200, 200))
+
+    assert footprint[:, :99].all() and not footprint[:, 101:].any()

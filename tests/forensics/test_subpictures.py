@@ -1,0 +1,308 @@
+"""Pictures inside a screenshot or a collage: found (``picture_regions``) and matched at
+their own scale through the one analysis (``forensics.pipeline.analyse_claim``)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data as skdata
+
+from forensics.matching import ClaimMatch
+from forensics.original_index import OriginalIndex
+from forensics.pipeline import analyse_claim, claim_could_match
+from forensics.screening import build_file_index
+from forensics.subpictures import Box, better_match, picture_regions
+from tests.forensics.engine_images import iou, label_product, paint_damage
+
+Rect = tuple[int, int, int, int]  # x, y, w, h
+
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
+WORDS = ("hello", "the", "parcel", "came", "today", "but", "box", "was", "broken", "see", "photo")
+
+
+def photo(name: str) -> Image.Image:
+    return Image.fromarray(getattr(skdata, name)())
+
+
+def jpeg(image: Image.Image, quality: int = 85) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
+
+
+def decoded(data: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def chat_screenshot(
+    picture: Image.Image, share: float, *, dark: bool, seed: int
+) -> tuple[Image.Image, Rect]:
+    """A 1080×2340 phone chat: status and app bars, text bubbles, the picture (``share``
+    of the width) in a bubble with its time, more bubbles, the input bar."""
+    rng = np.random.default_rng(seed)
+    width, height = 1080, 2340
+    page = (14, 17, 20) if dark else (236, 229, 221)
+    ink = (225, 225, 225) if dark else (20, 20, 20)
+    bubbles = ((38, 45, 52), (0, 92, 75)) if dark else ((255, 255, 255), (220, 248, 198))
+    screen = np.zeros((height, width, 3), np.uint8)
+    screen[:] = page
+    cv2.rectangle(screen, (0, 0), (width, 70), (0, 0, 0) if dark else (245, 245, 245), -1)
+    cv2.putText(screen, "12:41", (40, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.2, ink, 2, cv2.LINE_AA)
+    cv2.rectangle(screen, (0, 70), (width, 220), (32, 44, 51) if dark else (0, 128, 105), -1)
+    cv2.circle(screen, (120, 145), 45, (180, 140, 120), -1)
+    cv2.putText(
+        screen, "Seller support", (190, 160), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (255, 255, 255), 3
+    )
+
+    def text_bubble(top: int) -> int:
+        lines = [" ".join(rng.choice(WORDS, int(rng.integers(3, 6)))) for _ in range(2)]
+        wide = max(cv2.getTextSize(t, cv2.FONT_HERSHEY_SIMPLEX, 1.3, 2)[0][0] for t in lines)
+        mine = bool(rng.integers(2))
+        left = width - wide - 100 if mine else 40
+        cv2.rectangle(screen, (left, top), (left + wide + 60, top + 160), bubbles[mine], -1)
+        for i, text in enumerate(lines):
+            cv2.putText(
+                screen,
+                text,
+                (left + 30, top + 65 + 60 * i),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                1.3,
+                ink,
+                2,
+                cv2.LINE_AA,
+            )
+        return top + 190
+
+    top = text_bubble(text_bubble(260))
+    pw = round(width * share)
+    shown = picture.resize(
+        (pw, round(picture.height * pw / picture.width)), Image.Resampling.LANCZOS
+    )
+    left = width - pw - 52 if seed % 2 else 52
+    cv2.rectangle(
+        screen, (left - 12, top - 12), (left + pw + 12, top + shown.height + 60), bubbles[1], -1
+    )
+    cv2.putText(
+        screen,
+        "12:42",
+        (left + pw - 90, top + shown.height + 45),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        0.8,
+        ink,
+        1,
+        cv2.LINE_AA,
+    )
+    screen[top : top + shown.height, left : left + pw] = np.asarray(shown)
+    box = (left, top, pw, shown.height)
+    top += shown.height + 100
+    while top < height - 400:
+        top = text_bubble(top)
+    cv2.rectangle(screen, (0, height - 160), (width, height), (240, 240, 240), -1)
+    cv2.rectangle(screen, (30, height - 135), (width - 160, height - 35), (255, 255, 255), -1)
+    cv2.putText(
+        screen, "Message", (70, height - 70), cv2.FONT_HERSHEY_SIMPLEX, 1.3, (130, 130, 130), 2
+    )
+    return Image.fromarray(screen), box
+
+
+def collage(
+    pictures: list[Image.Image], columns: int, rows: int, gutter: int
+) -> tuple[Image.Image, list[Rect]]:
+    """Tiles of 600×520 (each picture cropped to fill), ``gutter`` white pixels apart."""
+    tw, th = 600, 520
+    canvas = Image.new(
+        "RGB", (columns * tw + (columns + 1) * gutter, rows * th + (rows + 1) * gutter), "white"
+    )
+    boxes = []
+    for k, picture in enumerate(pictures[: columns * rows]):
+        r, c = divmod(k, columns)
+        scale = max(tw / picture.width, th / picture.height)
+        filled = picture.resize(
+            (max(tw, round(picture.width * scale)), max(th, round(picture.height * scale))),
+            Image.Resampling.LANCZOS,
+        )
+        left, top = (filled.width - tw) // 2, (filled.height - th) // 2
+        x, y = gutter + c * (tw + gutter), gutter + r * (th + gutter)
+        canvas.paste(filled.crop((left, top, left + tw, top + th)), (x, y))
+        boxes.append((x, y, tw, th))
+    return canvas, boxes
+
+
+def found(boxes: list[Box]) -> list[Rect]:
+    return [(b.x, b.y, b.w, b.h) for b in boxes]
+
+
+@pytest.mark.parametrize("share", [0.2, 0.3, 0.45, 0.6])
+@pytest.mark.parametrize("name", PHOTOS)
+def test_the_picture_inside_a_chat_screenshot_is_found(name: str, share: float) -> None:
+    dark = PHOTOS.index(name) % 2 == 0
+    screen, box = chat_screenshot(photo(name), share, dark=dark, seed=PHOTOS.index(name))
+    image = decoded(jpeg(screen))
+
+    regions = picture_regions(image)
+
+    assert regions, "no region"
+    assert len(regions) <= 4
+    assert max(iou(r, box) for r in found(regions)) >= 0.8
+    assert all(r.layout == "screenshot" for r in regions)
+
+
+@pytest.mark.parametrize("gutter", [0, 12])
+@pytest.mark.parametrize(("columns", "rows"), [(2, 2), (3, 1)])
+def test_every_tile_of_a_collage_is_found(columns: int, rows: int, gutter: int) -> None:
+    pictures = [photo(n) for n in PHOTOS]
+    image, boxes = collage(pictures, columns, rows, gutter)
+
+    regions = picture_regions(decoded(jpeg(image)))
+
+    assert len(regions) == len(boxes)
+    for box in boxes:
+        assert max(iou(r, box) for r in found(regions)) >= 0.8
+    assert all(r.layout == "collage" for r in regions)
+
+
+@pytest.mark.parametrize("dark", [False, True])
+def test_a_product_on_white_inside_a_bubble_is_found_whole(dark: bool) -> None:
+    """The listing's white backdrop meets the bubble with no edge between them: a region
+    holds the whole product, and lies within the bubble."""
+    listing = label_product()  # the coffee artwork at (110, 80, 180, 240) on 400×400 white
+    screen, (x, y, w, h) = chat_screenshot(listing, 0.3, dark=dark, seed=1)
+    s = w / listing.width
+    art = (x + 110 * s, y + 80 * s, x + 290 * s, y + 320 * s)
+    bubble = (x - 14, y - 14, x + w + 14, y + h + 62)
+
+    regions = picture_regions(decoded(jpeg(screen)))
+
+    def holds_the_product(r: Box) -> bool:
+        slack = 0.02 * w
+        return (
+            r.x - slack <= art[0] and r.y - slack <= art[1]
+            and r.x + r.w + slack >= art[2] and r.y + r.h + slack >= art[3]
+            and r.x >= bubble[0] and r.y >= bubble[1]
+            and r.x + r.w <= bubble[2] and r.y + r.h <= bubble[3]
+        )  # fmt: skip
+
+    assert any(holds_the_product(r) for r in regions), found(regions)
+
+
+def test_regions_are_found_on_the_analysis_decode_and_given_in_its_pixels() -> None:
+    screen, box = chat_screenshot(photo("chelsea"), 0.3, dark=False, seed=3)
+    small = decoded(jpeg(screen)).resize((236, 512), Image.Resampling.LANCZOS)
+    factor = 236 / 1080
+
+    regions = picture_regions(np.asarray(small))
+
+    x, y, w, h = (round(v * factor) for v in box)
+    scaled = (x, y, w, h)
+    assert max(iou(r, scaled) for r in found(regions)) >= 0.8
+
+
+@pytest.mark.parametrize("name", [*PHOTOS, "immunohistochemistry", "hubble_deep_field"])
+def test_an_ordinary_photo_has_no_picture_inside(name: str) -> None:
+    assert picture_regions(decoded(jpeg(photo(name)))) == []
+
+
+def test_a_uniform_image_has_no_picture_inside() -> None:
+    assert picture_regions(Image.new("RGB", (400, 300), (200, 30, 30))) == []
+    assert picture_regions(np.zeros((20, 900, 3), np.uint8)) == []
+
+
+# --- Through the one analysis -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def listing_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("listing")
+    files = {}
+    for name in ("astronaut", "chelsea", "rocket"):
+        files[name] = folder / f"{name}.jpg"
+        files[name].write_bytes(jpeg(photo(name), 95))
+    return files
+
+
+@pytest.fixture(scope="module")
+def shop(listing_files: dict[str, Path]) -> OriginalIndex:
+    return build_file_index(list(listing_files.values())).index
+
+
+def test_a_doctored_listing_photo_small_in_a_chat_screenshot_is_flagged(
+    shop: OriginalIndex, listing_files: dict[str, Path]
+) -> None:
+    listing = decoded(listing_files["chelsea"].read_bytes())
+    painted, mask = paint_damage(listing, (300, 120))
+    screen, box = chat_screenshot(painted, 0.25, dark=True, seed=5)
+    data = jpeg(screen)
+
+    analysis = analyse_claim(data, shop)
+
+    assert analysis.verdict.flagged and analysis.is_derived
+    assert analysis.original is not None and analysis.original.key == str(listing_files["chelsea"])
+    assert "screenshot" in analysis.transforms
+    x, y, w, h = box
+    assert analysis.region is not None
+    rx, ry, rw, rh = analysis.region
+    assert x - 2 <= rx and y - 2 <= ry and rx + rw <= x + w + 2 and ry + rh <= y + h + 2
+    # The damage, scaled into the screenshot, is what the region points at.
+    mx, my, mw, mh = (np.array(_bbox(mask)) * w / listing.width).round().astype(int)
+    assert iou(analysis.region, (x + mx, y + my, mw, mh)) >= 0.4
+    # Heatmap and aligned original are in the whole claim's analysis frame.
+    assert analysis.heatmap is not None and analysis.heatmap.size == analysis.claim.size
+    aligned = analysis.aligned_original
+    assert aligned is not None and aligned.size == analysis.claim.size
+    # The homography takes the picture's centre in the claim to the original's centre.
+    assert analysis.match is not None and analysis.match.homography is not None
+    scale = analysis.claim.width / screen.width
+    centre = np.array([[[(x + w / 2) * scale - 0.5, (y + h / 2) * scale - 0.5]]])
+    matrix = np.array(analysis.match.homography).reshape(3, 3)
+    mapped = cv2.perspectiveTransform(centre, matrix)[0, 0]
+    assert np.abs(mapped - np.array(listing.size) / 2).max() < 0.03 * max(listing.size)
+    assert claim_could_match(data, shop)
+
+
+def test_an_unrelated_photo_in_a_chat_screenshot_is_not_flagged(shop: OriginalIndex) -> None:
+    screen, _ = chat_screenshot(photo("coffee"), 0.3, dark=False, seed=2)
+    data = jpeg(screen)
+
+    analysis = analyse_claim(data, shop)
+
+    assert not analysis.verdict.flagged and analysis.match is None
+    assert not claim_could_match(data, shop)
+
+
+def _bbox(mask: Image.Image) -> tuple[int, int, int, int]:
+    ys, xs = np.nonzero(np.asarray(mask) > 127)
+    return int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
+
+
+def _match(score: float, derived: bool) -> ClaimMatch:
+    return ClaimMatch(
+        original_key="k",
+        method="features",
+        hash_distance=None,
+        inliers=40,
+        same_photo_score=score,
+        transforms=[],
+        region=None,
+        heatmap=None,
+        is_derived=derived,
+    )
+
+
+def test_a_picture_match_replaces_the_whole_claims_only_when_it_is_a_finding() -> None:
+    """An edited copy or a near copy inside the claim is the claim's match; a weaker
+    picture match never turns "no match" into "a different photograph of X"."""
+    weak, near, copy = _match(0.4, False), _match(0.93, False), _match(0.99, True)
+
+    assert better_match(None, weak) is None
+    whole = _match(0.2, False)
+    assert better_match(whole, weak) is whole
+    assert better_match(None, near) is near
+    assert better_match(near, copy) is copy
+    assert better_match(copy, _match(0.999, True)) is not copy
+    derived = _match(0.95, True)
+    assert better_match(derived, near) is derived
