@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from benchmarks.detection import EDITS, _blob, paint_damage
+from benchmarks.detection import EDITS, SINGLE_EDITS, _blob, paint_damage
 
 DAMAGE_MARK, FRAME_MARK = 255, 64  # the same marks as benchmarks/detection.py
 
@@ -572,17 +572,8 @@ def inpaint_removal(
 
 # --- Families ------------------------------------------------------------------------------
 
-CLASSIC_EDITS = (
-    "resize",
-    "crop",
-    "rotate",
-    "mirror",
-    "border",
-    "screenshot",
-    "colour",
-    "rephoto",
-    "jpeg",
-)
+#: detection.py's single edits, each one a classic disguise ("none" is no disguise).
+CLASSIC_EDITS = tuple(edit for edit in SINGLE_EDITS if edit != "none")
 OPERATIONS: dict[str, Operation] = {
     "rotate_crop": rotate_crop,
     "multi_crop": multi_crop,

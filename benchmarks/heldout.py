@@ -75,6 +75,8 @@ from benchmarks.detection import (
     SOURCES,
     TRUE_CHANGE_LEVELS,
     ObjectPhotos,
+    _bbox,
+    _jpeg,
     dataset_root,
     file_index,
     in_report_half,
@@ -287,19 +289,6 @@ _STATE: dict[str, Any] = {}
 
 def _changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
     return np.abs(after.astype(int) - before.astype(int)).max(axis=2) >= TRUE_CHANGE_LEVELS
-
-
-def _bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    ys, xs = np.nonzero(mask)
-    if not len(xs):
-        return None
-    return int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)
-
-
-def _jpeg(img: Image.Image, quality: int = 92) -> bytes:
-    buffer = io.BytesIO()
-    img.save(buffer, "JPEG", quality=quality)
-    return buffer.getvalue()
 
 
 def build_claim(spec: Spec, seed: int) -> tuple[bytes, str, str, tuple[int, int, int, int] | None]:
