@@ -42,8 +42,8 @@ from forensics.same_photo import (
     SAME_PHOTO_THRESHOLD,
     TEXTURE_NCC,
     TEXTURE_SIGMA,
-    TEXTURE_STD,
     Comparison,
+    _band_agreement,
 )
 
 #: Grey images are blurred by this sigma (work px) first: sensor noise, JPEG blocks, a
@@ -292,14 +292,8 @@ def _fine_texture_agreement(grey_o: np.ndarray, grey_c: np.ndarray, where: np.nd
     """Share of the textured pixels in ``where`` whose fine texture agrees, as the
     same-photograph test counts it (band-pass TEXTURE_SIGMA to 3, 7 px correlation over
     TEXTURE_NCC, textured above TEXTURE_STD in either image); 0 when under 32 count."""
-    bp_o = cv2.GaussianBlur(grey_o, (0, 0), TEXTURE_SIGMA) - cv2.GaussianBlur(grey_o, (0, 0), 3.0)
-    bp_c = cv2.GaussianBlur(grey_c, (0, 0), TEXTURE_SIGMA) - cv2.GaussianBlur(grey_c, (0, 0), 3.0)
-    win = (7, 7)
-    mo, mc = cv2.boxFilter(bp_o, -1, win), cv2.boxFilter(bp_c, -1, win)
-    vo = np.maximum(cv2.boxFilter(bp_o * bp_o, -1, win) - mo * mo, 0)
-    vc = np.maximum(cv2.boxFilter(bp_c * bp_c, -1, win) - mc * mc, 0)
-    cov = cv2.boxFilter(bp_o * bp_c, -1, win) - mo * mc
-    ncc = cov / np.sqrt(np.maximum(vo * vc, 1e-6))
-    counted = where & ((np.sqrt(vo) > TEXTURE_STD) | (np.sqrt(vc) > TEXTURE_STD))
+    # Every pixel valid: textured where either image has texture, as the docstring says.
+    ncc, textured = _band_agreement(grey_o, grey_c, np.ones(grey_o.shape, bool), TEXTURE_SIGMA)
+    counted = where & textured
     n = int(counted.sum())
     return float((counted & (ncc > TEXTURE_NCC)).sum()) / n if n >= 32 else 0.0
