@@ -585,6 +585,10 @@ def iou(a: list[int] | tuple[int, ...] | None, b: tuple[int, int, int, int] | No
 # --- Metrics ----------------------------------------------------------------------------
 
 
+#: Groups whose honest claims are the listing's own studio session (turntable views).
+STUDIO_GROUPS = frozenset({"eth80", "coil100"})
+
+
 def _hit(claim: Claim, r: dict[str, Any]) -> bool:
     return bool(r["flagged"]) and r["original"] == claim.listing_key
 
@@ -615,6 +619,11 @@ def metrics(claims: list[Claim], results: list[dict[str, Any]]) -> dict[str, Any
             totals[step] += 1
             if not _hit(c, r):
                 misses[step] += 1
+    # ETH-80 / COIL-100 honest claims are other views from the listing's own turntable
+    # session, which no buyer can take: issue 21 reports them apart, and the false-flag
+    # target is read on the buyer photos (the grocery set's handheld shots).
+    buyer = [r for c, r in honest if c.group not in STUDIO_GROUPS]
+    studio = [r for c, r in honest if c.group in STUDIO_GROUPS]
     flags_by: Counter[str] = Counter()
     honest_by: Counter[str] = Counter()
     for c, r in honest:
@@ -627,6 +636,10 @@ def metrics(claims: list[Claim], results: list[dict[str, Any]]) -> dict[str, Any
         "recall": hits / max(1, len(doctored)),
         "false_flag_rate": flags / max(1, len(honest)),
         "false_flags": flags,
+        "buyer_photos": len(buyer),
+        "buyer_false_flags": sum(bool(r["flagged"]) for r in buyer),
+        "studio_neighbours": len(studio),
+        "studio_flags": sum(bool(r["flagged"]) for r in studio),
         "near_copy_doctored": near_doctored,
         "near_copy_honest": near_honest,
         "recall_flagged_or_near_copy": (hits + near_doctored) / max(1, len(doctored)),
@@ -735,9 +748,19 @@ def print_table(title: str, m: dict[str, Any]) -> None:
             f"≥ {TARGETS['recall']:.0%}",
         ),
         (
-            "false-flag rate on honest",
-            f"{m['false_flag_rate']:.2%} ({m['false_flags']})",
+            "false flags on buyer photos (grocery)",
+            f"{m['buyer_false_flags'] / max(1, m['buyer_photos']):.2%} ({m['buyer_false_flags']})",
             f"≤ {TARGETS['false_flags']:.1%}",
+        ),
+        (
+            "flagged studio neighbours (ETH-80, COIL-100)",
+            f"{m['studio_flags'] / max(1, m['studio_neighbours']):.2%} ({m['studio_flags']})",
+            "apart",
+        ),
+        (
+            "false-flag rate on all honest (both above)",
+            f"{m['false_flag_rate']:.2%} ({m['false_flags']})",
+            "",
         ),
         ("recall at ≤1% false flags", f"{m['recall_at_1pc_ff']:.2%}", ""),
         (

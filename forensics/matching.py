@@ -45,7 +45,11 @@ from forensics.same_photo import (
     Comparison,
     compare_with_original,
 )
-from forensics.structure import StructuralAgreement, same_photograph_score
+from forensics.structure import (
+    StructuralAgreement,
+    displacement_taken_up,
+    same_photograph_score,
+)
 from forensics.transforms import describe_transforms
 
 # --- Tunables ---------------------------------------------------------------------------
@@ -124,6 +128,15 @@ class ClaimMatch:
     #: For a match that is no edited copy: bits (of 64) between the pHash of the claim laid
     #: over the original and the original's (``alignment.registered_hash_distance``).
     registered_hash: int | None = None
+    #: The same-photograph score of the fine texture alone (``same_photo_score`` is the
+    #: higher verdict the structure reached, when it did).
+    texture_score: float = 0.0
+
+    @property
+    def rank(self) -> tuple[bool, bool, float]:
+        """How this match ranks against another found for the same claim (a picture inside
+        it, say): an edited copy first, then as ``candidate_rank`` orders originals."""
+        return (self.is_derived, *candidate_rank(self.texture_score, self.same_photo_score))
 
     @property
     def is_verified(self) -> bool:
@@ -378,11 +391,15 @@ def _similarity_ransac(
 
 
 def _region_in_claim(
-    comparison: Comparison, analysis_size: tuple[int, int], claim_size: tuple[int, int]
+    comparison: Comparison,
+    edited: np.ndarray,
+    analysis_size: tuple[int, int],
+    claim_size: tuple[int, int],
 ) -> tuple[int, int, int, int] | None:
-    """Bounding box of the edited pixels, in the claim's full-size pixels; None when a
-    filter, a resampling or a re-save alone made the claim (see Comparison.edited)."""
-    ys, xs = np.nonzero(comparison.edited)
+    """Bounding box of the edited pixels (``edited``, in the comparison's work frame), in
+    the claim's full-size pixels; None when a filter, a resampling or a re-save alone made
+    the claim (see Comparison.edited)."""
+    ys, xs = np.nonzero(edited)
     if not len(xs):
         return None
     # Pixel squares' corners, so a 1-pixel component still has an area.
@@ -405,12 +422,34 @@ def _region_in_claim(
     return (round(x0), round(y0), max(1, round(x1 - x0)), max(1, round(y1 - y0)))
 
 
-def _heatmap(comparison: Comparison, claim_shape: tuple[int, int]) -> Image.Image:
-    """RGBA heatmap of the differences, at the claim's analysis size."""
+def _edit_in_work_frame(
+    comparison: Comparison,
+    structure: StructuralAgreement | None,
+    score: float,
+    claim_size: tuple[int, int],
+) -> np.ndarray:
+    """The edited pixels to report, in the comparison's work frame.
+
+    A copy recognised by its structure (the texture alone fell short: a regeneration, a
+    re-photograph) is displaced by a pixel or two all over; its edit is read once that
+    smooth displacement is taken up, or every shifted edge would join the region.
+    """
+    if structure is not None and score > comparison.score:
+        moved = displacement_taken_up(comparison, claim_size)
+        if moved is not None:
+            return comparison.edited_with(moved)
+    return comparison.edited
+
+
+def _heatmap(
+    comparison: Comparison, edited: np.ndarray, claim_shape: tuple[int, int]
+) -> Image.Image:
+    """RGBA heatmap of the differences, the edit (``edited``) marked, at the claim's
+    analysis size."""
     ch, cw = claim_shape
     diff = np.nan_to_num(comparison.difference, nan=0.0)
     intensity = np.clip(diff / CHANGED_HIGH, 0.0, 1.0)
-    intensity[comparison.edited] = np.maximum(intensity[comparison.edited], 0.6)
+    intensity[edited] = np.maximum(intensity[edited], 0.6)
     # work px -> claim analysis px: warp (to pre-scaled claim) then undo the pre-scale.
     to_claim = comparison.work_to_claim()
     back = cv2.warpPerspective(
@@ -485,6 +524,18 @@ def _feature_candidates(
     return found, votes
 
 
+def candidate_rank(texture_score: float, score: float) -> tuple[bool, float]:
+    """How a compared original ranks against the others: by whether its fine texture alone
+    reached the verdict, then by its same-photograph score.
+
+    Fine texture reproduced is the stronger evidence. A look-alike listing of the same
+    series (another flavour in the same layout) keeps the composition of the one a claim
+    was made from, so the structure may lift it above the verdict too, and even score it
+    higher; the original whose own texture decides is the one the claim was made from.
+    """
+    return (texture_score >= SAME_PHOTO_THRESHOLD, score)
+
+
 def claim_match(
     claim: Image.Image, *, claim_size: tuple[int, int], index: OriginalIndex
 ) -> ClaimMatch | None:
@@ -513,18 +564,13 @@ def claim_match(
             candidates.append(_Candidate(int(i), "phash", s @ d, 0, flip))
 
     best: tuple[float, _Candidate, Comparison, np.ndarray, StructuralAgreement | None] | None = None
+    best_rank: tuple[bool, float] = (False, -1.0)
     # An original can be a candidate twice (by pHash and by features, or in both passes):
     # decoded once.
     decoded: dict[int, np.ndarray] = {}
 
-    # The most inliers any feature fit found per original: a pHash candidate's comparison
-    # may win while a fit to the same original is what the structural verdict leans on.
-    support: dict[int, int] = {}
-
     def evaluate(cands: list[_Candidate]) -> None:
-        nonlocal best
-        for c in cands:
-            support[c.index] = max(support.get(c.index, 0), c.inliers)
+        nonlocal best, best_rank
         cands = sorted(cands, key=lambda c: -c.inliers)[:MAX_COMPARISONS]
         for cand in cands:
             if cand.index not in decoded:
@@ -538,12 +584,16 @@ def claim_match(
                 h = np.diag([ow_ / fw, oh_ / fh, 1.0]) @ h
             comparison = compare_with_original(claim_rgb, original, h)
             # Texture, or the verdict its coarse structure reaches (forensics.structure).
-            score, structure = same_photograph_score(
-                comparison, (cw, ch), inliers=support[cand.index]
-            )
-            if best is None or score > best[0]:
+            # The structure is judged on this candidate's registration: only a feature fit's
+            # lays the claim over the original well enough (a pHash candidate is placed by
+            # a scale only, and ECC will lay another photo of the scene over it as well).
+            fitted = cand.inliers if cand.method == "features" else 0
+            score, structure = same_photograph_score(comparison, (cw, ch), inliers=fitted)
+            rank = candidate_rank(comparison.score, score)
+            if best is None or rank > best_rank:
                 adjusted = dataclasses.replace(cand, homography=h)
                 best = (score, adjusted, comparison, original, structure)
+                best_rank = rank
 
     feature_cands, plain_votes = _feature_candidates(index, claim_image, mirrored=False)
     evaluate(candidates + feature_cands)
@@ -556,8 +606,9 @@ def claim_match(
         return None
     score, cand, comparison, original, structure = best
     derived = score >= SAME_PHOTO_THRESHOLD
-    region = _region_in_claim(comparison, (cw, ch), claim_size) if derived else None
-    heatmap = _heatmap(comparison, (ch, cw)) if derived else None
+    edited = _edit_in_work_frame(comparison, structure, score, (cw, ch)) if derived else None
+    region = _region_in_claim(comparison, edited, (cw, ch), claim_size) if derived else None
+    heatmap = _heatmap(comparison, edited, (ch, cw)) if edited is not None else None
     transforms = (
         describe_transforms(
             comparison,
@@ -591,6 +642,7 @@ def claim_match(
         analysis_size=(cw, ch),
         fit=cand.fit,
         registered_hash=registered,
+        texture_score=_stored_score(comparison.score),
         details={
             "residual": comparison.residual,
             "colour_shift": comparison.colour_shift,

@@ -140,6 +140,20 @@ class Comparison:
         explained = _globally_explained(work, warped, rendered, valid)
         return _changed_pixels(self.difference, inside, self.residual, explained=explained)
 
+    def edited_with(self, claim: np.ndarray) -> np.ndarray:
+        """``edited`` worked out with ``claim`` (an RGB float image in the work frame) in
+        place of the warped claim: the same claim moved by a smooth displacement
+        (``forensics.structure.displacement_taken_up``), so that what a regeneration or a
+        re-photograph shifted by a pixel or two does not count as the edit."""
+        if self.frames is None:
+            return self.changed
+        work, _warped, _rendered, valid, inside = self.frames
+        rendered, difference, _raw, _matrix, _extra = _render_difference(work, claim, valid)
+        difference[~valid] = np.nan
+        residual = float(np.nanmedian(difference)) if valid.any() else 255.0
+        explained = _globally_explained(work, claim, rendered, valid)
+        return _changed_pixels(difference, inside, residual, explained=explained)
+
     def work_to_claim(self) -> np.ndarray:
         """Homography work-frame px -> claim analysis px (the warp, pre-scale undone)."""
         return np.diag([1.0 / self.pre[0], 1.0 / self.pre[1], 1.0]) @ self.warp.astype(np.float64)

@@ -14,12 +14,12 @@ first takes up the smooth displacement of a pixel or two a regeneration leaves (
 bounded and smoothed: it can move an edge back, not turn a shelf into a white backdrop),
 then measures
 
-* the *structural agreement*: SSIM's contrast and structure terms on lightly blurred grey
-  images, over all of the original's frame the claim covers, background included — flat
-  against flat agrees (a white backdrop left white), structure against flat does not (a
-  shelf where the listing had white) — scaled down when the claim covers little of the
-  frame; and the share of it that disagrees (one edit's worth in a copy; the whole scene
-  in another photograph);
+* the *structural agreement*: SSIM's contrast and structure terms on blurred grey images,
+  over the original's frame the claim covers wherever either image has structure,
+  background included — structure against flat disagrees (a shelf where the listing had
+  white), flat against flat is not counted (a plain backdrop is in every studio photo) —
+  scaled down when the claim covers little of the frame; and the share of it that
+  disagrees (one edit's worth in a copy; the whole scene in another photograph);
 * the fine texture agreement again, once the displacement is taken up.
 
 ``same_photograph_score`` is the one place where this is fused with the texture score into
@@ -46,13 +46,15 @@ from forensics.same_photo import (
     _band_agreement,
 )
 
-#: Grey images are blurred by this sigma (work px) first: sensor noise, JPEG blocks, a
-#: screen's moiré and the last sub-pixel misregistration are not structure.
-STRUCTURE_BLUR = 1.5
+#: Grey images are blurred by this sigma (work px) first: sensor noise, JPEG blocks, the
+#: last sub-pixel misregistration and a re-photographed screen's moire (its beat has a
+#: period of a few pixels) are not structure.
+STRUCTURE_BLUR = 3.0
 #: Local statistics are taken over a Gaussian window of this sigma (work px).
 STRUCTURE_WINDOW = 4.0
 #: SSIM's stabilising constant (grey levels squared): local contrast under ~5 grey levels
-#: counts as flat, so flat against flat agrees and noise on a flat backdrop does not disagree.
+#: counts as flat, so noise on a flat backdrop does not disagree; where both images are
+#: flat nothing is counted (a plain backdrop tells no photograph from another).
 STRUCTURE_STABILITY = 25.0
 #: The smooth displacement a regeneration leaves is taken up before comparing: dense flow,
 #: clipped to this many work pixels and smoothed over this sigma (work px).
@@ -67,23 +69,40 @@ STRUCTURE_FULL_COVERAGE = 0.7
 FRAME_EDGE_BAND = 6
 #: A pixel's structure disagrees when its local similarity is under this.
 DISAGREEING_SIMILARITY = 0.6
-#: The structural verdict (see same_photograph_score) needs structural agreement of at
-#: least STRUCTURE_DERIVED, disagreeing on at most EDIT_SHARE of the covered frame (one
-#: edit, not a scene or a look-alike product: the grocery set's look-alike listings matched
-#: to each other's copies disagreed on 0.10-0.12), fine texture agreement (as measured, or
-#: with the displacement taken up) of at least TEXTURE_FLOOR, and a feature fit to the same
-#: original with at least STRUCTURE_MIN_INLIERS inliers. Issue 21, calibration products:
-#: honest buyer photos reached 0.64 structural agreement and disagreed on at least 0.33 of
-#: the frame once it reached 0.5. Studio neighbours from the merchant's own turntable
-#: session (COIL-100, ETH-80: the object turned 60°, same camera, light and backdrop) reach
-#: 0.99 with 0.9 texture; what keeps them out is the feature fit: a turned object's print
-#: moves and takes its features along (those views: 70-155 inliers; copies of the grocery
-#: listings: 200-400). 60 inliers let 9 of 388 studio views through, 150 let 3 (2 on
-#: texture alone).
+#: The structural verdict (see same_photograph_score) needs the claim registered by a
+#: feature fit to the same original (at least STRUCTURE_MIN_INLIERS: a pHash candidate
+#: alone is laid over by a scale only), fine texture agreement (as measured, or with the
+#: displacement taken up) of at least TEXTURE_FLOOR (a regeneration keeps half; under it
+#: the picture is too blurred for its composition alone to count), and its composition
+#: kept (``StructuralAgreement.keeps_composition``) in one of two bands:
+#:
+#: * agreement of at least STRUCTURE_DERIVED, disagreeing on at most EDIT_SHARE of the
+#:   covered frame (one edit): with any such fit;
+#: * agreement of at least FIRM_FIT_STRUCTURE, disagreeing on at most FIRM_FIT_EDIT_SHARE
+#:   (an edit and a re-photograph's glare and moire): only with a fit of at least
+#:   FIRM_FIT_INLIERS, which no other object's photo reached.
+#:
+#: Issue 21 held-out run (seed 7, --limit 6; the bars were read on the calibration
+#: products): the honest buyer photos (300 measured in both halves, whole and tightly
+#: cropped, plain, damaged and recompressed) reached at most 0.65 agreement and disagreed
+#: on at least 0.37 of the frame; doctored copies the texture missed sat at 0.73-0.97,
+#: disagreeing on 0.0-0.29, the steep re-photographs among them at 0.80-0.90 with 0.11-0.22
+#: and fits of 76-191 inliers. Photos of another ETH-80 object on the same backdrop (a
+#: pear's copy against another pear's listing, a car's view in a collage) came to 0.81-0.82
+#: with 0.17-0.18, on fits of 15-23. Two kinds of claim come as close as copies and are
+#: not held off by these bars: a look-alike listing of the same series (same layout,
+#: another flavour: 0.86-0.93, disagreeing on 0.04-0.12), which is why an original whose
+#: fine texture decides outranks one the structure lifted (``matching.candidate_rank``);
+#: and studio neighbours from the merchant's own turntable session (COIL-100, ETH-80),
+#: which the issue reports apart (no buyer can take them; benchmarks/README.md gives the
+#: row).
 STRUCTURE_DERIVED = 0.85
 EDIT_SHARE = 0.08
-TEXTURE_FLOOR = 0.6
-STRUCTURE_MIN_INLIERS = 150
+FIRM_FIT_STRUCTURE = 0.78
+FIRM_FIT_EDIT_SHARE = 0.2
+FIRM_FIT_INLIERS = 60
+TEXTURE_FLOOR = 0.5
+STRUCTURE_MIN_INLIERS = 10
 #: Footprints smaller than this many work pixels are not measured.
 MIN_PIXELS = 64
 
@@ -92,11 +111,12 @@ MIN_PIXELS = 64
 class StructuralAgreement:
     """How much of the original's coarse structure a registered claim keeps."""
 
-    #: Mean local contrast-structure similarity over the covered frame (-1..1, 1 = same).
+    #: Mean local contrast-structure similarity over the covered frame where either image
+    #: has structure (-1..1, 1 = same).
     similarity: float
     #: Share of the original's frame the claim covers (its footprint, untrimmed).
     footprint: float
-    #: Share of the covered frame whose structure disagrees (an edit, or another scene).
+    #: Share of the covered frame with structure that disagrees (an edit, or another scene).
     disagreeing: float
     #: Share of the textured pixels whose fine texture agrees once the smooth displacement
     #: is taken up (0..1; 0 when not measured).
@@ -112,6 +132,18 @@ class StructuralAgreement:
     def keeps_composition(self) -> bool:
         """Whether the structure is that of a copy with at most one local edit."""
         return self.score >= STRUCTURE_DERIVED and self.disagreeing <= EDIT_SHARE
+
+    def keeps_composition_with(self, inliers: int) -> bool:
+        """Whether the structure is a copy's, given a feature fit of ``inliers`` to the
+        same original: ``keeps_composition``, or, with a firm fit (FIRM_FIT_INLIERS), the
+        wider band a re-photograph's glare and moire need."""
+        if self.keeps_composition:
+            return True
+        return (
+            inliers >= FIRM_FIT_INLIERS
+            and self.score >= FIRM_FIT_STRUCTURE
+            and self.disagreeing <= FIRM_FIT_EDIT_SHARE
+        )
 
     def as_details(self) -> dict[str, float]:
         """The figures for ``ClaimMatch.details``."""
@@ -170,7 +202,7 @@ def structural_agreement(
     # blurs from smearing an edge of zeros inward.
     grey_c = np.where(covered, grey_c, np.float32(grey_c[covered].mean())).astype(np.float32)
     moved = _take_up_displacement(grey_o, grey_c)
-    similarity = _contrast_structure(grey_o, moved)
+    similarity, structured = _contrast_structure(grey_o, moved)
     # The band the blurs mix with the fill is left out (3 px in from the footprint's edge),
     # and so is the frame's own edge (FRAME_EDGE_BAND).
     core = cv2.erode(covered.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
@@ -180,7 +212,13 @@ def structural_agreement(
         core[:, :band] = core[:, -band:] = False
     if int(core.sum()) < MIN_PIXELS:
         core = covered
-    values = similarity[core]
+    # Flat against flat agrees by definition: a backdrop left plain says nothing about
+    # which photograph this is (two objects on one black turntable agree there). Only
+    # where either image has structure is agreement counted.
+    counted = core & structured
+    if int(counted.sum()) < MIN_PIXELS:
+        counted = core
+    values = similarity[counted]
     texture = 0.0
     if textured_where is not None:
         inner = cv2.erode(textured_where.astype(np.uint8), np.ones((7, 7), np.uint8))
@@ -217,24 +255,24 @@ def same_photograph_score(
     """The same-photograph decision: the texture score, or the verdict reached by structure.
 
     The texture score (``Comparison.score``) decides alone when it reaches the verdict. Under
-    it, a claim is an edited copy all the same when it keeps the original's composition
-    (``StructuralAgreement.keeps_composition``), much of its fine texture agrees
-    (TEXTURE_FLOOR, as measured or once the displacement is taken up) and a feature fit to
-    this original had at least STRUCTURE_MIN_INLIERS inliers (``inliers``: the most any fit
-    to it found; a turned object's print moves and takes its features along). Its score is
-    then put on the verdict's scale: SAME_PHOTO_THRESHOLD at STRUCTURE_DERIVED, rising to 1
-    at full agreement. Returns the score and the structural agreement (``None`` when not
-    measured: the texture decided, or the gates that need no measuring already failed).
+    it, a claim is an edited copy all the same when a feature fit to this original had at
+    least STRUCTURE_MIN_INLIERS inliers (``inliers``: the most any fit to it found), it
+    keeps the original's composition (``StructuralAgreement.keeps_composition_with`` those
+    inliers) and much of its fine texture agrees (TEXTURE_FLOOR, as measured or once the
+    displacement is taken up). Its score is then put on the verdict's scale:
+    SAME_PHOTO_THRESHOLD at FIRM_FIT_STRUCTURE, rising to 1 at full agreement. Returns the
+    score and the structural agreement (``None`` when not measured: the texture decided, or
+    the gates that need no measuring already failed).
     """
     texture = comparison.score
     if texture >= SAME_PHOTO_THRESHOLD or inliers < STRUCTURE_MIN_INLIERS:
         return texture, None
     structure = comparison_structure(comparison, claim_size)
-    if structure is None or not structure.keeps_composition:
+    if structure is None or not structure.keeps_composition_with(inliers):
         return texture, structure
     if max(texture, structure.texture) < TEXTURE_FLOOR:
         return texture, structure
-    strength = (structure.score - STRUCTURE_DERIVED) / (1.0 - STRUCTURE_DERIVED)
+    strength = (structure.score - FIRM_FIT_STRUCTURE) / (1.0 - FIRM_FIT_STRUCTURE)
     lifted = SAME_PHOTO_THRESHOLD + (1.0 - SAME_PHOTO_THRESHOLD) * min(1.0, strength)
     return max(texture, lifted), structure
 
@@ -250,9 +288,22 @@ def _grey(image: np.ndarray) -> np.ndarray:
 def _take_up_displacement(grey_o: np.ndarray, grey_c: np.ndarray) -> np.ndarray:
     """``grey_c`` moved by the smooth, bounded displacement field that best lays it on
     ``grey_o`` (see DISPLACEMENT_REACH)."""
+    maps = _displacement_maps(grey_o, grey_c)
+    if maps is None:
+        return grey_c
+    return np.asarray(
+        cv2.remap(grey_c, *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE), np.float32
+    )
+
+
+def _displacement_maps(
+    grey_o: np.ndarray, grey_c: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The remap coordinates of the smooth, bounded displacement that lays ``grey_c`` on
+    ``grey_o``; None for a frame too small to measure one."""
     h, w = grey_o.shape
     if min(h, w) < 16:
-        return grey_c
+        return None
     # Typed loosely: the stubs want an initial flow where OpenCV takes None for "none".
     dis: Any = cv2.DISOpticalFlow.create(cv2.DISOPTICAL_FLOW_PRESET_FAST)
     flow = dis.calc(
@@ -262,14 +313,37 @@ def _take_up_displacement(grey_o: np.ndarray, grey_c: np.ndarray) -> np.ndarray:
     dx = cv2.GaussianBlur(flow[..., 0], (0, 0), DISPLACEMENT_SMOOTHNESS)
     dy = cv2.GaussianBlur(flow[..., 1], (0, 0), DISPLACEMENT_SMOOTHNESS)
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return np.asarray(
-        cv2.remap(grey_c, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
-        np.float32,
+    return (xs + dx).astype(np.float32), (ys + dy).astype(np.float32)
+
+
+def displacement_taken_up(comparison: Comparison, claim_size: tuple[int, int]) -> np.ndarray | None:
+    """The registered claim (RGB, the comparison's work frame) moved by the smooth
+    displacement that lays it on the original, as the structural agreement measures it;
+    None when the comparison kept no frames. The changed region of a copy the structure
+    recognised is read from this (``Comparison.edited_with``)."""
+    if comparison.frames is None:
+        return None
+    _work, warped, rendered, _valid, _inside = comparison.frames
+    cw, ch = claim_size
+    pre_x, pre_y = comparison.pre
+    covered = claim_footprint(comparison.warp, (cw * pre_x, ch * pre_y), comparison.work_size)
+    if int(covered.sum()) < MIN_PIXELS:
+        return None
+    grey_o = _grey(rendered)
+    grey_c = _grey(warped)
+    grey_c = np.where(covered, grey_c, np.float32(grey_c[covered].mean())).astype(np.float32)
+    maps = _displacement_maps(grey_o, grey_c)
+    if maps is None:
+        return None
+    moved = cv2.remap(
+        np.asarray(warped, np.float32), *maps, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
+    return np.asarray(moved, np.float32)
 
 
-def _contrast_structure(grey_o: np.ndarray, grey_c: np.ndarray) -> np.ndarray:
-    """SSIM's contrast-structure term per pixel, of the lightly blurred images.
+def _contrast_structure(grey_o: np.ndarray, grey_c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """SSIM's contrast-structure term per pixel, of the lightly blurred images, and where
+    either image has structure (local contrast over STRUCTURE_STABILITY).
 
     The luminance term is left out: glare, a screen's brightness or a tone curve change it
     over the whole picture without touching its structure.
@@ -285,7 +359,8 @@ def _contrast_structure(grey_o: np.ndarray, grey_c: np.ndarray) -> np.ndarray:
     var_b = np.maximum(local(b * b) - mean_b * mean_b, 0.0)
     cov = local(a * b) - mean_a * mean_b
     c = STRUCTURE_STABILITY
-    return np.asarray((2.0 * cov + c) / (var_a + var_b + c), np.float32)
+    similarity = np.asarray((2.0 * cov + c) / (var_a + var_b + c), np.float32)
+    return similarity, np.maximum(var_a, var_b) > c
 
 
 def _fine_texture_agreement(grey_o: np.ndarray, grey_c: np.ndarray, where: np.ndarray) -> float:

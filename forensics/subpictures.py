@@ -850,13 +850,14 @@ def _share(frames: _Frames) -> float:
 
 
 def _better(found: ClaimMatch | None, best: ClaimMatch | None) -> bool:
-    """Whether ``found`` beats ``best``: an edited copy beats anything else, then the
-    higher same-photograph score."""
+    """Whether ``found`` beats ``best`` (``ClaimMatch.rank``): an edited copy beats anything
+    else, then one whose fine texture decided (a collage's other tile may be a studio view
+    of another listing, which only its structure lifts), then the higher score."""
     if found is None:
         return False
     if best is None:
         return True
-    return (found.is_derived, found.same_photo_score) > (best.is_derived, best.same_photo_score)
+    return found.rank > best.rank
 
 
 def better_match(whole: ClaimMatch | None, inside: ClaimMatch | None) -> ClaimMatch | None:

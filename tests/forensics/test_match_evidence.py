@@ -22,7 +22,7 @@ from forensics.matching import (
 from forensics.original_index import OriginalIndex
 from forensics.same_photo import SAME_PHOTO_THRESHOLD
 from forensics.scoring import match_signal
-from tests.forensics.engine_images import as_claim, label_product
+from tests.forensics.engine_images import as_claim, indexed, label_product
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -155,3 +155,32 @@ def test_a_match_stored_just_under_the_verdict_reads_under_it() -> None:
 
     assert signal.code == "near_copy"
     assert "(same-photograph score 0.944; an edited copy scores at least 0.945)" in signal.message
+
+
+def test_an_original_whose_texture_decides_outranks_one_the_structure_lifted() -> None:
+    # Issue 21 run: a re-photographed copy of one juice carton scored 0.963 on its own
+    # listing's texture, and 0.974 on the look-alike flavour's listing, lifted by structure.
+    own = matching.candidate_rank(0.963, 0.963)
+    look_alike = matching.candidate_rank(0.655, 0.974)
+    neither = matching.candidate_rank(0.70, 0.96)
+
+    assert own > look_alike
+    assert look_alike > neither  # both lifted by structure: the stronger structure wins
+
+
+def test_a_copy_is_named_after_its_own_listing_beside_a_look_alike_of_the_series() -> None:
+    # A brand's range: one carton layout, the flavour panel repainted for the second
+    # listing, which was photographed anew (its fine texture is its own).
+    listing = label_product()
+    panel = Image.fromarray(skdata.astronaut()).resize((180, 80))
+    look_alike = listing.copy()
+    look_alike.paste(panel, (110, 240))
+    index = OriginalIndex(
+        [indexed("listing", listing), indexed("look-alike", regenerated(look_alike, seed=4))]
+    )
+    claim, size = as_claim(regenerated(listing, seed=2))
+
+    match = claim_match(claim, claim_size=size, index=index)
+
+    assert match is not None and match.original_key == "listing"
+    assert match.is_derived

@@ -207,3 +207,35 @@ def test_the_footprint_is_where_the_claim_lies_in_the_frame() -> None:
     footprint = structure.claim_footprint(warp, (50, 100), (200, 200))
 
     assert footprint[:, :99].all() and not footprint[:, 101:].any()
+
+
+def test_a_plain_backdrop_both_share_is_not_counted_as_agreement() -> None:
+    # Two products shot on one black turntable backdrop: the backdrop is two thirds of the
+    # frame in both, and says nothing about which photograph this is.
+    def on_backdrop(picture: np.ndarray) -> np.ndarray:
+        frame = np.zeros((180, 240, 3), np.uint8)
+        frame[50:130, 70:170] = cv2.resize(picture, (100, 80), interpolation=cv2.INTER_AREA)
+        return frame
+
+    coffee = on_backdrop(data.coffee())
+    everywhere = np.ones((180, 240), bool)
+
+    other_product = structure.structural_agreement(
+        coffee, on_backdrop(data.astronaut()), everywhere
+    )
+    same_product = structure.structural_agreement(coffee, coffee, everywhere)
+
+    assert same_product.similarity > 0.95
+    assert other_product.similarity < 0.5 and other_product.disagreeing > 0.5
+    assert not other_product.keeps_composition
+
+
+def test_the_band_a_re_photograph_needs_is_open_only_to_a_firm_feature_fit() -> None:
+    # Glare and moire: most of the composition kept, a sixth of the frame disagreeing.
+    glare = structure.StructuralAgreement(similarity=0.82, footprint=1.0, disagreeing=0.15)
+    one_edit = structure.StructuralAgreement(similarity=0.9, footprint=1.0, disagreeing=0.05)
+
+    assert not glare.keeps_composition
+    assert not glare.keeps_composition_with(structure.FIRM_FIT_INLIERS - 1)
+    assert glare.keeps_composition_with(structure.FIRM_FIT_INLIERS)
+    assert one_edit.keeps_composition_with(structure.STRUCTURE_MIN_INLIERS)
