@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,6 +26,7 @@ from core.access import acts_for, is_owner
 from core.audit import audit_record
 from core.models import Merchant
 from evidence.errors import StorageUnavailable
+from evidence.storage import delete_quietly, open_concatenated
 
 logger = logging.getLogger(__name__)
 
@@ -143,9 +146,75 @@ class UploadOffsetMismatch(Exception):
         self.expected = expected
 
 
-def partial_path(upload: ChunkedUpload) -> Path:
-    """Where the bytes received so far are kept (outside the write-once originals)."""
-    return Path(settings.MEDIA_ROOT) / "partial" / f"{upload.pk}.part"
+PARTS_PREFIX = "partial/"
+#: A chunk is spooled in memory up to this size, beyond it in a local temporary file,
+#: before it is stored as one part (the request's own scratch, never shared state).
+SPOOL_BYTES = 8 * 1024 * 1024
+
+
+def _parts_folder(upload: ChunkedUpload) -> str:
+    return f"{PARTS_PREFIX}{upload.pk}/"
+
+
+def _part_name(upload: ChunkedUpload, start: int, end: int) -> str:
+    # Zero-padded so a listing sorts by offset; the end makes a listing enough to chain.
+    return f"{_parts_folder(upload)}{start:015d}-{end:015d}"
+
+
+def _stored_parts(upload: ChunkedUpload) -> list[tuple[int, int, str]]:
+    """Every part object stored for ``upload`` as (start, end, name), by start."""
+    try:
+        _folders, files = default_storage.listdir(_parts_folder(upload))
+    except FileNotFoundError:
+        return []
+    parts = []
+    for file_name in files:
+        start, _, end = file_name.partition("-")
+        if start.isdigit() and end.isdigit():
+            parts.append((int(start), int(end), _parts_folder(upload) + file_name))
+    return sorted(parts)
+
+
+def upload_parts(upload: ChunkedUpload) -> list[tuple[str, int]]:
+    """The parts holding bytes ``0..upload.offset``, in order, as (name, size).
+
+    Parts live in the default storage (object storage in production), so any web host
+    can take any PATCH. A part left by a PATCH whose commit failed starts at or beyond
+    the acknowledged offset and is skipped here (and replaced by the next PATCH)."""
+    chain: list[tuple[str, int]] = []
+    position = 0
+    for start, end, name in _stored_parts(upload):
+        if start == position and end <= upload.offset:
+            chain.append((name, end - start))
+            position = end
+    if position != upload.offset:
+        raise StorageUnavailable(
+            _("The stored parts of this upload are incomplete; start the upload again."),
+            code="storage_unavailable",
+        )
+    return chain
+
+
+def upload_open(upload: ChunkedUpload) -> File[Any]:
+    """The bytes received so far as one readable, seekable file (from any host)."""
+    try:
+        return open_concatenated(upload_parts(upload), name=upload.filename)
+    except StorageUnavailable:
+        raise
+    except OSError as exc:
+        raise StorageUnavailable(
+            _("The upload could not be read back (%(reason)s); try again later.")
+            % {"reason": exc.strerror or type(exc).__name__},
+            code="storage_unavailable",
+        ) from exc
+
+
+def _parts_delete(upload: ChunkedUpload, *, from_offset: int = 0) -> None:
+    for start, _end, name in _stored_parts(upload):
+        if start >= from_offset:
+            default_storage.delete(name)
+    if from_offset == 0:
+        delete_quietly(_parts_folder(upload).rstrip("/"))  # the local storage's folder
 
 
 def upload_start(*, merchant: Merchant, actor: Any, filename: str, size: int) -> ChunkedUpload:
@@ -158,13 +227,9 @@ def upload_start(*, merchant: Merchant, actor: Any, filename: str, size: int) ->
             {"size": _("The file is larger than the %(mb)d MB limit.")
              % {"mb": settings.VIDEO_MAX_BYTES // 1_000_000}}
         )  # fmt: skip
-    upload = ChunkedUpload.objects.create(
+    return ChunkedUpload.objects.create(
         merchant=merchant, filename=filename.strip()[:255] or "upload", size=size, created_by=actor
     )
-    path = partial_path(upload)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch()
-    return upload
 
 
 def upload_append(
@@ -183,20 +248,24 @@ def upload_append(
             raise UploadOffsetMismatch(locked.offset)
         if length < 0 or locked.offset + length > locked.size:
             raise ValidationError(_("More bytes than the declared size."))
-        path = partial_path(locked)
-        written = 0
+        part_name = ""
         try:
-            with path.open("r+b") as fh:
-                fh.seek(locked.offset)
+            with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+                written = 0
                 while written < length:
                     piece = stream.read(min(READ_CHUNK, length - written))
                     if not piece:
                         break
-                    fh.write(piece)
+                    spool.write(piece)
                     written += len(piece)
-                fh.truncate(locked.offset + written)
+                # Whatever an earlier PATCH left beyond the acknowledged offset is garbage.
+                _parts_delete(locked, from_offset=locked.offset)
+                if written:
+                    part_name = _part_name(locked, locked.offset, locked.offset + written)
+                    spool.seek(0)
+                    default_storage.save(part_name, File(spool))
         except OSError as exc:
-            _partial_cut(path, locked.offset)  # none of this chunk is kept
+            delete_quietly(part_name)  # none of this chunk is kept
             raise StorageUnavailable(
                 _(
                     "The bytes could not be stored (%(reason)s). Nothing of this part was kept; "
@@ -210,15 +279,6 @@ def upload_append(
     return locked.offset
 
 
-def _partial_cut(path: Path, size: int) -> None:
-    """Cut a partial file back to ``size`` bytes, as far as the failing disk allows."""
-    try:
-        with path.open("r+b") as fh:
-            fh.truncate(size)
-    except OSError:
-        logger.exception("could not cut %s back to %s bytes", path, size)
-
-
 def uploads_expire(*, now: datetime | None = None) -> int:
     """Delete unfinished or unused uploads idle for ``UPLOAD_IDLE_HOURS`` and their bytes
     (a client that gave up, or an upload refused as a video, would otherwise keep its
@@ -229,7 +289,10 @@ def uploads_expire(*, now: datetime | None = None) -> int:
     for upload in stale.iterator():
         # Row first: a PATCH racing the sweep then finds no upload rather than no file.
         if ChunkedUpload.objects.filter(pk=upload.pk, updated_at__lt=cutoff).delete()[0]:
-            partial_path(upload).unlink(missing_ok=True)
+            try:
+                _parts_delete(upload)
+            except OSError:  # the bucket's rule for partial/ expires what is left
+                logger.warning("could not delete the parts of upload %s", upload.pk, exc_info=True)
             removed += 1
     return removed
 
@@ -237,4 +300,7 @@ def uploads_expire(*, now: datetime | None = None) -> int:
 def upload_consume(*, upload: ChunkedUpload) -> None:
     """Mark a complete upload used and delete its bytes (they now live as an original)."""
     ChunkedUpload.objects.filter(pk=upload.pk).update(consumed_at=timezone.now())
-    partial_path(upload).unlink(missing_ok=True)
+    try:
+        _parts_delete(upload)
+    except OSError:  # the video is stored; the bucket's rule for partial/ expires the rest
+        logger.warning("could not delete the parts of upload %s", upload.pk, exc_info=True)

@@ -8,7 +8,6 @@ import io
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
@@ -292,8 +291,7 @@ class PackingVideoViewSet(
                 raise Conflict(
                     f"The upload is incomplete: {upload_row.offset} of {upload_row.size} bytes."
                 )
-            fh = services.partial_path(upload_row).open("rb")
-            upload: Any = File(fh, name=upload_row.filename)
+            upload: Any = services.upload_open(upload_row)
             filename = upload_row.filename
         else:
             upload = data["file"]

@@ -14,6 +14,9 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
+
+from config.object_storage import s3_storage_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("REFUNDGUARD_VAR_DIR", BASE_DIR / "var"))
@@ -173,6 +176,10 @@ STORAGES = {
     "default": {"BACKEND": "evidence.storage.WriteOnceStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# S3-compatible object storage when REFUNDGUARD_S3_BUCKET is set (config/object_storage.py).
+_object_storage = s3_storage_from_env(os.environ)
+if _object_storage is not None:
+    STORAGES["default"] = _object_storage
 # Uploads above this size go to a temporary file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 200
@@ -186,8 +193,27 @@ VIDEO_MAX_SECONDS = _env_int("REFUNDGUARD_VIDEO_MAX_SECONDS", 2 * 60 * 60)
 KEYFRAMES_PER_MINUTE = _env_int("REFUNDGUARD_KEYFRAMES_PER_MINUTE", 20)
 KEYFRAME_MIN_SPACING_SECONDS = float(os.environ.get("REFUNDGUARD_KEYFRAME_MIN_SPACING", "2.0"))
 
-# New evidence re-scores open claims after this delay (one pass per bulk upload).
-REANALYSE_DELAY_SECONDS = _env_int("REFUNDGUARD_REANALYSE_DELAY", 20)
+# New evidence re-scores the merchant's open claims it could change in one debounced pass
+# (``disputes.reanalysis_schedule``): this long after the first new photo or video, later
+# while more of the merchant's evidence is still being fingerprinted, but never later than
+# REANALYSE_MAX_WAIT after the first.
+REANALYSE_DELAY_SECONDS = _env_int("REFUNDGUARD_REANALYSE_DELAY", 10)
+REANALYSE_MAX_WAIT_SECONDS = _env_int("REFUNDGUARD_REANALYSE_MAX_WAIT", 120)
+
+# --- Index of originals (disputes.evidence_index) ------------------------------------
+# Each worker process keeps the merchants' indexes it served, least recently used out
+# first, within this many MiB (what OriginalIndex.nbytes counts: the descriptors, their
+# search tables and shortlists). One index larger than this is still served alone.
+ORIGINAL_INDEX_CACHE_BYTES = _env_int("REFUNDGUARD_INDEX_CACHE_MB", 768) * 1024 * 1024
+# Where a worker keeps its local copies of the stored index segments (memory-mapped from
+# there); any local disk, nothing else reads it. Removing it only costs a download.
+ORIGINAL_INDEX_LOCAL_DIR = Path(
+    os.environ.get("REFUNDGUARD_INDEX_LOCAL_DIR", VAR_DIR / "index-cache")
+)
+# Segments a merchant's index may have before appended ones are merged.
+ORIGINAL_INDEX_MAX_SEGMENTS = _env_int("REFUNDGUARD_INDEX_MAX_SEGMENTS", 8)
+# Originals each worker keeps decoded at analysis size (about 0.8 MB each).
+ORIGINAL_DECODED_CACHE = _env_int("REFUNDGUARD_ORIGINAL_DECODED_CACHE", 32)
 
 # --- Buyer history -------------------------------------------------------------------
 # Buyer ids are matched by HMAC under this key. Set it once per deployment and keep it:
@@ -265,6 +291,24 @@ CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# One queue per kind of work, so a 2-hour video or a burst of packs never holds up claim
+# analysis: dedicated workers take some (`celery -A config worker -Q claims`); a worker
+# started without -Q (and `make run`'s) takes them all. A task not routed here goes to
+# "default".
+TASK_QUEUES = ("claims", "evidence", "video", "packs", "webhooks", "maintenance", "default")
+CELERY_TASK_QUEUES = [Queue(name, routing_key=name) for name in TASK_QUEUES]
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "disputes.claim_image_analyze": {"queue": "claims"},
+    "disputes.merchant_reanalyse": {"queue": "claims"},
+    "evidence.photo_fingerprint": {"queue": "evidence"},
+    "disputes.original_index_extend": {"queue": "evidence"},
+    "evidence.video_process": {"queue": "video"},
+    "packs.evidence_pack_build": {"queue": "packs"},
+    "api.tasks.webhook_deliver_task": {"queue": "webhooks"},
+    "api.tasks.uploads_expire_task": {"queue": "maintenance"},
+    "core.stuck_work_requeue": {"queue": "maintenance"},
+}
 CELERY_TASK_EAGER_PROPAGATES = True
 # The sweeper: every minute, send again what is stuck (run beat once per deployment): a
 # processing row no live worker holds after PROCESSING_GRACE_SECONDS, a pending one

@@ -58,6 +58,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ("action",)
     readonly_fields = (
         "merchant",
+        "seq",
         "dispute",
         "actor",
         "action",

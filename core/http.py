@@ -94,32 +94,35 @@ def file_response(
 ) -> HttpResponseBase:
     """Serve a stored file privately; a single byte range (``Range: bytes=a-b``) is
     honoured so the browser's video player can seek in a long packing video."""
-    if not name or not default_storage.exists(name):
+    if not name:
         raise Http404("File not found.")
-    size = default_storage.size(name)
+    # One open, whatever the storage: in a bucket it is one HEAD, and the reads after it
+    # are ranged GETs of just the bytes asked for.
+    try:
+        fh = default_storage.open(name, "rb")
+    except FileNotFoundError:
+        raise Http404("File not found.") from None
+    size = fh.size
     match = _RANGE.match(range_header.strip()) if range_header else None
     response: HttpResponseBase
     if match and (match.group(1) or match.group(2)):
-        first, last = match.groups()
-        start = int(first) if first else max(0, size - int(last))
-        end = min(int(last), size - 1) if first and last else size - 1
-        # A player asks for "bytes=0-"; answer in bounded chunks, never a whole file in memory.
-        end = min(end, start + RANGE_CHUNK - 1)
-        if start >= size or start > end:
-            response = HttpResponse(status=416)
-            response["Content-Range"] = f"bytes */{size}"
-            return response
-        with default_storage.open(name, "rb") as fh:
+        with fh:
+            first, last = match.groups()
+            start = int(first) if first else max(0, size - int(last))
+            end = min(int(last), size - 1) if first and last else size - 1
+            # A player asks for "bytes=0-"; answer in bounded chunks, never a whole file.
+            end = min(end, start + RANGE_CHUNK - 1)
+            if start >= size or start > end:
+                response = HttpResponse(status=416)
+                response["Content-Range"] = f"bytes */{size}"
+                return response
             fh.seek(start)
             body = fh.read(end - start + 1)
         response = HttpResponse(body, status=206, content_type=content_type)
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
     else:
         response = FileResponse(
-            default_storage.open(name, "rb"),
-            content_type=content_type,
-            as_attachment=attachment,
-            filename=download_name,
+            fh, content_type=content_type, as_attachment=attachment, filename=download_name
         )
     response["Accept-Ranges"] = "bytes"
     response["X-Content-Type-Options"] = "nosniff"

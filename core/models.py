@@ -120,7 +120,12 @@ class AppendOnlyError(RuntimeError):
 
 
 class AuditEvent(models.Model):
-    """An append-only record; each event carries the hash of the one before it."""
+    """An append-only record; each event carries the hash of the one before it in its
+    merchant's chain (``seq`` is its position there, from 1).
+
+    Events recorded before the chains were per merchant have no ``seq``: they form the
+    closed platform-wide chain of that time, in id order, kept exactly as written (their
+    hashes are what the anchor log and earlier evidence packs recorded)."""
 
     class HashScheme(models.TextChoices):
         """How ``hash`` was made: plain SHA-256 before the chain was keyed, HMAC since."""
@@ -129,6 +134,9 @@ class AuditEvent(models.Model):
         HMAC_SHA256 = "hmac-sha256", "HMAC-SHA256"
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="+")
+    seq = models.PositiveBigIntegerField(
+        _("position in the merchant's chain"), null=True, blank=True, editable=False
+    )
     # By name: core imports no app, and an event may concern a dispute.
     dispute = models.ForeignKey(
         "disputes.Dispute",
@@ -155,6 +163,22 @@ class AuditEvent(models.Model):
         # The PostgreSQL trigger that refuses UPDATE and DELETE is on this table.
         db_table = "disputes_auditevent"
         ordering = ["id"]
+        constraints = [
+            # One event per position: two writers can never both chain onto the same
+            # parent, whatever lock they took. Partial, so the closed platform-wide chain
+            # (no seq) is outside it, and it serves the head lookup and the chain walk.
+            models.UniqueConstraint(
+                fields=["merchant", "seq"],
+                condition=models.Q(seq__isnull=False),
+                name="audit_event_merchant_seq",
+            ),
+        ]
+        indexes = [
+            # The closed platform-wide chain (no seq), walked in id order: never grows.
+            models.Index(
+                fields=["id"], condition=models.Q(seq__isnull=True), name="audit_event_platform"
+            ),
+        ]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
 
@@ -164,6 +188,8 @@ class AuditEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AppendOnlyError("audit events cannot be changed")
+        if self.seq is None:
+            raise AppendOnlyError("the platform-wide audit chain is closed: give a position")
         super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
@@ -182,6 +208,8 @@ class AuditEvent(models.Model):
             "data": self.data,
             "at": self.created_at.isoformat(),
         }
+        if self.seq is not None:  # only in a merchant's chain: older events still verify
+            content["seq"] = self.seq
         if self.ip:  # only when known, so events recorded before the field still verify
             content["ip"] = self.ip
         body = json.dumps(

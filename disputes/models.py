@@ -9,8 +9,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Merchant
-from evidence.models import Product, StoredOriginal
+from evidence.models import PackingVideo, Product, ReferencePhoto, StoredOriginal
 from forensics.findings import FINDING_KINDS, FindingCode
+from forensics.phash_bands import BAND_COUNT, phash_bands
 
 
 class RiskLevel(models.TextChoices):
@@ -149,6 +150,13 @@ class ClaimImage(StoredOriginal):
         _("analysis status"), max_length=16, choices=Status.choices, default=Status.PENDING
     )
     phash = models.BinaryField(_("pHash"), max_length=8, null=True, blank=True)
+    # The pHash cut into 16-bit bands, one indexed column each, so the reuse check finds
+    # near copies across the platform by exact index lookups (forensics.phash_bands).
+    # Written only through set_phash(); the check constraint keeps them beside phash.
+    phash_band0 = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    phash_band1 = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    phash_band2 = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    phash_band3 = models.PositiveIntegerField(null=True, blank=True, editable=False)
     risk_score = models.FloatField(_("risk score"), null=True, blank=True)
     risk_level = models.CharField(
         _("risk level"), max_length=8, choices=RiskLevel.choices, blank=True
@@ -162,14 +170,49 @@ class ClaimImage(StoredOriginal):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["dispute", "sha256"], name="claim_image_dispute_sha256")
+            models.UniqueConstraint(
+                fields=["dispute", "sha256"], name="claim_image_dispute_sha256"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    phash__isnull=True,
+                    phash_band0__isnull=True,
+                    phash_band1__isnull=True,
+                    phash_band2__isnull=True,
+                    phash_band3__isnull=True,
+                )
+                | models.Q(
+                    phash__isnull=False,
+                    phash_band0__isnull=False,
+                    phash_band1__isnull=False,
+                    phash_band2__isnull=False,
+                    phash_band3__isnull=False,
+                ),
+                name="claim_image_phash_bands",
+            ),
         ]
-        indexes = [models.Index(fields=["analysis_status", "uploaded_at"])]
+        indexes = [
+            models.Index(fields=["analysis_status", "uploaded_at"]),
+            models.Index(fields=["phash_band0"], name="claim_image_phash_band0"),
+            models.Index(fields=["phash_band1"], name="claim_image_phash_band1"),
+            models.Index(fields=["phash_band2"], name="claim_image_phash_band2"),
+            models.Index(fields=["phash_band3"], name="claim_image_phash_band3"),
+        ]
         verbose_name = _("claim image")
         verbose_name_plural = _("claim images")
 
+    #: The band columns, in band order (``forensics.phash_bands``).
+    PHASH_BAND_FIELDS = tuple(f"phash_band{i}" for i in range(BAND_COUNT))
+
     def __str__(self) -> str:
         return f"{self.original_name} ({self.dispute})"
+
+    def set_phash(self, value: bytes | None) -> None:
+        """Set the pHash and its indexed bands together (the reuse lookup's keys)."""
+        self.phash = value
+        bands = phash_bands(value) if value is not None else (None,) * BAND_COUNT
+        for field, band in zip(self.PHASH_BAND_FIELDS, bands, strict=True):
+            setattr(self, field, band)
 
 
 #: The kinds of finding (``forensics.findings``), as ``Finding.code`` offers them.
@@ -247,3 +290,96 @@ class InternalNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dispute}: {self.text[:40]}"
+
+
+class ReanalysisSchedule(models.Model):
+    """A merchant's re-analysis after new evidence, waiting or running: one row per
+    merchant at most (the merchant is the key), so a burst of uploads sends one task
+    (``disputes.reanalysis_schedule``). The sweeper sends the task again for a row stuck
+    in either state."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        RUNNING = "running", _("Running")
+
+    merchant = models.OneToOneField(
+        Merchant, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.SCHEDULED
+    )
+    #: When the first evidence it waits for arrived: the wait is capped from here.
+    opened_at = models.DateTimeField(_("opened at"))
+    #: When the status was last set (the sweeper's clock).
+    status_since = models.DateTimeField(_("status since"))
+
+    class Meta:
+        verbose_name = _("scheduled re-analysis")
+        verbose_name_plural = _("scheduled re-analyses")
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}: {self.status}"
+
+
+class PendingEvidence(models.Model):
+    """A reference photo or packing video made ready since the merchant's open claims
+    were last matched against new evidence; the re-analysis that takes it in deletes it."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    reference_photo = models.ForeignKey(
+        ReferencePhoto, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    packing_video = models.ForeignKey(
+        PackingVideo, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    #: When it was (last) made ready: a re-analysis deletes only what it has seen.
+    arrived_at = models.DateTimeField(_("arrived at"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reference_photo"], name="pending_evidence_photo"),
+            models.UniqueConstraint(fields=["packing_video"], name="pending_evidence_video"),
+            models.CheckConstraint(
+                condition=models.Q(reference_photo__isnull=False, packing_video__isnull=True)
+                | models.Q(reference_photo__isnull=True, packing_video__isnull=False),
+                name="pending_evidence_one_kind",
+            ),
+        ]
+        verbose_name = _("evidence awaiting re-analysis")
+        verbose_name_plural = _("evidence awaiting re-analysis")
+
+    def __str__(self) -> str:
+        if self.reference_photo_id is not None:
+            return f"photo:{self.reference_photo_id}"
+        return f"video:{self.packing_video_id}"
+
+
+class OriginalIndexSegment(models.Model):
+    """One stored segment of a merchant's index of originals (``disputes.evidence_index``):
+    a file in the project's storage (``forensics.index_segments``) holding some originals'
+    fingerprints as flat arrays. A merchant's live rows, in ``seq`` order, are the whole
+    index: new photos and keyframes add a row; a compaction replaces several by one."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    #: Order within the merchant's index; never reused (a compaction takes the next one).
+    seq = models.PositiveIntegerField()
+    #: Storage name of the segment file; empty for a segment that found nothing to add.
+    file = models.CharField(max_length=255, blank=True)
+    originals = models.PositiveIntegerField(default=0)
+    descriptors = models.PositiveBigIntegerField(default=0)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    #: The merchant's fingerprint signature (``evidence_index._signature``) when this
+    #: segment was made: the index is current while the signature is unchanged.
+    fingerprints_count = models.PositiveIntegerField(default=0)
+    fingerprints_newest = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "seq"], name="index_segment_merchant_seq")
+        ]
+        verbose_name = _("index segment")
+        verbose_name_plural = _("index segments")
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}#{self.seq}: {self.originals} originals"

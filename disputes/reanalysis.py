@@ -11,9 +11,13 @@ an unmatched claim is re-analysed when
    rotations/flips, ORB votes, geometric verification, the same-photograph test), run
    against an index of **only the new originals**, finds a match (an edited copy or a
    near copy) — only then can adding them change the claim's result; or
-2. the new evidence is a packing video of the claim's own order (the dispute's
+2. the new evidence holds a packing video of the claim's own order (the dispute's
    ``order_ref``): the video most likely to matter to that claim, whatever the matcher
    says of its frames.
+
+New evidence is gathered per merchant (``disputes.reanalysis_schedule``): everything made
+ready since the last pass is matched as one, so a claim is re-analysed once per burst of
+uploads, not once per file.
 
 Why not a pHash distance alone: on the test photos an edited copy (a crop and paint)
 lies 18 bits from its original, a 50 % crop 22, while unrelated photos come 16-20 bits
@@ -27,7 +31,7 @@ keeps its result, its dispute's status and version, and its audit trail untouche
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -35,7 +39,7 @@ from django.core.files.storage import default_storage
 
 from disputes.evidence_index import merchant_index
 from disputes.models import ClaimImage
-from evidence.models import PackingVideo, ReferencePhoto
+from evidence.models import PackingVideo, ReferencePhoto, VideoKeyframe
 from forensics.errors import MediaRejected
 from forensics.original_index import OriginalIndex
 from forensics.pipeline import claim_could_match
@@ -50,39 +54,51 @@ class NewEvidence:
     merchant_id: int
     #: ``photo:<id>`` for a reference photo, ``keyframe:<id>`` for each of a video's stills.
     keys: tuple[str, ...]
-    #: The order a packing video was filmed for ("" for a photo).
-    order_ref: str = ""
-    #: What the audit event names (``photo:12``, ``video:3``).
+    #: The orders the new packing videos were filmed for (none for photos).
+    order_refs: frozenset[str] = frozenset()
+    #: What the audit event names (``photo:12, video:3``).
     label: str = ""
 
 
 def new_evidence(
-    *, reference_photo_id: int | None = None, packing_video_id: int | None = None
+    merchant_id: int,
+    *,
+    reference_photo_ids: Collection[int] = (),
+    packing_video_ids: Collection[int] = (),
 ) -> NewEvidence | None:
-    """The new evidence a signal named, or None when it is gone or not ready."""
-    if reference_photo_id is not None:
-        photo = ReferencePhoto.objects.filter(
-            pk=reference_photo_id, status=ReferencePhoto.Status.FINGERPRINTED
-        ).first()
-        if photo is None:
-            return None
-        return NewEvidence(
-            photo.merchant_id, (f"photo:{photo.pk}",), label=f"photo:{reference_photo_id}"
+    """The merchant's photos and videos of these ids that are ready, as one piece of new
+    evidence (those gone, failed or being processed again since are left out); None when
+    none is."""
+    photos = list(
+        ReferencePhoto.objects.filter(
+            pk__in=list(reference_photo_ids),
+            merchant_id=merchant_id,
+            status=ReferencePhoto.Status.FINGERPRINTED,
         )
-    if packing_video_id is not None:
-        video = PackingVideo.objects.filter(
-            pk=packing_video_id, status=PackingVideo.Status.READY
-        ).first()
-        if video is None:
-            return None
-        keyframes = video.keyframes.order_by("id").values_list("pk", flat=True)
-        return NewEvidence(
-            video.merchant_id,
-            tuple(f"keyframe:{pk}" for pk in keyframes),
-            order_ref=video.order_ref,
-            label=f"video:{packing_video_id}",
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    videos = list(
+        PackingVideo.objects.filter(
+            pk__in=list(packing_video_ids),
+            merchant_id=merchant_id,
+            status=PackingVideo.Status.READY,
         )
-    return None
+        .order_by("pk")
+        .values_list("pk", "order_ref")
+    )
+    if not photos and not videos:
+        return None
+    keyframes = VideoKeyframe.objects.filter(video_id__in=[pk for pk, _ in videos])
+    return NewEvidence(
+        merchant_id,
+        (
+            *(f"photo:{pk}" for pk in photos),
+            *(f"keyframe:{pk}" for pk in keyframes.order_by("id").values_list("pk", flat=True)),
+        ),
+        order_refs=frozenset(order_ref for _, order_ref in videos),
+        label=", ".join([*(f"photo:{pk}" for pk in photos), *(f"video:{pk}" for pk, _ in videos)]),
+    )
 
 
 def claims_it_could_change(evidence: NewEvidence, claim_image_ids: Sequence[int]) -> list[int]:
@@ -90,15 +106,14 @@ def claims_it_could_change(evidence: NewEvidence, claim_image_ids: Sequence[int]
     if not claim_image_ids:
         return []
     found = merchant_index(evidence.merchant_id)
-    present = {o.key for o in found.index.originals}
-    originals = OriginalIndex(found.index.original(k) for k in evidence.keys if k in present)
+    originals = OriginalIndex(found.index.original(k) for k in evidence.keys if k in found.index)
     rows = ClaimImage.objects.filter(
         pk__in=claim_image_ids, merchant_id=evidence.merchant_id
     ).values_list("pk", "file", "dispute__order_ref")
     return [
         pk
         for pk, name, order_ref in rows.order_by("pk")
-        if (evidence.order_ref and order_ref == evidence.order_ref)
+        if (order_ref and order_ref in evidence.order_refs)
         or (len(originals) and _could_match(name, originals))
     ]
 

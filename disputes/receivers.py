@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from django.conf import settings
 from django.dispatch import receiver
 
 from evidence.signals import evidence_ready
-
-logger = logging.getLogger(__name__)
 
 
 @receiver(evidence_ready)
@@ -21,16 +17,23 @@ def reanalyse_after_new_evidence(
     packing_video_id: int | None = None,
     **kwargs: Any,
 ) -> None:
-    """Schedule a re-analysis of the merchant's unmatched open claims that the new photo
-    or video could change (``disputes.reanalysis``), a little later so claims still
-    being analysed when the evidence arrived are done by then."""
-    from disputes.tasks import merchant_reanalyse_task
+    """Record the new photo or video as pending evidence of its merchant, in the
+    transaction that made it ready, and schedule the merchant's one debounced
+    re-analysis (``disputes.reanalysis_schedule``)."""
+    from disputes.reanalysis_schedule import evidence_arrived
 
-    try:
-        merchant_reanalyse_task.apply_async(
-            args=[merchant_id],
-            kwargs={"reference_photo_id": reference_photo_id, "packing_video_id": packing_video_id},
-            countdown=settings.REANALYSE_DELAY_SECONDS,
-        )
-    except Exception:
-        logger.exception("could not schedule re-analysis for merchant %s", merchant_id)
+    evidence_arrived(
+        merchant_id=merchant_id,
+        reference_photo_id=reference_photo_id,
+        packing_video_id=packing_video_id,
+    )
+
+
+@receiver(evidence_ready)
+def extend_index_after_new_evidence(sender: Any, merchant_id: int, **kwargs: Any) -> None:
+    """Append the new photo's or video's originals to the merchant's stored index once
+    the transaction that made them ready commits (``disputes.evidence_index``)."""
+    from core.tasks import enqueue_on_commit
+    from disputes.tasks import original_index_extend_task
+
+    enqueue_on_commit(original_index_extend_task, merchant_id)

@@ -299,7 +299,7 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
     except MediaRejected as exc:
         return claim_image_mark_failed(claim_image_id=claim_image_id, reason=str(exc))
     match, result = analysis.match, analysis.verdict
-    ref = found.refs.get(match.original_key) if match is not None else None
+    ref = found.ref(match.original_key) if match is not None else None
     heatmap_name = ""
     if analysis.heatmap is not None:
         heatmap_name = storage.save_derived(
@@ -334,7 +334,7 @@ def claim_image_analyze(*, claim_image_id: int) -> ClaimImage:
                 for s in result.reasons
             ]
         )
-        image.phash = analysis.phash
+        image.set_phash(analysis.phash)
         image.risk_score = result.score
         image.risk_level = result.level
         image.region = list(analysis.region) if analysis.region else None

@@ -109,6 +109,7 @@ class FingerprintAdmin(admin.ModelAdmin):
     list_display = ["algorithm", "version", "hex", "reference_photo", "keyframe", "created_at"]
     list_filter = ["algorithm", "version"]
     readonly_fields = [
+        "merchant",
         "reference_photo",
         "keyframe",
         "algorithm",

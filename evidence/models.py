@@ -157,6 +157,11 @@ class Fingerprint(models.Model):
     keyframe = models.ForeignKey(
         VideoKeyframe, on_delete=models.CASCADE, null=True, blank=True, related_name="fingerprints"
     )
+    # The image's merchant, copied here so a merchant's fingerprints are one range of an
+    # index (the evidence index's signature) rather than a join through photos and videos.
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     algorithm = models.CharField(max_length=16, choices=Algorithm.choices)
     version = models.PositiveSmallIntegerField()
     value = models.BinaryField()
@@ -181,6 +186,11 @@ class Fingerprint(models.Model):
                 condition=Q(keyframe__isnull=False),
                 name="fingerprint_keyframe_algorithm_version",
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["merchant", "algorithm", "version", "id"], name="fingerprint_merchant"
+            )
         ]
         verbose_name = _("fingerprint")
         verbose_name_plural = _("fingerprints")

@@ -265,17 +265,18 @@ def photo_fingerprint(*, photo_id: int) -> ReferencePhoto:
         photo.fingerprints.filter(
             algorithm__in=[v.algorithm for v in values],
         ).delete()
-        Fingerprint.objects.bulk_create(_fingerprint_rows(values, reference_photo=photo))
+        Fingerprint.objects.bulk_create(
+            _fingerprint_rows(values, merchant_id=photo.merchant_id, reference_photo=photo)
+        )
         photo.thumbnail = thumb_name
         photo.status = ReferencePhoto.Status.FINGERPRINTED
         photo.failure_reason = ""
         photo.processed_at = timezone.now()
         photo.save(update_fields=["thumbnail", "status", "failure_reason", "processed_at"])
-        merchant_id, photo_pk = photo.merchant_id, photo.pk
-        transaction.on_commit(
-            lambda: evidence_ready.send(
-                sender=ReferencePhoto, merchant_id=merchant_id, reference_photo_id=photo_pk
-            )
+        # Inside the transaction: a receiver records the new evidence with it (and sends
+        # its own tasks on commit), so fingerprinted evidence is never left unannounced.
+        evidence_ready.send(
+            sender=ReferencePhoto, merchant_id=photo.merchant_id, reference_photo_id=photo.pk
         )
     return photo
 
@@ -341,16 +342,15 @@ def video_process(*, video_id: int) -> PackingVideo:
                 height=height,
                 source_sha256=video.sha256,
             )
-            Fingerprint.objects.bulk_create(_fingerprint_rows(values, keyframe=keyframe_row))
+            Fingerprint.objects.bulk_create(
+                _fingerprint_rows(values, merchant_id=video.merchant_id, keyframe=keyframe_row)
+            )
         video.status = PackingVideo.Status.READY
         video.failure_reason = ""
         video.processed_at = timezone.now()
         video.save(update_fields=["status", "failure_reason", "processed_at"])
-        merchant_id, video_pk = video.merchant_id, video.pk
-        transaction.on_commit(
-            lambda: evidence_ready.send(
-                sender=PackingVideo, merchant_id=merchant_id, packing_video_id=video_pk
-            )
+        evidence_ready.send(
+            sender=PackingVideo, merchant_id=video.merchant_id, packing_video_id=video.pk
         )
     return video
 

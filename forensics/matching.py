@@ -607,7 +607,9 @@ def claim_match(
     score, cand, comparison, original, structure = best
     derived = score >= SAME_PHOTO_THRESHOLD
     edited = _edit_in_work_frame(comparison, structure, score, (cw, ch)) if derived else None
-    region = _region_in_claim(comparison, edited, (cw, ch), claim_size) if derived else None
+    region = (
+        _region_in_claim(comparison, edited, (cw, ch), claim_size) if edited is not None else None
+    )
     heatmap = _heatmap(comparison, edited, (ch, cw)) if edited is not None else None
     transforms = (
         describe_transforms(

@@ -114,8 +114,9 @@ def archive_write(
 ) -> WrittenArchive:
     """Write the ZIP to ``target``. Originals are streamed in and re-hashed as they go:
     one that no longer matches its recorded SHA-256 stops the export (``FileChanged``).
-    ``audit_head`` (the audit chain's newest event: id, hash, time) goes into the
-    manifest, so the pack itself anchors the chain as it was when the pack was built."""
+    ``audit_head`` (the newest event of the merchant's audit chain: id, hash, time,
+    merchant, position) goes into the manifest, so the pack itself anchors the chain as it
+    was when the pack was built."""
     entries: list[dict[str, Any]] = []
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as zf:
         zf.writestr(REPORT, report)

@@ -154,8 +154,8 @@ def report_pdf(
 ) -> RenderedReport:
     """Render the report; past ``max_pages`` drop the least risky claim pages, then the
     video stills, then cut the timeline, and say so in the report itself. ``audit_head``
-    (the audit chain's newest event when the pack was built) is printed under the
-    timeline."""
+    (the newest event of the merchant's audit chain when the pack was built) is printed
+    under the timeline."""
     HTML = _weasyprint().HTML
     images = _Images(read)
     claims = list(contents.claims)

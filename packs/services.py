@@ -111,8 +111,9 @@ def evidence_pack_build(*, pack_id: int) -> EvidencePack:
             user=user, dispute=dispute, stills_per_video=settings.PACK_STILLS_PER_VIDEO
         )
         selected, left_out = files_select([_hashed(f) for f in contents.files], limits)
-        # The chain as it stands now: the pack carries it out of the database's reach.
-        head = audit_chain_head()
+        # The merchant's chain as it stands now: the pack carries it out of the database's
+        # reach.
+        head = audit_chain_head(dispute.merchant_id)
         audit_head = head.as_json() if head is not None else None
         _progress(pack_id, 20, _("Writing the PDF report"))
         report = report_pdf(

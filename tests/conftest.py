@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,8 +18,10 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
+from config.object_storage import s3_storage_from_env
 from core import embedded_redis
 from tests.factories import MembershipFactory, ProductFactory
+from tests.seaweedfs import SeaweedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,6 +33,13 @@ def media_root(settings, tmp_path: Path) -> Path:
     root.mkdir()
     settings.MEDIA_ROOT = root  # the storage re-reads it on setting_changed
     return root
+
+
+@pytest.fixture(autouse=True)
+def index_local_dir(settings, tmp_path: Path) -> Path:
+    """Every test keeps its local copies of index segments in its own folder."""
+    settings.ORIGINAL_INDEX_LOCAL_DIR = tmp_path / "index-cache"
+    return settings.ORIGINAL_INDEX_LOCAL_DIR
 
 
 @pytest.fixture(autouse=True)
@@ -82,6 +92,32 @@ def stored_files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
 
 
+def stored_names(folder: str = "") -> list[str]:
+    """Every file in the default storage (the local folder or the bucket) under
+    ``folder``, through the storage API alone: the same check on either storage."""
+    from django.core.files.storage import default_storage
+
+    try:
+        folders, files = default_storage.listdir(folder)
+    except FileNotFoundError:
+        return []
+    prefix = f"{folder.rstrip('/')}/" if folder else ""
+    names = [prefix + name for name in files]
+    for sub in folders:
+        names += stored_names(prefix + sub)
+    return sorted(names)
+
+
+def stored_bytes_replace(name: str, data: bytes) -> None:
+    """Swap a stored file's bytes as someone with write access to the storage could
+    (delete, then write anew: write-once storage refuses a plain overwrite)."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    default_storage.delete(name)
+    assert default_storage.save(name, ContentFile(data)) == name
+
+
 @pytest.fixture
 def membership(db):
     """A merchant owner."""
@@ -108,6 +144,26 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
+    """A real S3 server (SeaweedFS on loopback) for the whole session, started on first use."""
+    server = SeaweedServer(tmp_path_factory.mktemp("seaweedfs"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def object_storage(seaweedfs: SeaweedServer, settings) -> dict[str, str]:
+    """The default storage is the S3 server, under a prefix of this test's own (the
+    ``media_root`` of the ``s3`` tests); the value is the environment a worker needs."""
+    env = seaweedfs.env(f"tests/{uuid.uuid4().hex}")
+    settings.STORAGES = {**settings.STORAGES, "default": s3_storage_from_env(env)}
+    return env
+
+
 def _database_url_for_worker() -> str:
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
@@ -122,8 +178,18 @@ class WorkerProcess:
     """A real ``celery worker`` process on the test database, the test's media folder and
     a real Redis; ``kill()`` it like a crash and ``start()`` it again."""
 
-    def __init__(self, redis_url: str, media_root: Path) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        media_root: Path,
+        *,
+        extra_env: dict[str, str] | None = None,
+        queues: tuple[str, ...] = (),
+        name: str = "",
+    ) -> None:
         self.redis_url = redis_url
+        self.queues = queues  # the queues it takes: all when empty
+        self.name = name  # the node name, when several run side by side
         self.env = {
             **os.environ,
             "DATABASE_URL": _database_url_for_worker(),
@@ -131,7 +197,9 @@ class WorkerProcess:
             "MEDIA_ROOT": str(media_root),
             # The test's own anchor log (see ``audit_anchors``), never the developer's.
             "REFUNDGUARD_AUDIT_ANCHOR_PATH": str(media_root.parent / "anchors.log"),
+            "REFUNDGUARD_INDEX_LOCAL_DIR": str(media_root.parent / "index-cache"),
             "CELERY_TASK_ALWAYS_EAGER": "0",
+            **(extra_env or {}),  # e.g. the object storage of the ``s3`` tests
         }
         self.log = media_root.parent / "worker.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -141,7 +209,9 @@ class WorkerProcess:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
                  "--loglevel", "INFO", "--without-heartbeat",
-                 "--without-gossip", "--without-mingle"],
+                 "--without-gossip", "--without-mingle",
+                 "--queues", ",".join(self.queues or settings.TASK_QUEUES),
+                 *(["--hostname", f"{self.name}@%h"] if self.name else [])],
                 cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
 
@@ -203,7 +273,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     lines = [f"worker alive: {process.process is not None and process.process.poll() is None}"]
     try:
         with celery_app.connection_for_write() as conn:
-            lines.append(f"queued: {conn.default_channel.client.llen('celery')}")
+            client = conn.default_channel.client
+            lines.append(f"queued: { {q: client.llen(q) for q in settings.TASK_QUEUES} }")
     except Exception as error:  # the diagnosis must not hide the failure
         lines.append(f"broker unreachable: {error!r}")
     from pytest_django.plugin import blocking_manager_key

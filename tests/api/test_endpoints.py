@@ -9,7 +9,7 @@ from django.utils import timezone
 from api.serializers import FindingSerializer
 from disputes.models import ClaimImage, Dispute
 from evidence.models import PackingVideo, Product, ReferencePhoto
-from tests.conftest import stored_files
+from tests.conftest import stored_names
 from tests.disputes.factories import FindingFactory
 from tests.disputes.fixtures import doctored, jpeg_bytes, sample
 from tests.evidence.test_services import mp4
@@ -107,8 +107,8 @@ def test_dispute_create_with_photos_and_read_the_analysis(api, django_capture_on
     assert len(flagged["region"]) == 4
 
 
-def test_dispute_with_a_bad_photo_is_refused_whole(api, media_root):
-    before = set(stored_files(media_root))
+def test_dispute_with_a_bad_photo_is_refused_whole(api):
+    before = set(stored_names())
     response = api.client.post(
         "/api/v1/disputes/",
         {
@@ -124,7 +124,7 @@ def test_dispute_with_a_bad_photo_is_refused_whole(api, media_root):
     error = response.json()["error"]
     assert error["code"] == "validation_error" and "evil.jpg" in error["message"]
     assert Dispute.objects.count() == 0 and ClaimImage.objects.count() == 0
-    assert set(stored_files(media_root)) == before
+    assert set(stored_names()) == before
 
 
 def test_dispute_validation_errors_name_the_fields(api):

@@ -13,7 +13,7 @@ from api.models import ChunkedUpload
 from disputes.models import Dispute
 from evidence.models import PackingVideo, Product
 from tests.api.test_endpoints import dispute_fields
-from tests.conftest import stored_files
+from tests.conftest import stored_names
 from tests.disputes.fixtures import jpeg_bytes, sample
 from tests.evidence.test_services import mp4
 
@@ -126,7 +126,7 @@ def test_upload_refuses_more_bytes_than_declared_and_bad_sizes(api):
     )
 
 
-def test_a_corrupt_chunked_video_is_refused_and_nothing_is_stored(api, media_root):
+def test_a_corrupt_chunked_video_is_refused_and_nothing_is_stored(api):
     data = b"\x00\x00\x00\x18ftypisom" + b"\x00" * 200
     start = api.client.post(
         "/api/v1/uploads/", {"filename": "bad.mp4", "size": len(data)}, format="json"
@@ -137,7 +137,7 @@ def test_a_corrupt_chunked_video_is_refused_and_nothing_is_stored(api, media_roo
     )
     assert response.status_code == 400
     assert PackingVideo.objects.count() == 0
-    assert [p for p in stored_files(media_root) if "originals" in p.parts] == []
+    assert stored_names("originals") == []
 
 
 def test_rate_limit_answers_429_with_retry_after(api, settings):
@@ -159,7 +159,7 @@ def test_rate_limit_answers_429_with_retry_after(api, settings):
         cache.clear()
 
 
-def test_an_upload_with_a_path_for_a_name_is_refused_before_any_byte(api, media_root):
+def test_an_upload_with_a_path_for_a_name_is_refused_before_any_byte(api):
     start = api.client.post(
         "/api/v1/uploads/", {"filename": "../../etc/evil.mp4", "size": 10}, format="json"
     )
@@ -168,7 +168,7 @@ def test_an_upload_with_a_path_for_a_name_is_refused_before_any_byte(api, media_
     assert not ChunkedUpload.objects.exists()
 
 
-def test_idle_uploads_are_deleted_with_their_bytes(api, media_root, settings):
+def test_idle_uploads_are_deleted_with_their_bytes(api, settings):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -180,13 +180,17 @@ def test_idle_uploads_are_deleted_with_their_bytes(api, media_root, settings):
         upload=idle, actor=api.user, offset=0, stream=io.BytesIO(b"abc"), length=3
     )
     fresh = services.upload_start(merchant=api.merchant, actor=api.user, filename="b.mp4", size=9)
+    services.upload_append(
+        upload=fresh, actor=api.user, offset=0, stream=io.BytesIO(b"def"), length=3
+    )
     later = timezone.now() + timedelta(hours=settings.UPLOAD_IDLE_HOURS, minutes=1)
     ChunkedUpload.objects.filter(pk=fresh.pk).update(updated_at=later)
 
     assert services.uploads_expire(now=later) == 1
 
     assert list(ChunkedUpload.objects.values_list("pk", flat=True)) == [fresh.pk]
-    assert not services.partial_path(idle).exists() and services.partial_path(fresh).exists()
+    assert stored_names(f"partial/{idle.pk}") == []
+    assert len(stored_names(f"partial/{fresh.pk}")) == 1
 
 
 def test_upload_bytes_sent_as_json_are_refused_not_stored(api):
@@ -204,10 +208,11 @@ def test_upload_bytes_sent_as_json_are_refused_not_stored(api):
 
 
 def test_a_full_disk_during_a_chunk_answers_503_and_keeps_none_of_it(api, monkeypatch):
-    """The disk fills in the middle of a PATCH: 503 with a reason, the offset unchanged,
-    the partial file cut back to what was acknowledged, and the part can be sent again."""
+    """The storage fills up in the middle of a PATCH: 503 with a reason, the offset
+    unchanged, none of the part kept, and the part can be sent again."""
     import errno
-    import pathlib
+
+    from django.core.files.storage import FileSystemStorage
 
     from api import services as api_services
 
@@ -216,41 +221,22 @@ def test_a_full_disk_during_a_chunk_answers_503_and_keeps_none_of_it(api, monkey
                             format="json")  # fmt: skip
     upload_id = start.json()["id"]
     assert _patch(api.client, upload_id, 0, data[:1000]).json()["offset"] == 1000
-    path = api_services.partial_path(ChunkedUpload.objects.get())
-    real_open = pathlib.Path.open
+    real_save = FileSystemStorage._save
 
-    class FillsUp:
-        def __init__(self, fh):  # type: ignore[no-untyped-def]
-            self.fh, self.left = fh, 3000
+    def full_disk_save(self, name, content):  # type: ignore[no-untyped-def]
+        stored = real_save(self, name, content)  # half of it written, then the disk is full
+        with open(self.path(stored), "r+b") as fh:
+            fh.truncate(10)
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-        def __enter__(self):  # type: ignore[no-untyped-def]
-            return self
-
-        def __exit__(self, *exc):  # type: ignore[no-untyped-def]
-            self.fh.close()
-
-        def write(self, piece: bytes) -> int:
-            if len(piece) > self.left:
-                self.fh.write(piece[: self.left])
-                self.fh.flush()
-                raise OSError(errno.ENOSPC, "No space left on device")
-            self.left -= len(piece)
-            return self.fh.write(piece)
-
-        def __getattr__(self, name):  # type: ignore[no-untyped-def]
-            return getattr(self.fh, name)
-
-    def full_disk_open(self, mode="r", *args, **kwargs):  # type: ignore[no-untyped-def]
-        fh = real_open(self, mode, *args, **kwargs)
-        return FillsUp(fh) if self == path and "+" in mode and not monkeypatch_off else fh
-
-    monkeypatch_off = False
-    monkeypatch.setattr(pathlib.Path, "open", full_disk_open)
+    monkeypatch.setattr(FileSystemStorage, "_save", full_disk_save)
     failed = _patch(api.client, upload_id, 1000, data[1000:])
     assert failed.status_code == 503, failed.content
     assert "No space left on device" in failed.json()["error"]["message"]
-    assert path.stat().st_size == 1000
+    assert len(stored_names(f"partial/{upload_id}")) == 1  # only the acknowledged part
     assert ChunkedUpload.objects.get().offset == 1000
-    monkeypatch_off = True
+    monkeypatch.setattr(FileSystemStorage, "_save", real_save)
     done = _patch(api.client, upload_id, 1000, data[1000:])
-    assert done.json()["complete"] is True and path.read_bytes() == data
+    assert done.json()["complete"] is True
+    with api_services.upload_open(ChunkedUpload.objects.get()) as fh:
+        assert fh.read() == data

@@ -25,6 +25,7 @@ from disputes import services as dispute_services
 from disputes.models import ClaimImage, Dispute
 from evidence import services as evidence_services
 from evidence.models import PackingVideo, Product, ReferencePhoto
+from tests.conftest import stored_names
 from tests.disputes.factories import scored_dispute
 from tests.disputes.fixtures import jpeg_bytes, sample
 from tests.factories import MembershipFactory, ProductFactory, ReviewerFactory
@@ -121,13 +122,13 @@ def _everything(shop: SimpleNamespace) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("outsider", OUTSIDERS)
 @pytest.mark.parametrize("writer", WRITERS)
-def test_only_the_merchants_own_people_write(shop, media_root, writer, outsider):
+def test_only_the_merchants_own_people_write(shop, writer, outsider):
     actor = OUTSIDERS[outsider](shop)
     before = _everything(shop)
     with pytest.raises(PermissionDenied):
         WRITERS[writer](shop, actor)
     assert _everything(shop) == before
-    assert not list(media_root.rglob("*.*"))  # no file stored either
+    assert stored_names() == []  # no file stored either
 
 
 @pytest.mark.django_db

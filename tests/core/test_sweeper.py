@@ -29,7 +29,13 @@ recording_task = RecordingTask()
 
 def test_every_app_registers_its_own_stuck_work():
     kinds = {work.label: work for work in sweeper.stuck_work_kinds()}
-    assert list(kinds) == ["reference photos", "packing videos", "claim photos", "evidence packs"]
+    assert list(kinds) == [
+        "reference photos",
+        "packing videos",
+        "claim photos",
+        "re-analyses after new evidence",
+        "evidence packs",
+    ]
     assert {work.model._meta.app_label for work in kinds.values()} == {
         "evidence",
         "disputes",

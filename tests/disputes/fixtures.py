@@ -68,3 +68,23 @@ def open_dispute(merchant, photos: list[tuple[bytes, str]], *, external_id: str 
         photos=[(ContentFile(data, name=name), name) for data, name in photos],
         **fields,
     )
+
+
+def product_shot(seed: int, size: tuple[int, int] = (480, 360)) -> Image.Image:
+    """A distinct synthetic product photo per ``seed`` (shapes over a textured ground),
+    for tests that need many photos no sample photo resembles."""
+    from PIL import ImageDraw
+
+    rng = np.random.default_rng(seed)
+    ground = rng.integers(0, 256, (size[1] // 8, size[0] // 8, 3), dtype=np.uint8)
+    image = Image.fromarray(ground).resize(size, Image.Resampling.BICUBIC)
+    draw = ImageDraw.Draw(image)
+    for _ in range(12):
+        x0, y0 = int(rng.integers(0, size[0] - 40)), int(rng.integers(0, size[1] - 40))
+        x1, y1 = x0 + int(rng.integers(30, 160)), y0 + int(rng.integers(30, 120))
+        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+        if rng.random() < 0.5:
+            draw.ellipse((x0, y0, x1, y1), fill=colour, outline=(0, 0, 0), width=3)
+        else:
+            draw.rectangle((x0, y0, x1, y1), fill=colour, outline=(255, 255, 255), width=3)
+    return image

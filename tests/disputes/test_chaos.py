@@ -35,11 +35,14 @@ def _claims(merchant) -> None:  # type: ignore[no-untyped-def]
 
 
 def _queued() -> int:
-    """Messages still waiting in the broker's default queue."""
+    """Messages still waiting in the broker's queues."""
+    from django.conf import settings
+
     from config.celery import app as celery_app
 
     with celery_app.connection_for_write() as connection:
-        return int(connection.default_channel.client.llen("celery"))
+        client = connection.default_channel.client
+        return sum(int(client.llen(queue)) for queue in settings.TASK_QUEUES)
 
 
 def _status_counts() -> dict[str, int]:

@@ -19,6 +19,7 @@ from core.audit import GENESIS, ChainHead, anchor_append, audit_chain_breaks
 from core.models import AuditEvent
 from disputes.models import ClaimImage
 from evidence.models import ReferencePhoto
+from tests.conftest import stored_bytes_replace
 from tests.disputes.factories import scored_dispute
 from tests.disputes.fixtures import jpeg_bytes, open_dispute, reference_photo, sample
 from tests.factories import ProductFactory, ReviewerFactory
@@ -48,12 +49,12 @@ def test_intact_custody_passes(evidence, capsys):
 
 
 @pytest.mark.django_db
-def test_a_flipped_byte_in_a_stored_file_is_reported(evidence, media_root, capsys):
+def test_a_flipped_byte_in_a_stored_file_is_reported(evidence, capsys):
     photo, _ = evidence
-    path = media_root / photo.file.name
-    data = bytearray(path.read_bytes())
+    with default_storage.open(photo.file.name) as fh:
+        data = bytearray(fh.read())
     data[len(data) // 2] ^= 0x01
-    path.write_bytes(bytes(data))
+    stored_bytes_replace(photo.file.name, bytes(data))
     ok, out = custody(capsys)
     assert not ok
     assert f"ALTERED  reference photo {photo.pk}" in out and photo.file.name in out
@@ -237,25 +238,29 @@ def test_every_hash_recomputed_without_the_key_is_detected(evidence, capsys):
 
 
 @pytest.mark.django_db
-def test_a_chain_rewritten_as_unkeyed_is_caught_by_its_anchors(anchored, capsys):
+def test_a_chain_rewritten_as_unkeyed_is_caught_by_the_chain_and_its_anchors(anchored, capsys):
     edited = _rewrite_without_key(mark_unkeyed=True)
-    assert audit_chain_breaks() == []  # consistent in itself: only the anchors know better
+    # Consistent in itself, but a merchant's chain is keyed throughout; the anchors know
+    # each hash it had.
+    assert audit_chain_breaks() == list(
+        AuditEvent.objects.order_by("id").values_list("id", flat=True)
+    )
     ok, out = custody(capsys)
     assert not ok
+    assert f"BROKEN   audit chain at event {edited.pk}" in out
+    assert "hashed without the key" in out
     assert f"REWRITTEN event {edited.pk} has hash" in out
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("kind", ["claim image", "reference photo"])
-def test_a_sha256_column_updated_to_match_a_swapped_file_is_detected(
-    anchored, media_root, capsys, kind
-):
+def test_a_sha256_column_updated_to_match_a_swapped_file_is_detected(anchored, capsys, kind):
     photo, dispute = anchored
     original = dispute.claim_images.get() if kind == "claim image" else photo
-    path = media_root / original.file.name
-    data = bytearray(path.read_bytes())
+    with default_storage.open(original.file.name) as fh:
+        data = bytearray(fh.read())
     data[len(data) // 2] ^= 0x01
-    path.write_bytes(bytes(data))
+    stored_bytes_replace(original.file.name, bytes(data))
     forged = hashlib.sha256(bytes(data)).hexdigest()
     model = ClaimImage if kind == "claim image" else ReferencePhoto
     model.objects.filter(pk=original.pk).update(sha256=forged)  # the file now "matches"

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from PIL import Image
 from skimage import data as samples
 
@@ -19,7 +20,7 @@ from evidence.models import Fingerprint, PackingVideo, ReferencePhoto, VideoKeyf
 from forensics.fingerprints import ALGORITHM_VERSIONS
 from forensics.pipeline import analyse_claim
 from tests import media_factories as mf
-from tests.conftest import stored_files
+from tests.conftest import stored_bytes_replace, stored_names
 from tests.factories import ProductFactory
 from tests.forensics.engine_images import bbox, iou, paint_damage
 
@@ -40,7 +41,7 @@ def ingest(product, data: bytes, filename: str = "front.jpg"):
 
 
 @pytest.mark.django_db
-def test_photo_is_stored_byte_for_byte_under_a_generated_name(product, media_root):
+def test_photo_is_stored_byte_for_byte_under_a_generated_name(product):
     data = jpeg()
     outcome = ingest(product, data, "sku-123-front.jpg")
     photo = outcome.obj
@@ -50,12 +51,13 @@ def test_photo_is_stored_byte_for_byte_under_a_generated_name(product, media_roo
     assert photo.content_type == "image/jpeg"
     assert photo.original_name == "sku-123-front.jpg"
     assert "sku-123-front" not in photo.file.name
-    assert (media_root / photo.file.name).read_bytes() == data
+    with default_storage.open(photo.file.name) as fh:
+        assert fh.read() == data
     assert photo.status == ReferencePhoto.Status.PENDING
 
 
 @pytest.mark.django_db
-def test_same_bytes_twice_is_a_duplicate_not_a_second_copy(product, media_root):
+def test_same_bytes_twice_is_a_duplicate_not_a_second_copy(product):
     data = jpeg()
     first = ingest(product, data, "a.jpg")
     other_product = ProductFactory(merchant=product.merchant)
@@ -63,7 +65,7 @@ def test_same_bytes_twice_is_a_duplicate_not_a_second_copy(product, media_root):
     assert second.status == "duplicate"
     assert second.obj.pk == first.obj.pk
     assert ReferencePhoto.objects.count() == 1
-    assert len(stored_files(media_root)) == 1
+    assert len(stored_names()) == 1
 
 
 @pytest.mark.django_db
@@ -90,26 +92,24 @@ BAD_UPLOADS = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("filename", "data", "message"), BAD_UPLOADS)
-def test_bad_photo_upload_is_refused_and_leaves_nothing(
-    product, media_root, filename, data, message
-):
+def test_bad_photo_upload_is_refused_and_leaves_nothing(product, filename, data, message):
     with pytest.raises(ValidationError) as excinfo:
         ingest(product, jpeg() if data is None else data, filename)
     assert message in " ".join(excinfo.value.messages)
     assert ReferencePhoto.objects.count() == 0
-    assert stored_files(media_root) == []
+    assert stored_names() == []
 
 
 @pytest.mark.django_db
-def test_truncated_jpeg_is_refused(product, media_root):
+def test_truncated_jpeg_is_refused(product):
     data = jpeg()
     with pytest.raises(ValidationError, match="damaged or truncated"):
         ingest(product, data[: len(data) // 2])
-    assert stored_files(media_root) == []
+    assert stored_names() == []
 
 
 @pytest.mark.django_db
-def test_size_and_pixel_caps_come_from_settings(product, settings, media_root):
+def test_size_and_pixel_caps_come_from_settings(product, settings):
     data = jpeg()
     settings.PHOTO_MAX_BYTES = len(data) - 1
     with pytest.raises(ValidationError, match="the limit is"):
@@ -118,22 +118,22 @@ def test_size_and_pixel_caps_come_from_settings(product, settings, media_root):
     settings.PHOTO_MAX_PIXELS = 1000
     with pytest.raises(ValidationError, match="megapixels"):
         ingest(product, data)
-    assert stored_files(media_root) == []
+    assert stored_names() == []
 
 
 @pytest.mark.django_db
-def test_storage_failure_leaves_no_row_and_no_file(product, media_root, monkeypatch):
+def test_storage_failure_leaves_no_row_and_no_file(product, monkeypatch):
     def broken_create(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(ReferencePhoto.objects, "create", broken_create)
     with pytest.raises(OSError, match="disk full"):
         ingest(product, jpeg())
-    assert stored_files(media_root) == []
+    assert stored_names() == []
 
 
 @pytest.mark.django_db
-def test_fingerprinting_stores_one_row_per_algorithm_and_is_idempotent(product, media_root):
+def test_fingerprinting_stores_one_row_per_algorithm_and_is_idempotent(product):
     photo = ingest(product, jpeg()).obj
     done = services.photo_fingerprint(photo_id=photo.pk)
     assert done.status == ReferencePhoto.Status.FINGERPRINTED
@@ -142,7 +142,7 @@ def test_fingerprinting_stores_one_row_per_algorithm_and_is_idempotent(product, 
     phash = rows[("phash", ALGORITHM_VERSIONS["phash"])]
     assert phash.bits == 64 and len(phash.hex) == 16
     assert phash.library_versions["pillow"]
-    assert (media_root / done.thumbnail.name).exists()
+    assert default_storage.exists(done.thumbnail.name)
     assert done.thumbnail.name.split("/")[2] == photo.sha256  # derived → original's hash
     ids_before = sorted(Fingerprint.objects.values_list("pk", flat=True))
     services.photo_fingerprint(photo_id=photo.pk)
@@ -150,9 +150,7 @@ def test_fingerprinting_stores_one_row_per_algorithm_and_is_idempotent(product, 
 
 
 @pytest.mark.django_db
-def test_an_avif_listing_is_stored_and_fingerprinted_and_an_avif_claim_matches_it(
-    product, media_root
-):
+def test_an_avif_listing_is_stored_and_fingerprinted_and_an_avif_claim_matches_it(product):
     original = Image.fromarray(samples.astronaut())
     outcome = ingest(product, mf.avif_bytes(original, quality=70), "listing.avif")
     photo = outcome.obj
@@ -177,9 +175,9 @@ def test_an_avif_listing_is_stored_and_fingerprinted_and_an_avif_claim_matches_i
 
 
 @pytest.mark.django_db
-def test_a_photo_whose_stored_file_cannot_be_decoded_ends_failed_with_reason(product, media_root):
+def test_a_photo_whose_stored_file_cannot_be_decoded_ends_failed_with_reason(product):
     photo = ingest(product, jpeg()).obj
-    (media_root / photo.file.name).write_bytes(b"garbage")  # simulate storage corruption
+    stored_bytes_replace(photo.file.name, b"garbage")  # simulate storage corruption
     done = services.photo_fingerprint(photo_id=photo.pk)
     assert done.status == ReferencePhoto.Status.FAILED
     assert "not a JPEG" in done.failure_reason
@@ -203,7 +201,7 @@ def mp4(seconds: int = 4, fps: int = 10) -> bytes:
 
 
 @pytest.mark.django_db
-def test_video_ingest_and_keyframes(membership, media_root, settings):
+def test_video_ingest_and_keyframes(membership, settings):
     settings.KEYFRAME_MIN_SPACING_SECONDS = 1.0
     data = mp4(seconds=4)
     outcome = services.video_ingest(
@@ -231,7 +229,42 @@ def test_video_ingest_and_keyframes(membership, media_root, settings):
 
 
 @pytest.mark.django_db
-def test_corrupt_video_is_refused_at_upload(membership, media_root):
+def test_fingerprints_carry_their_merchant_and_the_index_signature_counts_only_its_own(
+    membership, product, media_root, settings
+):
+    from disputes.evidence_index import _signature
+
+    settings.KEYFRAME_MIN_SPACING_SECONDS = 1.0
+    merchant = membership.merchant
+    photo = ingest(product, jpeg()).obj
+    services.photo_fingerprint(photo_id=photo.pk)
+    video = services.video_ingest(
+        merchant=merchant,
+        order_ref="ORDER-9",
+        upload=ContentFile(mp4(seconds=2), name="ORDER-9.mp4"),
+        filename="ORDER-9.mp4",
+        uploader=membership.user,
+    ).obj
+    services.video_process(video_id=video.pk)
+    elsewhere = ingest(ProductFactory(), jpeg("astronaut")).obj
+    services.photo_fingerprint(photo_id=elsewhere.pk)
+
+    assert set(photo.fingerprints.values_list("merchant_id", flat=True)) == {merchant.pk}
+    keyframe_rows = Fingerprint.objects.filter(keyframe__video=video)
+    assert set(keyframe_rows.values_list("merchant_id", flat=True)) == {merchant.pk}
+    assert set(elsewhere.fingerprints.values_list("merchant_id", flat=True)) == {
+        elsewhere.merchant_id
+    }
+    own_phashes = [
+        f.pk for f in [*photo.fingerprints.all(), *keyframe_rows] if f.algorithm == "phash"
+    ]
+    # The evidence index's "has anything changed" query: this merchant's pHash rows only.
+    assert _signature(merchant.pk) == (len(own_phashes), max(own_phashes))
+    assert _signature(elsewhere.merchant_id)[0] == 1
+
+
+@pytest.mark.django_db
+def test_corrupt_video_is_refused_at_upload(membership):
     data = mp4()
     with pytest.raises(ValidationError):
         services.video_ingest(
@@ -242,11 +275,11 @@ def test_corrupt_video_is_refused_at_upload(membership, media_root):
             uploader=None,
         )
     assert PackingVideo.objects.count() == 0
-    assert stored_files(media_root) == []
+    assert stored_names() == []
 
 
 @pytest.mark.django_db
-def test_video_damaged_in_storage_ends_failed_never_stuck_processing(membership, media_root):
+def test_video_damaged_in_storage_ends_failed_never_stuck_processing(membership):
     video = services.video_ingest(
         merchant=membership.merchant,
         order_ref="ORDER-3",
@@ -254,7 +287,7 @@ def test_video_damaged_in_storage_ends_failed_never_stuck_processing(membership,
         filename="x.mp4",
         uploader=None,
     ).obj
-    (media_root / video.file.name).write_bytes(b"\x00" * 1000)
+    stored_bytes_replace(video.file.name, b"\x00" * 1000)
     done = services.video_process(video_id=video.pk)
     assert done.status == PackingVideo.Status.FAILED
     assert done.failure_reason

@@ -13,7 +13,7 @@ from django.urls import reverse
 from disputes.models import ClaimImage, Dispute
 from evidence.models import PackingVideo, ReferencePhoto
 from tests.api.conftest import api  # noqa: F401 - the API client fixture
-from tests.conftest import stored_files
+from tests.conftest import stored_names
 from tests.disputes.fixtures import jpeg_bytes, sample
 from tests.evidence.test_services import mp4
 
@@ -39,13 +39,11 @@ def disk_full(monkeypatch):
     monkeypatch.setattr(FileSystemStorage, "_save", real_save)
 
 
-def originals(media_root):
-    return [p for p in stored_files(media_root) if "originals" in p.parts]
+def originals() -> list[str]:
+    return stored_names("originals")
 
 
-def test_photo_upload_page_says_so_and_keeps_nothing(
-    client, membership, product, media_root, disk_full
-):
+def test_photo_upload_page_says_so_and_keeps_nothing(client, membership, product, disk_full):
     client.force_login(membership.user)
     response = client.post(
         reverse("evidence:product_detail", args=[product.pk]),
@@ -54,10 +52,10 @@ def test_photo_upload_page_says_so_and_keeps_nothing(
     )
     assert response.status_code in (200, 400)
     assert "No space left on device" in response.content.decode()
-    assert ReferencePhoto.objects.count() == 0 and originals(media_root) == []
+    assert ReferencePhoto.objects.count() == 0 and originals() == []
 
 
-def test_video_upload_page_says_so_and_keeps_nothing(client, membership, media_root, disk_full):
+def test_video_upload_page_says_so_and_keeps_nothing(client, membership, disk_full):
     client.force_login(membership.user)
     response = client.post(
         reverse("evidence:video_list"),
@@ -65,10 +63,10 @@ def test_video_upload_page_says_so_and_keeps_nothing(client, membership, media_r
     )
     assert response.status_code == 400
     assert "could not be stored" in response.content.decode()
-    assert PackingVideo.objects.count() == 0 and originals(media_root) == []
+    assert PackingVideo.objects.count() == 0 and originals() == []
 
 
-def test_dispute_with_photos_is_refused_whole(client, membership, media_root, disk_full):
+def test_dispute_with_photos_is_refused_whole(client, membership, disk_full):
     client.force_login(membership.user)
     response = client.post(
         reverse("disputes:create"),
@@ -81,10 +79,10 @@ def test_dispute_with_photos_is_refused_whole(client, membership, media_root, di
     assert response.status_code == 400
     assert "could not be stored" in response.content.decode()
     assert Dispute.objects.count() == 0 and ClaimImage.objects.count() == 0
-    assert originals(media_root) == []
+    assert originals() == []
 
 
-def test_api_answers_503_and_keeps_nothing(api, media_root, disk_full):  # noqa: F811
+def test_api_answers_503_and_keeps_nothing(api, disk_full):  # noqa: F811
     from tests.api.test_endpoints import dispute_fields
 
     response = api.client.post(
@@ -94,4 +92,4 @@ def test_api_answers_503_and_keeps_nothing(api, media_root, disk_full):  # noqa:
     )
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "storage_unavailable"
-    assert Dispute.objects.count() == 0 and originals(media_root) == []
+    assert Dispute.objects.count() == 0 and originals() == []

@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 
 from evidence import services, tasks
 from evidence.models import ReferencePhoto
+from tests.conftest import stored_bytes_replace
 from tests.evidence.test_services import jpeg
 
 
@@ -48,8 +49,8 @@ def test_final_failure_after_retries_is_recorded_on_the_row(photo):
 
 
 @pytest.mark.django_db
-def test_bad_input_is_not_retried(photo, media_root, monkeypatch):
-    (media_root / photo.file.name).write_bytes(b"not an image any more")
+def test_bad_input_is_not_retried(photo, monkeypatch):
+    stored_bytes_replace(photo.file.name, b"not an image any more")
     calls = []
     real = services.photo_fingerprint
 

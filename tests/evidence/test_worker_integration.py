@@ -8,7 +8,7 @@ from django.db import transaction
 
 from evidence import services
 from evidence.models import PackingVideo, ReferencePhoto
-from tests.conftest import wait_for
+from tests.conftest import stored_bytes_replace, wait_for
 from tests.evidence.test_services import jpeg, mp4
 from tests.factories import MembershipFactory, ProductFactory
 
@@ -36,9 +36,7 @@ def test_worker_fingerprints_an_uploaded_photo(celery_worker_process):
     assert photo.thumbnail
 
 
-def test_worker_extracts_keyframes_and_fails_cleanly_on_bad_video(
-    celery_worker_process, media_root
-):
+def test_worker_extracts_keyframes_and_fails_cleanly_on_bad_video(celery_worker_process):
     merchant = MembershipFactory().merchant
     good = services.video_ingest(
         merchant=merchant, order_ref="O-1", upload=ContentFile(mp4(), name="a.mp4"),
@@ -50,7 +48,7 @@ def test_worker_extracts_keyframes_and_fails_cleanly_on_bad_video(
             filename="b.mp4", uploader=None,
         ).obj  # fmt: skip
         # The stored file is damaged after upload (e.g. storage corruption).
-        (media_root / bad.file.name).write_bytes(b"\x00" * 2048)
+        stored_bytes_replace(bad.file.name, b"\x00" * 2048)
 
     def settled() -> bool:
         statuses = set(

@@ -14,10 +14,15 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
+from skimage import data as skdata
 
 from forensics import keyframes as fr
 from forensics.errors import MediaRejected
+from forensics.fingerprints import fit_for_analysis, perceptual_hashes
+from forensics.original_index import OriginalIndex
+from forensics.pipeline import analyse_claim
 from tests import media_factories as mf
+from tests.forensics.engine_images import indexed, paint_damage
 
 MP4_CONTAINER = "mov,mp4,m4a,3gp,3g2,mj2"
 
@@ -252,3 +257,90 @@ def test_extract_keyframes_survives_a_video_damaged_mid_stream(videos, tmp_path)
     stills = keyframes(str(damaged))
     assert times(stills) == key_packet_times(damaged)
     assert 0 < len(stills) < 6
+
+
+# --- stills scaled in the decoder -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "max_side", "size"),
+    [
+        (1920, 1080, 1280, (1280, 720)),
+        (1080, 1920, 1280, (720, 1280)),
+        (640, 480, 100, (100, 75)),
+        (1281, 3, 1280, (1280, 3)),
+        (4000, 1, 1280, (1280, 1)),
+        (640, 480, 1280, (640, 480)),
+    ],
+)
+def test_still_size_keeps_the_aspect_and_never_enlarges(width, height, max_side, size):
+    assert fr.still_size(width, height, max_side) == size
+
+
+def _scene() -> Image.Image:
+    """A 1920×1080 picture full of fine detail: eight 480×540 crops of scikit-image photos
+    at their own resolution (top-left and bottom-right corners of four photos)."""
+    scene = Image.new("RGB", (1920, 1080))
+    for column, name in enumerate(["astronaut", "coffee", "rocket", "chelsea"]):
+        photo = Image.fromarray(getattr(skdata, name)()[..., :3])
+        w, h = min(photo.width, 480), min(photo.height, 540)
+        scene.paste(photo.crop((0, 0, w, h)), (column * 480, 0))
+        scene.paste(
+            photo.crop((photo.width - w, photo.height - h, photo.width, photo.height)),
+            (column * 480, 540),
+        )
+    return scene
+
+
+def _video_of(picture: Image.Image, path: Path, *, seconds: int = 2) -> Path:
+    """A 1 fps H.264 video whose every frame (all key frames) shows ``picture``."""
+    with av.open(str(path), mode="w") as out:
+        stream = out.add_stream("libx264", rate=1, options={"preset": "ultrafast", "crf": "18"})
+        stream.width, stream.height = picture.size
+        stream.pix_fmt = "yuv420p"
+        stream.codec_context.gop_size = 1
+        for i in range(seconds):
+            frame = av.VideoFrame.from_image(picture)
+            frame.pts = i
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
+
+
+def test_a_1080p_still_is_scaled_in_the_decoder_and_fingerprints_as_before(tmp_path):
+    """The still libswscale scales is the 1280 px still a Lanczos resize of the decoded
+    frame gave before: close in pixels (an anti-aliased filter; point sampling or
+    FAST_BILINEAR alias below 35 dB here), the same perceptual hashes within 2 bits, and a
+    doctored copy of the filmed picture is found to derive from the still."""
+    scene = _scene()
+    video = _video_of(scene, tmp_path / "scene.mp4")
+
+    (still, _) = keyframes(str(video))
+
+    assert still.image.size == (1280, 720) and still.image.mode == "RGB"
+    with av.open(str(video)) as container:  # the former path: full RGB frame, then Lanczos
+        reference = next(container.decode(video=0)).to_image()
+    reference.thumbnail((1280, 1280), Image.Resampling.LANCZOS)
+    error = np.asarray(still.image, np.float64) - np.asarray(reference, np.float64)
+    assert 10 * np.log10(255**2 / np.mean(error**2)) >= 36  # dB
+    ours = perceptual_hashes(fit_for_analysis(still.image))
+    before = perceptual_hashes(fit_for_analysis(reference))
+    for new, old in zip(ours, before, strict=True):
+        differing = np.unpackbits(
+            np.frombuffer(new.value, np.uint8) ^ np.frombuffer(old.value, np.uint8)
+        )
+        assert int(differing.sum()) <= 2, new.algorithm
+    index = OriginalIndex(
+        [
+            indexed("keyframe:1", still.image, kind="keyframe"),
+            indexed("photo:2", Image.fromarray(skdata.rocket())),
+        ]
+    )
+    painted, _ = paint_damage(scene.resize((960, 540), Image.Resampling.LANCZOS), (480, 270))
+    claim = io.BytesIO()
+    painted.save(claim, "JPEG", quality=90)
+
+    analysis = analyse_claim(claim.getvalue(), index)
+
+    assert analysis.is_derived and analysis.original is not None
+    assert analysis.original.key == "keyframe:1"

@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from evidence.models import PackingVideo
 from forensics import keyframes as fr
 from forensics.errors import MediaRejected
+from tests.conftest import stored_names
 from tests.factories import MembershipFactory
 
 
@@ -128,9 +129,7 @@ def test_the_sniffer_lets_only_mp4_and_matroska_through():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", ["hls", "sdp", "ffconcat", "boxed_playlist", "dref_mov"])
-def test_the_api_and_the_web_form_refuse_a_playlist_without_fetching(
-    receiver, client, name, media_root
-):
+def test_the_api_and_the_web_form_refuse_a_playlist_without_fetching(receiver, client, name):
     from rest_framework.test import APIClient
 
     from api import services as api_services
@@ -158,4 +157,4 @@ def test_the_api_and_the_web_form_refuse_a_playlist_without_fetching(
 
     assert receiver.paths == []
     assert not PackingVideo.objects.exists()
-    assert not any(p.is_file() for p in media_root.rglob("*"))
+    assert stored_names() == []

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import tempfile
 import zipfile
 from io import StringIO
 from pathlib import Path
@@ -21,6 +22,7 @@ from core.models import AuditEvent
 from forensics.same_photo import NEAR_COPY_THRESHOLD
 from packs import services
 from packs.models import EvidencePack
+from tests.conftest import stored_bytes_replace
 from tests.factories import ReviewerFactory
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -33,8 +35,17 @@ def build(dispute, user) -> EvidencePack:  # type: ignore[no-untyped-def]
     return pack
 
 
+#: Where ``local_path`` puts its copies (removed when the test run ends).
+_DOWNLOADS = tempfile.TemporaryDirectory(prefix="refundguard-downloads-")
+
+
 def local_path(name: str) -> str:
-    return default_storage.path(name)
+    """A downloaded copy of a stored file (the storage may be a bucket, not a folder)."""
+    with default_storage.open(name) as fh:
+        data = fh.read()
+    path = Path(tempfile.mkdtemp(dir=_DOWNLOADS.name)) / Path(name).name
+    path.write_bytes(data)
+    return str(path)
 
 
 def test_the_pdf_tells_the_whole_case_in_english_and_chinese(exportable) -> None:
@@ -134,8 +145,8 @@ def test_caps_leave_files_and_pages_out_and_say_so(exportable, settings) -> None
 def test_an_altered_stored_original_fails_the_pack_with_the_reason(exportable) -> None:
     owner, dispute = exportable
     image = dispute.claim_images.order_by("id").first()
-    path = Path(local_path(image.file.name))
-    path.write_bytes(path.read_bytes() + b"tampered")
+    with default_storage.open(image.file.name) as fh:
+        stored_bytes_replace(image.file.name, fh.read() + b"tampered")
     pack = services.evidence_pack_request(dispute=dispute, actor=owner.user)
     pack.refresh_from_db()
     assert pack.status == EvidencePack.Status.FAILED

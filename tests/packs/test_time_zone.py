@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pymupdf
-from django.core.files.storage import default_storage
 
 from disputes.models import Dispute
 from packs import services
 from packs.models import EvidencePack
+from tests.packs.test_build import local_path
 
 
 def test_the_pack_shows_times_in_the_merchants_zone(exportable) -> None:
@@ -22,7 +22,7 @@ def test_the_pack_shows_times_in_the_merchants_zone(exportable) -> None:
     pack = services.evidence_pack_request(dispute=dispute, actor=owner.user)
     pack.refresh_from_db()
     assert pack.status == EvidencePack.Status.READY, pack.failure_reason
-    first = pymupdf.open(default_storage.path(pack.pdf.name))[0].get_text()
+    first = pymupdf.open(local_path(pack.pdf.name))[0].get_text()
     text = " ".join(first.split())
     assert "Every time in this report is in UTC+8 (Asia/Shanghai)." in text
     dates = "2026-12-01 10:00 UTC+8 (Asia/Shanghai) / 2026-12-08 18:00 UTC+8 (Asia/Shanghai)"

@@ -50,6 +50,7 @@ class Command(BaseCommand):
             sys.executable, "-m", "celery", "-A", "config", "worker",
             "--loglevel", "INFO", "--concurrency", str(options["concurrency"]),
             "--hostname", "refundguard-local@%h",
+            "--queues", ",".join(settings.TASK_QUEUES),  # one worker for every kind of work
             "--beat",  # one local process: it also runs the periodic sweeper
         ]  # fmt: skip
         # What the demo loader says (its logins) is repeated in the banner, where it is seen.
