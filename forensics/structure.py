@@ -198,9 +198,8 @@ def structural_agreement(
     share = float(covered.mean()) if covered.size else 0.0
     if int(covered.sum()) < MIN_PIXELS:
         return StructuralAgreement(0.0, share, 1.0)
-    # Outside the footprint the claim has nothing: a flat fill at its own mean keeps the
-    # blurs from smearing an edge of zeros inward.
-    grey_c = np.where(covered, grey_c, np.float32(grey_c[covered].mean())).astype(np.float32)
+    # Outside the footprint the claim has nothing (see _filled_outside).
+    grey_c = _filled_outside(grey_c, covered)
     moved = _take_up_displacement(grey_o, grey_c)
     similarity, structured = _contrast_structure(grey_o, moved)
     # The band the blurs mix with the fill is left out (3 px in from the footprint's edge),
@@ -242,11 +241,22 @@ def comparison_structure(
     if comparison.frames is None:
         return None
     _work, warped, rendered, valid, _inside = comparison.frames
+    footprint = _comparison_footprint(comparison, claim_size)
+    return structural_agreement(rendered, warped, footprint, textured_where=valid)
+
+
+def _comparison_footprint(comparison: Comparison, claim_size: tuple[int, int]) -> np.ndarray:
+    """Where the claim lies in the comparison's work frame (``claim_footprint``)."""
     cw, ch = claim_size
     pre_x, pre_y = comparison.pre
     # The comparison's warp lands in the claim it shrank first (by ``pre``), if it did.
-    footprint = claim_footprint(comparison.warp, (cw * pre_x, ch * pre_y), comparison.work_size)
-    return structural_agreement(rendered, warped, footprint, textured_where=valid)
+    return claim_footprint(comparison.warp, (cw * pre_x, ch * pre_y), comparison.work_size)
+
+
+def _filled_outside(grey: np.ndarray, covered: np.ndarray) -> np.ndarray:
+    """``grey`` with everything outside ``covered`` set to its mean inside: a flat fill
+    keeps the blurs and the flow from smearing an edge of zeros inward."""
+    return np.where(covered, grey, np.float32(grey[covered].mean())).astype(np.float32)
 
 
 def same_photograph_score(
@@ -324,15 +334,10 @@ def displacement_taken_up(comparison: Comparison, claim_size: tuple[int, int]) -
     if comparison.frames is None:
         return None
     _work, warped, rendered, _valid, _inside = comparison.frames
-    cw, ch = claim_size
-    pre_x, pre_y = comparison.pre
-    covered = claim_footprint(comparison.warp, (cw * pre_x, ch * pre_y), comparison.work_size)
+    covered = _comparison_footprint(comparison, claim_size)
     if int(covered.sum()) < MIN_PIXELS:
         return None
-    grey_o = _grey(rendered)
-    grey_c = _grey(warped)
-    grey_c = np.where(covered, grey_c, np.float32(grey_c[covered].mean())).astype(np.float32)
-    maps = _displacement_maps(grey_o, grey_c)
+    maps = _displacement_maps(_grey(rendered), _filled_outside(_grey(warped), covered))
     if maps is None:
         return None
     moved = cv2.remap(
