@@ -113,6 +113,10 @@ COLLAGE_TILES = 3
 COLLAGE_COVER = 0.6
 #: A collage's cell is filled by its picture: its loose reading keeps this share of it.
 CELL_FILL = 0.9
+#: A cell with this many uniform bands inside it, each ending at an edge along a
+#: picture's least side on both sides, is a strip of a page between bubbles, not a tile
+#: (a chat screenshot's page falls at thirds as often as a collage's gutters do).
+CELL_PAGE_BANDS = 2
 #: A collage's gutters (and outer gutter) are uniform bands at most GUTTER_SHARE of the side
 #: they cross; an even division's cuts lie within EVEN_SLACK (of the side) of a half or a
 #: third, and need a seam along SEAM_SHARE_EVEN of the line there (see ``_grid_cuts``).
@@ -568,7 +572,10 @@ def _framed_pictures(page: _Page, ink: np.ndarray) -> list[Box]:
         p.rect: p
         for boxes in page.parts
         if boxes[0] not in page.text
-        for p in (_framed_picture(page.rgb, ink, r, page.least) for r in boxes)
+        for p in (
+            _framed_picture(page.rgb, ink, r, page.least)
+            for r in (*boxes, _content(page, boxes[0]))
+        )
         if p is not None
     }
     pictures: list[Box] = []
@@ -613,11 +620,22 @@ def _fills(page: _Page, cell: Rect) -> bool:
         uniform, colour = page.uniform(tight, by_rows)
         block = page.block(tight, by_rows)
         lead, trail = _band_ends(uniform)
+        between_parts = 0
         for a, b in _bands(uniform, lead, len(uniform) - trail):
             if _frame_edge(block, colour[a], range(a - 1, a - 1 - FRAME_REACH, -1)) and (
                 _frame_edge(block, colour[b - 1], range(b, b + FRAME_REACH))
             ):
                 return False
+            # Bubbles take part of the line only: the page between them ends at a
+            # bubble's edge along a picture's least side on both sides.
+            least = page.least
+            between_parts += _frame_edge(
+                block, colour[a], range(a - 1, a - 1 - FRAME_REACH, -1), least
+            ) and _frame_edge(block, colour[b - 1], range(b, b + FRAME_REACH), least)
+        # One such band can be a tile's backdrop between two things in it; a strip of a
+        # chat page has one between every two bubbles.
+        if between_parts >= CELL_PAGE_BANDS:
+            return False
     return True
 
 
@@ -704,6 +722,21 @@ def _grid_cuts(page: _Page, rect: Rect, by_rows: bool) -> list[tuple[int, int]]:
         else:
             return division
     return cuts
+
+
+def _content(page: _Page, rect: Rect) -> Rect:
+    """``rect`` without every uniform band along its sides, framed or not: a picture whose
+    backdrop is nearly the page's colour (an object on black in a dark-mode chat) has no
+    frame edge between the two, so the page stays in its tight box; this reading is the
+    object itself, which matching cuts again along the original's frame."""
+    for by_rows in (True, False):
+        x0, y0, x1, y1 = rect
+        uniform, _colour = page.uniform(rect, by_rows)
+        lead, trail = _band_ends(uniform)
+        if lead == len(uniform):
+            return rect
+        rect = (x0, y0 + lead, x1, y1 - trail) if by_rows else (x0 + lead, y0, x1 - trail, y1)
+    return rect
 
 
 def _framed_picture(rgb: np.ndarray, ink: np.ndarray, rect: Rect, least: int) -> Box | None:

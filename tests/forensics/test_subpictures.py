@@ -306,3 +306,32 @@ def test_a_picture_match_replaces_the_whole_claims_only_when_it_is_a_finding() -
     assert better_match(copy, _match(0.999, True)) is not copy
     derived = _match(0.95, True)
     assert better_match(derived, near) is derived
+
+
+def object_on_black(seed: int) -> Image.Image:
+    """A studio shot as COIL-100 takes them: a small object on a black 128×128 backdrop."""
+    rng = np.random.default_rng(seed)
+    canvas = np.zeros((128, 128, 3), np.uint8)
+    y, x = int(rng.integers(20, 60)), int(rng.integers(10, 50))
+    canvas[y : y + 50, x : x + 70] = np.asarray(photo("coffee").resize((70, 50)))
+    return Image.fromarray(canvas)
+
+
+def test_a_chat_page_is_no_collage_where_its_page_falls_at_thirds() -> None:
+    """The benchmark's chat generator (seed 25) leaves the page clear at a third and two
+    thirds of the screen: its strips are no collage's tiles (the page between their
+    bubbles ends at the bubbles' edges on both sides), and the picture among them is found."""
+    from benchmarks.disguises import Picture, chat_screenshot
+
+    listing = object_on_black(25)
+    made = chat_screenshot(
+        Picture(listing, Image.new("L", listing.size, 255)), np.random.default_rng(25), None
+    )  # the generator borrows no other photo (Sources) for a screenshot
+    ys, xs = np.nonzero(np.asarray(made.mask))
+    box = (int(xs.min()), int(ys.min()), int(np.ptp(xs)) + 1, int(np.ptp(ys)) + 1)
+    assert made.encoded is not None
+
+    regions = picture_regions(decoded(made.encoded))
+
+    assert regions and all(r.layout == "screenshot" for r in regions), regions
+    assert max(iou(r, box) for r in found(regions)) >= 0.3
