@@ -43,6 +43,7 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # one core, FAISS inc
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+from tqdm import tqdm
 
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
@@ -57,7 +58,7 @@ from forensics.original_index import (
 )
 
 CHUNK = 1000  # originals per fingerprint cache file
-MERCHANT_STRIDE = 10_000_000  # seeds of merchant m: m * stride + j
+ADDED_BASE = 1_900_000_000  # the seed of the photo added to a built index
 UNRELATED_BASE = 2_000_000_000  # seeds of the scenes no merchant has
 WORDS = [
     "MUG",
@@ -113,14 +114,13 @@ def scene(seed: int) -> Image.Image:
     return Image.fromarray(np.clip(array + grain, 0, 255).astype(np.uint8), "RGB")
 
 
-def _fingerprint_chunk(job: tuple[int, int, Path]) -> Path:
-    merchant, chunk, folder = job
-    path = folder / f"m{merchant}-c{chunk}.pkl"
+def _fingerprint_chunk(job: tuple[int, Path]) -> Path:
+    chunk, folder = job
+    path = folder / f"c{chunk}.pkl"
     if path.exists():
         return path
     rows = []
-    for j in range(chunk * CHUNK, (chunk + 1) * CHUNK):
-        seed = merchant * MERCHANT_STRIDE + j
+    for seed in range(chunk * CHUNK, (chunk + 1) * CHUNK):
         analysis = fit_for_analysis(scene(seed))
         values = {f.algorithm: f.value for f in fingerprint_image(analysis)}
         rows.append((seed, analysis.size, values))
@@ -130,29 +130,34 @@ def _fingerprint_chunk(job: tuple[int, int, Path]) -> Path:
     return path
 
 
-def fingerprints(merchant: int, count: int, cache: Path, workers: int) -> list[SegmentEntry]:
-    """The merchant's first ``count`` originals as the index is built from them."""
+def fingerprints(merchants: int, count: int, cache: Path, workers: int) -> list[list[SegmentEntry]]:
+    """Each merchant's ``count`` originals as its index is built from them: merchant m has
+    the scenes ``m * count`` to ``(m + 1) * count - 1``, so every run's originals are
+    distinct and one run's cache serves another with as many in all (100 × 1,000 and
+    100,000 × 1 fingerprint the same scenes)."""
     folder = cache / ("v" + "-".join(f"{k}{v}" for k, v in sorted(ALGORITHM_VERSIONS.items())))
     folder.mkdir(parents=True, exist_ok=True)
-    jobs = [(merchant, c, folder) for c in range(math.ceil(count / CHUNK))]
+    jobs = [(c, folder) for c in range(math.ceil(merchants * count / CHUNK))]
     if workers > 1:
         with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            paths = pool.map(_fingerprint_chunk, jobs)
+            paths = list(tqdm(pool.imap(_fingerprint_chunk, jobs), total=len(jobs), unit="k"))
     else:
-        paths = [_fingerprint_chunk(job) for job in jobs]
-    entries = []
+        paths = [_fingerprint_chunk(job) for job in tqdm(jobs, unit="k")]
+    found: list[list[SegmentEntry]] = [[] for _ in range(merchants)]
     for path in paths:
         for seed, size, values in pickle.loads(path.read_bytes()):
-            entries.append(
-                SegmentEntry(
-                    f"photo:{seed}",
-                    values,
-                    full_size=size,
-                    label=f"scene {seed}",
-                    source=f"scene:{seed}",
+            merchant = seed // count
+            if merchant < merchants:
+                found[merchant].append(
+                    SegmentEntry(
+                        f"photo:{seed}",
+                        values,
+                        full_size=size,
+                        label=f"scene {seed}",
+                        source=f"scene:{seed}",
+                    )
                 )
-            )
-    return entries[:count]
+    return found
 
 
 def load_scene(source: str) -> Image.Image:
@@ -291,9 +296,7 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
 
     started = time.process_time()
-    entries = [
-        fingerprints(m, args.originals, args.cache, args.workers) for m in range(args.merchants)
-    ]
+    entries = fingerprints(args.merchants, args.originals, args.cache, args.workers)
     print(f"fingerprints ready in {time.process_time() - started:.0f} s", file=sys.stderr)
 
     store = Path(tempfile.mkdtemp(prefix="scale-index-", dir=args.cache))
@@ -313,11 +316,11 @@ def main() -> None:
         merchant = k % args.merchants
         if k % 2 == 0:
             j = int(rng.integers(0, args.originals))
-            seed = merchant * MERCHANT_STRIDE + j
+            seed = merchant * args.originals + j
             claims.append((merchant, f"photo:{seed}", claim_jpeg(scene(seed), rng, edit=True)))
         else:
             claims.append((merchant, None, claim_jpeg(scene(UNRELATED_BASE + k), rng, edit=False)))
-    new_seed = args.originals  # the merchant's next original, not in its index
+    new_seed = ADDED_BASE  # a new original, in no merchant's index
     analysis = fit_for_analysis(scene(new_seed))
     values = {f.algorithm: f.value for f in fingerprint_image(analysis)}
     added = SegmentEntry(f"photo:{new_seed}", values, analysis.size, source=f"scene:{new_seed}")

@@ -584,9 +584,9 @@ def claim_match(
                 h = np.diag([ow_ / fw, oh_ / fh, 1.0]) @ h
             comparison = compare_with_original(claim_rgb, original, h)
             # Texture, or the verdict its coarse structure reaches (forensics.structure).
-            # The structure is judged on this candidate's registration: only a feature fit's
-            # lays the claim over the original well enough (a pHash candidate is placed by
-            # a scale only, and ECC will lay another photo of the scene over it as well).
+            # A pHash candidate is placed by a scale only and brings no inliers of its own:
+            # its structure counts only when its registration lays the whole frame over the
+            # original (another fit's inliers would lend it a looser band).
             fitted = cand.inliers if cand.method == "features" else 0
             score, structure = same_photograph_score(comparison, (cw, ch), inliers=fitted)
             rank = candidate_rank(comparison.score, score)

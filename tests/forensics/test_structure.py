@@ -16,7 +16,8 @@ from skimage import data
 from forensics import structure
 from forensics.same_photo import SAME_PHOTO_THRESHOLD, compare_with_original
 
-#: Inliers a feature fit to the right original finds on such copies (the gate needs 150).
+#: Inliers a feature fit to the right original finds on such copies (a firm fit: over
+#: FIRM_FIT_INLIERS).
 MANY_INLIERS = 200
 
 
@@ -165,16 +166,28 @@ def test_another_photograph_of_the_same_picture_does_not() -> None:
     assert score < SAME_PHOTO_THRESHOLD
 
 
-def test_the_structural_verdict_needs_a_feature_fit_to_the_same_original() -> None:
+def test_without_a_feature_fit_the_structure_decides_only_when_the_whole_frame_registers() -> None:
+    """A pHash candidate brings no inliers: a regeneration registers whole (its
+    displacement is a pixel or two) and is recognised in the strict band; the other view
+    of a stereo pair keeps as much structure (parallax aside) but no one warp lays it over
+    the original, and it stays another photograph."""
     listing = _listing()
-    claim = _regenerated(listing, np.random.default_rng(3))
-    comparison = compare_with_original(claim, listing, np.eye(3))
+    regenerated = _regenerated(listing, np.random.default_rng(3))
+    views = [
+        cv2.resize(view, (300, 202), interpolation=cv2.INTER_AREA)
+        for view in data.stereo_motorcycle()[:2]
+    ]
+    copy = compare_with_original(regenerated, listing, np.eye(3))
+    other_view = compare_with_original(views[1], views[0], np.eye(3))
 
-    score, _ = structure.same_photograph_score(
-        comparison, _size(claim), inliers=structure.STRUCTURE_MIN_INLIERS - 1
-    )
+    copy_score, _ = structure.same_photograph_score(copy, _size(regenerated), inliers=0)
+    other_score, _ = structure.same_photograph_score(other_view, _size(views[1]), inliers=0)
+    other_structure = structure.comparison_structure(other_view, _size(views[1]))
 
-    assert score == comparison.score < SAME_PHOTO_THRESHOLD
+    assert copy.score < SAME_PHOTO_THRESHOLD <= copy_score
+    assert copy.ecc >= structure.WHOLE_FRAME_CORRELATION > other_view.ecc
+    assert other_structure is not None and other_structure.keeps_composition
+    assert other_score == other_view.score < SAME_PHOTO_THRESHOLD
 
 
 def test_structure_counts_the_background_and_the_share_of_the_frame_covered() -> None:
@@ -239,3 +252,16 @@ def test_the_band_a_re_photograph_needs_is_open_only_to_a_firm_feature_fit() -> 
     assert not glare.keeps_composition_with(structure.FIRM_FIT_INLIERS - 1)
     assert glare.keeps_composition_with(structure.FIRM_FIT_INLIERS)
     assert one_edit.keeps_composition_with(structure.STRUCTURE_MIN_INLIERS)
+
+
+def test_a_tight_crop_is_judged_on_what_it_shows_only_when_its_texture_nearly_decides() -> None:
+    """Scaled down for covering 40 % of the frame, a crop's agreement (0.9) is under every
+    band; over what it shows it keeps a copy's composition, which counts when its fine
+    texture nearly reaches the verdict (forensics.structure.same_photograph_score)."""
+    crop = structure.StructuralAgreement(similarity=0.9, footprint=0.4, disagreeing=0.1)
+    other_scene = structure.StructuralAgreement(similarity=0.65, footprint=0.4, disagreeing=0.4)
+
+    assert crop.score < structure.FIRM_FIT_STRUCTURE
+    assert not crop.keeps_composition_with(MANY_INLIERS)
+    assert crop.keeps_shown_composition
+    assert not other_scene.keeps_shown_composition
