@@ -41,6 +41,12 @@ CHANGED_RELATIVE = 0.2
 #: Components within this share of the frame's diagonal of the strongest one (and of each
 #: other) form the reported edit; farther ones are left to the heatmap.
 CHANGED_CLUSTER_REACH = 0.08
+#: A changed component within EDGE_STRIP_REACH work px of the frame's edge, running along
+#: EDGE_STRIP_LENGTH of that side and at most EDGE_STRIP_DEPTH of the frame deep, is a strip
+#: of bezel or page a re-photograph or screenshot let in (see _edge_strip).
+EDGE_STRIP_REACH = 4
+EDGE_STRIP_LENGTH = 0.25
+EDGE_STRIP_DEPTH = 0.1
 #: When nothing passes, the thresholds are retried at this share (see _changed_pixels).
 CHANGED_FALLBACK = 0.6
 #: Global explanations of a change (see _globally_explained): a colour table over the
@@ -686,6 +692,13 @@ def _changed_pixels(
                     and areas[i] >= FAINT_EDIT_AREA * min_area
                     and not _touches_frame_edge(stats[i], ww, wh)
                 ]
+        # A strip along the frame's edge is where a re-photograph or a screenshot lets the
+        # bezel or page in (a pixel or two of misregistration there): it is the edit only
+        # when nothing else is.
+        inward = [i for i in anchors if not _edge_strip(stats[i], ww, wh)]
+        if inward:
+            keep = [i for i in keep if not _edge_strip(stats[i], ww, wh)]
+            anchors = inward
         if not anchors:
             continue
         if factor != 1.0:
@@ -706,6 +719,22 @@ def _left_unexplained(
     kept = np.min([np.bincount(flat, weights=m.ravel(), minlength=count) for m in explained], 0)
     left = np.min([np.bincount(labels[where & (m > bar)], minlength=count) for m in explained], 0)
     return kept, left
+
+
+def _edge_strip(stat: np.ndarray, ww: int, wh: int) -> bool:
+    """Whether a component is a thin strip along the frame's edge: within EDGE_STRIP_REACH
+    of it, running along at least EDGE_STRIP_LENGTH of that side and at most
+    EDGE_STRIP_DEPTH of the frame deep."""
+    x, y = int(stat[cv2.CC_STAT_LEFT]), int(stat[cv2.CC_STAT_TOP])
+    w, h = int(stat[cv2.CC_STAT_WIDTH]), int(stat[cv2.CC_STAT_HEIGHT])
+    reach = EDGE_STRIP_REACH
+    along_rows = (y <= reach or wh - y - h <= reach) and (
+        w >= EDGE_STRIP_LENGTH * ww and h <= EDGE_STRIP_DEPTH * wh
+    )
+    along_cols = (x <= reach or ww - x - w <= reach) and (
+        h >= EDGE_STRIP_LENGTH * wh and w <= EDGE_STRIP_DEPTH * ww
+    )
+    return along_rows or along_cols
 
 
 def _touches_frame_edge(stat: np.ndarray, ww: int, wh: int) -> bool:

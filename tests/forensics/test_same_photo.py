@@ -85,6 +85,26 @@ def test_the_region_is_the_strongest_edit_not_residue_far_away() -> None:
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (100, 144, 90, 119)
 
 
+def test_a_strip_along_the_frames_edge_is_the_region_only_when_nothing_else_changed() -> None:
+    # A re-photograph lets a sliver of the screen's bezel in along one edge: a long, thin
+    # band of difference with more in all than the painted edit.
+    difference = np.zeros((200, 200), np.float32)
+    difference[188:196, 10:190] = 40.0  # the bezel's strip along the bottom edge
+    edit = difference.copy()
+    edit[60:75, 80:95] = 60.0  # the painted edit
+    inside = np.ones((200, 200), np.uint8)
+
+    # An explanation that explains nothing: the difference stays whole.
+    with_edit = same_photo._changed_pixels(edit, inside, noise=0.5, explained=[edit.copy()])
+    strip_only = same_photo._changed_pixels(
+        difference, inside, noise=0.5, explained=[difference.copy()]
+    )
+
+    ys, xs = np.nonzero(with_edit)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (60, 74, 80, 94)
+    assert strip_only[186:].any() and not strip_only[:186].any()
+
+
 def test_a_crops_own_edges_are_left_out_but_a_shifted_claims_are_not() -> None:
     m = same_photo.FRAME_MARGIN
     inside = np.zeros((128, 128), np.uint8)
