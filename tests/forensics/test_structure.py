@@ -243,15 +243,31 @@ def test_a_plain_backdrop_both_share_is_not_counted_as_agreement() -> None:
     assert not other_product.keeps_composition
 
 
-def test_the_band_a_re_photograph_needs_is_open_only_to_a_firm_feature_fit() -> None:
+def test_the_band_a_re_photograph_needs_is_open_to_a_firm_fit_or_a_framed_picture() -> None:
     # Glare and moire: most of the composition kept, a sixth of the frame disagreeing.
     glare = structure.StructuralAgreement(similarity=0.82, footprint=1.0, disagreeing=0.15)
     one_edit = structure.StructuralAgreement(similarity=0.9, footprint=1.0, disagreeing=0.05)
+    few = structure.STRUCTURE_MIN_INLIERS
 
     assert not glare.keeps_composition
     assert not glare.keeps_composition_with(structure.FIRM_FIT_INLIERS - 1)
     assert glare.keeps_composition_with(structure.FIRM_FIT_INLIERS)
-    assert one_edit.keeps_composition_with(structure.STRUCTURE_MIN_INLIERS)
+    assert glare.keeps_composition_with(few, framed=True)
+    assert one_edit.keeps_composition_with(few)
+
+
+def test_a_re_photograph_shows_the_originals_whole_frame_inside_its_own() -> None:
+    """A picture of the picture frames the original inside the claim; a copy (or another
+    shot from the same camera) shares its frame."""
+    listing = _listing()
+    rephoto, to_listing = _steep_rephotograph(listing, np.random.default_rng(4))
+    copy = _jpeg(listing, 80)
+
+    framed = compare_with_original(rephoto, listing, to_listing)
+    same_frame = compare_with_original(copy, listing, np.eye(3))
+
+    assert structure.frame_inside_claim(framed, _size(rephoto))
+    assert not structure.frame_inside_claim(same_frame, _size(copy))
 
 
 def test_a_tight_crop_is_judged_on_what_it_shows_only_when_its_texture_nearly_decides() -> None:
