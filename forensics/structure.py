@@ -112,12 +112,13 @@ FIRM_FIT_EDIT_SHARE = 0.25
 FIRM_FIT_INLIERS = 60
 TEXTURE_FLOOR = 0.5
 STRUCTURE_MIN_INLIERS = 10
-#: A claim whose fine texture nearly reaches the verdict (NEAR_COPY_THRESHOLD; no honest
-#: buyer photo of the held-out run came within 0.16 of it) is judged on the composition
-#: of the part of the frame it shows, unscaled for a tight crop, in the firm band
-#: (``StructuralAgreement.keeps_shown_composition``): a crop of a crop shows too little
-#: of the frame to be scaled up to the verdict, yet agrees over what it shows as a copy
-#: does (held-out run: 0.85-0.93, disagreeing on 0.05-0.14, on 37-43 % of the frame).
+# A claim whose fine texture nearly reaches the verdict (NEAR_COPY_THRESHOLD; no honest
+# buyer photo of the held-out run came within 0.16 of it) is judged on the composition
+# of the part of the frame it shows, unscaled for a tight crop, in the firm band
+# (``StructuralAgreement.keeps_shown_composition``): a crop of a crop shows too little
+# of the frame to be scaled up to the verdict, yet agrees over what it shows as a copy
+# does (held-out run: 0.85-0.93, disagreeing on 0.05-0.14, on 37-43 % of the frame).
+#
 #: A claim with no such fit (a pHash candidate: a regeneration leaves ORB too little to
 #: fit) is judged on structure only in the strict band, and only when the comparison's
 #: own registration lays the whole frame over the original's with at least this

@@ -18,7 +18,9 @@ How the pictures are found (explainable cues, on the analysis decode):
   that abut, or a gutter thinner than two pixels), evenly (halves, thirds) once one cut
   lies there, and along lines that cross every row (column) of the grid at one place.
   When three or more cells result, each filled by one photograph, together covering
-  most of the claim, the cells are the tiles.
+  most of the claim, the cells are the tiles. A cell holding two or more bands of page
+  between bubbles is a strip of a chat page, not a tile (a chat's page falls clear at its
+  thirds as often as a collage's gutters do).
 * **A screenshot** is read as a page by a recursive X-Y cut (Nagy & Seth): every part is
   trimmed of its margins — uniform bands along its sides that end at a frame edge or
   hold a step in colour (the page, then a bubble's fill) — and cut along the uniform
@@ -29,7 +31,9 @@ How the pictures are found (explainable cues, on the analysis decode):
   it has the colours of a photograph (text and icons have few; the most come first).
 
 A picture's own uniform backdrop (a sky, white or black behind a product) is cut off the
-tightest reading; the looser readings are candidates too, and matching cuts the picture
+tightest reading, and a part's content (every uniform band trimmed, framed or not: an
+object on black in a dark-mode chat has no edge against the page) is read too; the
+looser readings are candidates as well, and matching cuts the picture
 again along the original's frame once a match places it (``match_subpictures``).
 """
 
