@@ -207,6 +207,10 @@ class _ExactTables:
         return q_close[chosen], d_close[chosen], dist_close[chosen]
 
 
+#: OpenMP threads a coarse-shortlist search uses (see _CoarseShortlist).
+SHORTLIST_THREADS = 1
+
+
 class _CoarseShortlist:
     """A FAISS binary IVF over COARSE_SAMPLE descriptors of each original of a large
     segment: which originals a claim's descriptors come near, found by scanning
@@ -215,6 +219,9 @@ class _CoarseShortlist:
     def __init__(self, serialised: np.ndarray) -> None:
         import faiss  # only large segments need it
 
+        # Workers analyse one claim per process, as many processes as cores: OpenMP's
+        # default of a thread per core in every process oversubscribes them.
+        faiss.omp_set_num_threads(SHORTLIST_THREADS)
         # An IndexBinaryIVF (the stubs type it as its base class).
         ivf: Any = faiss.deserialize_index_binary(np.asarray(serialised, np.uint8))
         ivf.nprobe = COARSE_PROBES
