@@ -317,7 +317,6 @@ class OriginalIndex:
         self._load: Callable[[str], Image.Image] | None = None
         self._phash = np.zeros(0, np.uint64)
         self._rows: dict[str, int] | None = None
-        self.originals: Sequence[IndexedOriginal] = _Originals(self)
         if given:
             entries = [
                 SegmentEntry(
@@ -375,6 +374,15 @@ class OriginalIndex:
         if self._rows is not None:
             for i, key in enumerate(segment.all_keys()):
                 self._rows[key] = start + i
+
+    @property
+    def originals(self) -> Sequence[IndexedOriginal]:
+        """The originals as a sequence (each made when asked for). Made on each access, not
+        kept: a view holding the index would make a reference cycle, and an index evicted
+        from a worker's cache would stay in memory until the cyclic collector ran (it
+        seldom does between large numpy allocations: 100 merchants' indexes served in
+        turn held 14 GB)."""
+        return _Originals(self)
 
     def __len__(self) -> int:
         return len(self._given)

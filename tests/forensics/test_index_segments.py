@@ -4,6 +4,8 @@ the worker's cache bounded by bytes (``forensics.index_segments``,
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -159,3 +161,25 @@ def test_the_cache_drops_the_least_recently_used_past_its_bytes(
     assert tiny.get("a") is a
     tiny.put("b", b)
     assert tiny.get("a") is None and tiny.get("b") is b
+
+
+def test_an_index_dropped_from_the_cache_is_freed_at_once(
+    tmp_path: Path, entries: list[SegmentEntry], originals: dict[str, Image.Image]
+) -> None:
+    """No reference cycle holds an index: a worker's cache bound is its memory bound only
+    if an evicted index is freed when dropped, not when the cyclic collector next runs."""
+    index = OriginalIndex.from_segments(
+        [read_segment(_stored(tmp_path, "m1", entries))], load=_loader(originals)
+    )
+    assert index.originals[0].key == entries[0].key  # the view of its originals made
+    dropped = weakref.ref(index)
+    cache = OriginalIndexCache(1)
+    cache.put("m1", index)
+    del index
+
+    gc.disable()
+    try:
+        cache.put("m2", OriginalIndex())
+        assert dropped() is None
+    finally:
+        gc.enable()
