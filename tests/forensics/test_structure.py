@@ -268,6 +268,23 @@ def test_a_re_photograph_shows_the_originals_whole_frame_inside_its_own() -> Non
 
     assert structure.frame_inside_claim(framed, _size(rephoto))
     assert not structure.frame_inside_claim(same_frame, _size(copy))
+    assert structure.frame_shared_with_claim(same_frame, _size(copy))
+    assert not structure.frame_shared_with_claim(framed, _size(rephoto))
+
+
+def test_a_photo_cropped_to_the_product_shares_no_frame_with_the_listing() -> None:
+    """The wide band with a firm fit alone flagged honest photos of a product against a
+    plain wall: the buyer crops to the product, so the listing's frame lies well off the
+    claim's; a copy of the whole picture keeps it."""
+    listing = _listing()
+    cropped = np.ascontiguousarray(listing[40:180, 50:250])  # around the printed picture
+    to_listing = np.array([[1.0, 0.0, 50.0], [0.0, 1.0, 40.0], [0.0, 0.0, 1.0]])  # claim -> listing
+
+    comparison = compare_with_original(cropped, listing, to_listing)
+
+    assert not structure.frame_shared_with_claim(comparison, _size(cropped))
+    glare = structure.StructuralAgreement(similarity=0.82, footprint=1.0, disagreeing=0.15)
+    assert not glare.keeps_composition_with(structure.FIRM_FIT_INLIERS, shared=False)
 
 
 def test_a_tight_crop_is_judged_on_what_it_shows_only_when_its_texture_nearly_decides() -> None:
