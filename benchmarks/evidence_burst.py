@@ -48,6 +48,8 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.isolated_django import isolated_django
+
 REANALYSE_TASK = "disputes.merchant_reanalyse"
 ANALYSE_TASK = "disputes.claim_image_analyze"
 _RECEIVED = re.compile(
@@ -124,37 +126,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="rg-burst-"))
     redis_process = worker = None
     try:
-        from core import embedded_redis
-
-        if args.redis_url:
-            redis_url = args.redis_url
-        else:
-            socket_path = tmp / "run" / "redis.sock"
-            redis_process = embedded_redis.start(socket_path, data_dir=tmp / "redis")
-            redis_url = embedded_redis.redis_url(socket_path)
-        env = {
-            **os.environ,
-            "REFUNDGUARD_VAR_DIR": str(tmp / "var"),
-            "MEDIA_ROOT": str(tmp / "var" / "media"),
-            "REDIS_URL": redis_url,
-            "DJANGO_DEBUG": "false",
-            "REFUNDGUARD_HTTPS": "false",
-            "DJANGO_SECRET_KEY": "burst-benchmark-only",
-            "REFUNDGUARD_BUYER_KEY": "burst-benchmark-only",
-            "REFUNDGUARD_AUDIT_KEY": "burst-benchmark-only",
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-        }
-        if args.database_url:
-            env["DATABASE_URL"] = args.database_url
-        else:
-            env.pop("DATABASE_URL", None)
-            os.environ.pop("DATABASE_URL", None)
-        os.environ.update(env)
-        import django
-
-        django.setup()
+        env, redis_process, redis_url = isolated_django(
+            tmp, label="burst", redis_url=args.redis_url, database_url=args.database_url
+        )
         from datetime import timedelta
 
         from django.conf import settings

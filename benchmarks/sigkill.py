@@ -52,6 +52,8 @@ _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.isolated_django import isolated_django
+
 TARGET_SECONDS = 300.0
 ANALYSE_TASK = "disputes.claim_image_analyze"
 SWEEP_TASK = "core.stuck_work_requeue"
@@ -183,37 +185,9 @@ def main() -> int:
     redis_process = None
     worker = beat = None
     try:
-        from core import embedded_redis
-
-        if args.redis_url:
-            redis_url = args.redis_url
-        else:
-            socket_path = tmp / "run" / "redis.sock"
-            redis_process = embedded_redis.start(socket_path, data_dir=tmp / "redis")
-            redis_url = embedded_redis.redis_url(socket_path)
-        env = {
-            **os.environ,
-            "REFUNDGUARD_VAR_DIR": str(tmp / "var"),
-            "MEDIA_ROOT": str(tmp / "var" / "media"),
-            "REDIS_URL": redis_url,
-            "DJANGO_DEBUG": "false",
-            "REFUNDGUARD_HTTPS": "false",
-            "DJANGO_SECRET_KEY": "sigkill-benchmark-only",
-            "REFUNDGUARD_BUYER_KEY": "sigkill-benchmark-only",
-            "REFUNDGUARD_AUDIT_KEY": "sigkill-benchmark-only",
-            "CELERY_TASK_ALWAYS_EAGER": "0",
-            "LOG_LEVEL": "WARNING",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-        }
-        if args.database_url:
-            env["DATABASE_URL"] = args.database_url
-        else:
-            env.pop("DATABASE_URL", None)  # SQLite under REFUNDGUARD_VAR_DIR
-            os.environ.pop("DATABASE_URL", None)
-        os.environ.update(env)
-        import django
-
-        django.setup()
+        env, redis_process, redis_url = isolated_django(
+            tmp, label="sigkill", redis_url=args.redis_url, database_url=args.database_url
+        )
         from django.conf import settings
         from django.contrib.auth import get_user_model
         from django.core.files.base import ContentFile

@@ -26,10 +26,10 @@ import tempfile
 import threading
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -183,13 +183,37 @@ def _missing(keys: list[int], prefix: str, exclude: set[str]) -> Iterator[list[i
         yield missing[i : i + 500]
 
 
+_Kind = Literal["photo", "keyframe"]
+_Description = tuple[str, str, tuple[int, int], _Kind]
+
+
+def _collect(
+    rows: Iterable[Fingerprint],
+    kind: _Kind,
+    owner_of: Callable[[Fingerprint], Any],
+    describe: Callable[[Any], tuple[str, str, tuple[int, int]]],
+    values: dict[str, dict[str, bytes]],
+    described: dict[str, _Description],
+) -> None:
+    """Gather fingerprint rows of the current algorithm versions into ``values`` by their
+    original's key (``kind:pk``), describing each original once (label, source, size)."""
+    for row in rows:
+        if ALGORITHM_VERSIONS.get(row.algorithm) != row.version:
+            continue
+        owner = owner_of(row)
+        assert owner is not None
+        key = f"{kind}:{owner.pk}"
+        values.setdefault(key, {})[row.algorithm] = bytes(row.value)
+        if key not in described:
+            described[key] = (*describe(owner), kind)
+
+
 def _entries(merchant_id: int, exclude: set[str]) -> Iterator[SegmentEntry]:
     """The merchant's originals with every current fingerprint, except ``exclude``: only
     theirs are read (ids first, then the fingerprints of the missing ones), so appending
     one photo to a large index does not read every fingerprint again."""
-    wanted = dict(ALGORITHM_VERSIONS)
     values: dict[str, dict[str, bytes]] = {}
-    described: dict[str, tuple[str, str, tuple[int, int], Literal["photo", "keyframe"]]] = {}
+    described: dict[str, _Description] = {}
     photo_ids = ReferencePhoto.objects.filter(
         merchant_id=merchant_id, status=ReferencePhoto.Status.FINGERPRINTED
     ).values_list("pk", flat=True)
@@ -210,20 +234,18 @@ def _entries(merchant_id: int, exclude: set[str]) -> Iterator[SegmentEntry]:
             )
             .order_by("reference_photo_id", "id")
         )
-        for row in photo_rows:
-            photo = row.reference_photo
-            assert photo is not None
-            key = f"photo:{photo.pk}"
-            if wanted.get(row.algorithm) != row.version:
-                continue
-            values.setdefault(key, {})[row.algorithm] = bytes(row.value)
-            if key not in described:
-                described[key] = (
-                    f"{photo.product.sku} / {photo.original_name}",
-                    photo.file.name or "",
-                    (photo.width, photo.height),
-                    "photo",
-                )
+        _collect(
+            photo_rows,
+            "photo",
+            lambda row: row.reference_photo,
+            lambda photo: (
+                f"{photo.product.sku} / {photo.original_name}",
+                photo.file.name or "",
+                (photo.width, photo.height),
+            ),
+            values,
+            described,
+        )
     keyframe_ids = VideoKeyframe.objects.filter(
         video__merchant_id=merchant_id, video__status=PackingVideo.Status.READY
     ).values_list("pk", flat=True)
@@ -244,20 +266,18 @@ def _entries(merchant_id: int, exclude: set[str]) -> Iterator[SegmentEntry]:
             )
             .order_by("keyframe_id", "id")
         )
-        for row in keyframe_rows:
-            keyframe = row.keyframe
-            assert keyframe is not None
-            key = f"keyframe:{keyframe.pk}"
-            if wanted.get(row.algorithm) != row.version:
-                continue
-            values.setdefault(key, {})[row.algorithm] = bytes(row.value)
-            if key not in described:
-                described[key] = (
-                    f"packing video {keyframe.video.order_ref} @ {keyframe.t_seconds:.1f}s",
-                    keyframe.image.name or "",
-                    (keyframe.width, keyframe.height),
-                    "keyframe",
-                )
+        _collect(
+            keyframe_rows,
+            "keyframe",
+            lambda row: row.keyframe,
+            lambda keyframe: (
+                f"packing video {keyframe.video.order_ref} @ {keyframe.t_seconds:.1f}s",
+                keyframe.image.name or "",
+                (keyframe.width, keyframe.height),
+            ),
+            values,
+            described,
+        )
     for key, v in values.items():
         if {"phash", "dhash", "orb"} <= v.keys():
             label, source, size, kind = described[key]
