@@ -331,13 +331,17 @@ def frame_inside_claim(comparison: Comparison, claim_size: tuple[int, int]) -> b
 
 def frame_shared_with_claim(comparison: Comparison, claim_size: tuple[int, int]) -> bool:
     """Whether the claim's frame is the original's: every corner of the one within
-    SHARED_FRAME_OFFSET of the claim's diagonal of the other's (a copy of the whole
-    picture — regenerated, recompressed, filtered — not a photo cropped to the product)."""
+    SHARED_FRAME_OFFSET of the claim's diagonal of a corner of the other (a copy of the
+    whole picture — regenerated, recompressed, filtered, mirrored or turned — not a photo
+    cropped to the product)."""
     quad, width, height = _original_frame_in_claim(comparison, claim_size)
     if not np.all(np.isfinite(quad)):
         return False
     own = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float64)
-    offset = float(np.max(np.linalg.norm(quad - own, axis=1)))
+    # A mirrored or turned copy lays the original's corners on the claim's in another
+    # order: the frame is shared in the order that fits best.
+    orders = [np.roll(q, k, axis=0) for q in (quad, quad[::-1]) for k in range(4)]
+    offset = min(float(np.max(np.linalg.norm(q - own, axis=1))) for q in orders)
     return offset <= SHARED_FRAME_OFFSET * float(np.hypot(width, height))
 
 

@@ -287,6 +287,19 @@ def test_a_photo_cropped_to_the_product_shares_no_frame_with_the_listing() -> No
     assert not glare.keeps_composition_with(structure.FIRM_FIT_INLIERS, shared=False)
 
 
+def test_a_mirrored_copy_shares_the_listings_frame() -> None:
+    """A mirrored copy lays the listing's corners on the claim's left for right: still a
+    copy of the whole picture, not a photo cropped to the product."""
+    listing = _listing()
+    mirrored = np.ascontiguousarray(_jpeg(listing, 80)[:, ::-1])
+    width = listing.shape[1]
+    to_listing = np.array([[-1.0, 0.0, width - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+
+    comparison = compare_with_original(mirrored, listing, to_listing)
+
+    assert structure.frame_shared_with_claim(comparison, _size(mirrored))
+
+
 def test_a_tight_crop_is_judged_on_what_it_shows_only_when_its_texture_nearly_decides() -> None:
     """Scaled down for covering 40 % of the frame, a crop's agreement (0.9) is under every
     band; over what it shows it keeps a copy's composition, which counts when its fine
