@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -50,6 +50,7 @@ from forensics.structure import (
     displacement_taken_up,
     same_photograph_score,
 )
+from forensics.template_search import locate_claim
 from forensics.transforms import describe_transforms
 
 # --- Tunables ---------------------------------------------------------------------------
@@ -68,6 +69,21 @@ PHASH_SHORTLIST = 12
 SHORTLIST = 4
 #: Candidates given the (costly) same-photograph test per pass (plain, then mirrored).
 MAX_COMPARISONS = 2
+#: A claim whose long side is at most this many analysis pixels, and which no candidate
+#: shows to be a copy, is also searched for by correlation in the originals it voted for
+#: most (``forensics.template_search``): a crop of a small catalog or studio image keeps
+#: too few corners for a feature fit (issue 21 held-out run: crops of 72-117 px with
+#: 15-44 features; their original correlated at 0.99 where it lay).
+TEMPLATE_MAX_SIDE = 256
+#: Originals so searched: at most TEMPLATE_SHORTLIST, most votes first, each with at
+#: least TEMPLATE_MIN_VOTES.
+TEMPLATE_SHORTLIST = 8
+TEMPLATE_MIN_VOTES = 2
+#: A placement correlating under this is no candidate (the same-photograph test decides
+#: on those that are). Honest buyer photos under TEMPLATE_MAX_SIDE peaked at 0.56 against
+#: their listing on that run; a studio neighbour (the whole frame, one turn of the
+#: table away) may reach 0.98, and the pHash candidate already brings it.
+TEMPLATE_MIN_CORRELATION = 0.8
 #: A homography needs at least this many inliers to be considered at all.
 MIN_INLIERS = 10
 #: Inliers the similarity fallback (tried when no homography verifies) needs: low, as a turned,
@@ -123,7 +139,8 @@ class ClaimMatch:
     #: (width, height) of the claim as analysed (the frame of ``homography`` and ``heatmap``).
     analysis_size: tuple[int, int] | None = None
     #: The geometric fit that verified the match: "homography", "similarity" (the
-    #: fallback) or "one_to_one"; "" for a pHash candidate (no fit, no inliers).
+    #: fallback) or "one_to_one"; "template" for a small claim placed by correlation, ""
+    #: for a pHash candidate (neither brings inliers).
     fit: str = ""
     #: For a match that is no edited copy: bits (of 64) between the pHash of the claim laid
     #: over the original and the original's (``alignment.registered_hash_distance``).
@@ -524,6 +541,36 @@ def _feature_candidates(
     return found, votes
 
 
+def _template_candidates(
+    index: OriginalIndex,
+    claim_rgb: np.ndarray,
+    votes: np.ndarray,
+    original_rgb: Callable[[int], np.ndarray],
+) -> list[_Candidate]:
+    """A small claim placed by correlation in the originals it voted for most (see
+    TEMPLATE_MAX_SIDE), best correlation first."""
+    order = [
+        int(i)
+        for i in np.argsort(-votes, kind="stable")[:TEMPLATE_SHORTLIST]
+        if votes[i] >= TEMPLATE_MIN_VOTES
+    ]
+    claim_grey = cv2.cvtColor(claim_rgb, cv2.COLOR_RGB2GRAY)
+    placed: list[tuple[float, _Candidate]] = []
+    for i in order:
+        original = original_rgb(i)
+        found = locate_claim(claim_grey, cv2.cvtColor(original, cv2.COLOR_RGB2GRAY))
+        if found is None or found[1] < TEMPLATE_MIN_CORRELATION:
+            continue
+        to_original, correlation = found
+        # Candidates are placed in the frame of the original's stored features.
+        fw, fh = index.originals[i].features.image_size
+        oh, ow = original.shape[:2]
+        h = np.diag([fw / ow, fh / oh, 1.0]) @ to_original
+        placed.append((correlation, _Candidate(i, "template", h, 0, False, "template")))
+    placed.sort(key=lambda p: -p[0])
+    return [cand for _, cand in placed]
+
+
 def candidate_rank(texture_score: float, score: float) -> tuple[bool, float]:
     """How a compared original ranks against the others: by whether its fine texture alone
     reached the verdict, then by its same-photograph score.
@@ -569,14 +616,16 @@ def claim_match(
     # decoded once.
     decoded: dict[int, np.ndarray] = {}
 
+    def original_rgb(i: int) -> np.ndarray:
+        if i not in decoded:
+            decoded[i] = _as_rgb_array(index.originals[i].load_image(), 1 << 30)
+        return decoded[i]
+
     def evaluate(cands: list[_Candidate]) -> None:
         nonlocal best, best_rank
         cands = sorted(cands, key=lambda c: -c.inliers)[:MAX_COMPARISONS]
         for cand in cands:
-            if cand.index not in decoded:
-                image = index.originals[cand.index].load_image()
-                decoded[cand.index] = _as_rgb_array(image, 1 << 30)
-            original = decoded[cand.index]
+            original = original_rgb(cand.index)
             oh_, ow_ = original.shape[:2]
             fw, fh = index.originals[cand.index].features.image_size
             h = cand.homography
@@ -602,6 +651,8 @@ def claim_match(
             index, claim_image, mirrored=True, plain_votes=plain_votes
         )
         evaluate(mirrored_cands)
+    if (best is None or best[0] < SAME_PHOTO_THRESHOLD) and max(cw, ch) <= TEMPLATE_MAX_SIDE:
+        evaluate(_template_candidates(index, claim_rgb, plain_votes, original_rgb))
     if best is None:
         return None
     score, cand, comparison, original, structure = best
