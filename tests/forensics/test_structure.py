@@ -256,6 +256,21 @@ def test_the_band_a_re_photograph_needs_is_open_to_a_firm_fit_or_a_framed_pictur
     assert one_edit.keeps_composition_with(few)
 
 
+def test_a_firm_fit_registered_over_the_whole_frame_widens_the_strict_band() -> None:
+    """A copy turned and cropped (no frame shared) that keeps the strict band's agreement
+    with one edit and a rotation's filled corners disagreeing: a copy when a firm fit's
+    registration correlates as only a copy does, not on a few inliers or a loose one."""
+    turned_copy = structure.StructuralAgreement(similarity=0.88, footprint=1.0, disagreeing=0.14)
+    firm, high = structure.FIRM_FIT_INLIERS, structure.FIRM_FIT_CORRELATION
+
+    assert not turned_copy.keeps_composition
+    assert turned_copy.keeps_composition_with(firm, shared=False, correlation=high)
+    assert not turned_copy.keeps_composition_with(firm, shared=False, correlation=high - 0.01)
+    assert not turned_copy.keeps_composition_with(firm - 1, shared=False, correlation=high)
+    too_changed = structure.StructuralAgreement(similarity=0.88, footprint=1.0, disagreeing=0.2)
+    assert not too_changed.keeps_composition_with(firm, shared=False, correlation=high)
+
+
 def test_a_re_photograph_shows_the_originals_whole_frame_inside_its_own() -> None:
     """A picture of the picture frames the original inside the claim; a copy (or another
     shot from the same camera) shares its frame."""
