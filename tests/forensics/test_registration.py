@@ -191,3 +191,41 @@ def test_a_true_sub_pixel_shift_is_not_snapped() -> None:
     chosen = registration._prefer_pixel_grid(work, claim, target, truth)
 
     assert np.array_equal(chosen, truth)
+
+
+def _smooth_object_on_a_dark_backdrop() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A smooth bright object on a dark turntable (as COIL-100's are), and a claim holding
+    it 36 px in on a dark surround; returns the original, the claim and the true warp."""
+    ys, xs = np.mgrid[0:128, 0:128].astype(np.float32)
+    base = (20 + 200 * np.exp(-(((xs - 64) / 30) ** 2 + ((ys - 64) / 22) ** 2))).astype(np.float32)
+    claim = np.full((200, 200), 20, np.float32)
+    claim[36:164, 36:164] = base
+    truth = np.array([[1.0, 0.0, 36.0], [0.0, 1.0, 36.0], [0.0, 0.0, 1.0]])
+    return base, claim, truth
+
+
+def test_ecc_thrown_off_on_a_smooth_object_is_not_taken_for_a_correction() -> None:
+    """On a smooth object over a dark backdrop ECC can settle on a wild perspective that
+    correlates as well (dark against dark agrees anywhere): a result moving the frame by
+    more than MAX_CORRECTION of its diagonal is dropped, while a large true correction is
+    kept."""
+    base, claim, truth = _smooth_object_on_a_dark_backdrop()
+    corners = np.float32([[0, 0], [127, 0], [127, 127], [0, 127]]).reshape(-1, 1, 2)
+    limit = registration.MAX_CORRECTION * float(np.hypot(127, 127))
+
+    for offset, corrected in ((30.0, True), (45.0, False)):
+        start = truth.copy()
+        start[0, 2] += offset
+        template, mask = registration.alignment_template(
+            np.dstack([base] * 3), np.dstack([claim] * 3), start
+        )
+        refined, _ = registration.refine_alignment(template, claim, start, mask)
+
+        moved = np.abs(
+            cv2.perspectiveTransform(corners, refined) - cv2.perspectiveTransform(corners, start)
+        ).max()
+        to_truth = np.abs(
+            cv2.perspectiveTransform(corners, refined) - cv2.perspectiveTransform(corners, truth)
+        ).max()
+        assert moved <= limit
+        assert (to_truth < 1.0) == corrected
