@@ -84,6 +84,11 @@ TEMPLATE_MIN_VOTES = 2
 #: their listing on that run; a studio neighbour (the whole frame, one turn of the
 #: table away) may reach 0.98, and the pHash candidate already brings it.
 TEMPLATE_MIN_CORRELATION = 0.8
+#: The search is at the original's own scale: only originals whose long side is at most
+#: this many times the claim's are searched (a crop keeping 35 % of the area keeps 59 % of
+#: a side); a larger original would hold such a claim at another scale, and searching it
+#: would cost more than the claim's whole analysis.
+TEMPLATE_MAX_ENLARGEMENT = 2.5
 #: A homography needs at least this many inliers to be considered at all.
 MIN_INLIERS = 10
 #: Inliers the similarity fallback (tried when no homography verifies) needs: low, as a turned,
@@ -549,10 +554,12 @@ def _template_candidates(
 ) -> list[_Candidate]:
     """A small claim placed by correlation in the originals it voted for most (see
     TEMPLATE_MAX_SIDE), best correlation first."""
+    longest = TEMPLATE_MAX_ENLARGEMENT * max(claim_rgb.shape[:2])
     order = [
         int(i)
         for i in np.argsort(-votes, kind="stable")[:TEMPLATE_SHORTLIST]
         if votes[i] >= TEMPLATE_MIN_VOTES
+        and max(index.originals[int(i)].features.image_size) <= longest
     ]
     claim_grey = cv2.cvtColor(claim_rgb, cv2.COLOR_RGB2GRAY)
     placed: list[tuple[float, _Candidate]] = []
