@@ -8,6 +8,8 @@ fingerprints):
 2. Stage 2 — ORB descriptors of the claim (and of its mirror image) vote through the
    index's multi-index hash; the shortlisted originals are verified geometrically here —
    a robust homography (USAC MAGSAC), or a similarity when no homography holds.
+   A claim too small for a feature fit (a crop of a small catalog image) is also placed
+   by correlation in its most-voted originals (``forensics.template_search``).
 3. The decisive same-photograph test (``forensics.same_photo``) on the best candidates:
    does the claim reproduce the original's *entire* frame, down to its fine texture?
 4. For a derived claim: how it was transformed, the changed region as a box in the

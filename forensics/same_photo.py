@@ -49,6 +49,15 @@ EDGE_STRIP_LENGTH = 0.25
 EDGE_STRIP_DEPTH = 0.1
 #: When nothing passes, the thresholds are retried at this share (see _changed_pixels).
 CHANGED_FALLBACK = 0.6
+#: A changed component within CORNER_LABEL_REACH of the frame on a vertical and on a
+#: horizontal side, at most CORNER_LABEL_WIDTH of the frame wide and CORNER_LABEL_HEIGHT
+#: high, is a label in a corner — the time stamp a chat app prints over a picture, a
+#: sticker, a watermark — and is reported as the edit only when nothing else changed.
+#: Held-out run (seed 7, --limit 6, the hits rescreened): chat-screenshot IoU 0.613 ->
+#: 0.730 on the report half (0.633 -> 0.698 on the calibration half), no family lower.
+CORNER_LABEL_REACH = 0.06
+CORNER_LABEL_WIDTH = 0.3
+CORNER_LABEL_HEIGHT = 0.12
 #: Global explanations of a change (see _globally_explained): a colour table over the
 #: original's colours (bins per channel, the fewest pixels a bin needs), and the chroma
 #: and fine detail a JPEG re-save or a resampling loses (Gaussian sigmas, work px).
@@ -699,6 +708,12 @@ def _changed_pixels(
         if inward:
             keep = [i for i in keep if not _edge_strip(stats[i], ww, wh)]
             anchors = inward
+        # A small label in a corner of the frame is where a chat app prints its time stamp
+        # over a picture (or a sticker, a watermark): the edit only when nothing else is.
+        central = [i for i in anchors if not _corner_label(stats[i], ww, wh)]
+        if central:
+            keep = [i for i in keep if not _corner_label(stats[i], ww, wh)]
+            anchors = central
         if not anchors:
             continue
         if factor != 1.0:
@@ -735,6 +750,19 @@ def _edge_strip(stat: np.ndarray, ww: int, wh: int) -> bool:
         h >= EDGE_STRIP_LENGTH * wh and w <= EDGE_STRIP_DEPTH * ww
     )
     return along_rows or along_cols
+
+
+def _corner_label(stat: np.ndarray, ww: int, wh: int) -> bool:
+    """Whether a component is a small label in a corner of the frame: within
+    CORNER_LABEL_REACH of the frame on a vertical and a horizontal side, at most
+    CORNER_LABEL_WIDTH of the frame wide and CORNER_LABEL_HEIGHT high."""
+    x, y = int(stat[cv2.CC_STAT_LEFT]), int(stat[cv2.CC_STAT_TOP])
+    w, h = int(stat[cv2.CC_STAT_WIDTH]), int(stat[cv2.CC_STAT_HEIGHT])
+    reach_x, reach_y = CORNER_LABEL_REACH * ww, CORNER_LABEL_REACH * wh
+    near_side = x <= reach_x or ww - x - w <= reach_x
+    near_end = y <= reach_y or wh - y - h <= reach_y
+    small = w <= CORNER_LABEL_WIDTH * ww and h <= CORNER_LABEL_HEIGHT * wh
+    return near_side and near_end and small
 
 
 def _touches_frame_edge(stat: np.ndarray, ww: int, wh: int) -> bool:

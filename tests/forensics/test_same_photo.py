@@ -105,6 +105,24 @@ def test_a_strip_along_the_frames_edge_is_the_region_only_when_nothing_else_chan
     assert strip_only[186:].any() and not strip_only[:186].any()
 
 
+def test_a_label_in_a_corner_is_the_region_only_when_nothing_else_changed() -> None:
+    # A chat app prints its time stamp over the picture's bottom-right corner: a small,
+    # strong block of difference, stronger in all than the faint painted edit.
+    stamp = np.zeros((200, 200), np.float32)
+    stamp[184:196, 150:192] = 80.0  # the time stamp
+    edit = stamp.copy()
+    edit[60:75, 80:95] = 40.0  # the painted edit
+    inside = np.ones((200, 200), np.uint8)
+
+    with_edit = same_photo._changed_pixels(edit, inside, noise=0.5, explained=[edit.copy()])
+    stamp_only = same_photo._changed_pixels(stamp, inside, noise=0.5, explained=[stamp.copy()])
+
+    ys, xs = np.nonzero(with_edit)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (60, 74, 80, 94)
+    ys, xs = np.nonzero(stamp_only)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (184, 195, 150, 191)
+
+
 def test_a_crops_own_edges_are_left_out_but_a_shifted_claims_are_not() -> None:
     m = same_photo.FRAME_MARGIN
     inside = np.zeros((128, 128), np.uint8)
