@@ -65,7 +65,8 @@ def locate_claim(claim: np.ndarray, original: np.ndarray) -> tuple[np.ndarray, f
     pixels to original pixels and the normalised cross-correlation there (-1..1).
 
     Both are grey images (uint8 or float32). Returns ``None`` when the claim is larger
-    than the original, or too flat to place (MIN_CONTRAST).
+    than the original even turned on its canvas (a turned crop may be wider than the
+    original it was cut from), or too flat to place (MIN_CONTRAST).
     """
     claim_f = np.asarray(claim, np.float32)
     original_f = np.asarray(original, np.float32)
