@@ -24,6 +24,7 @@ recall (copies whose analysis named the right original as edited), false_matches
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import math
@@ -35,6 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -130,25 +132,33 @@ def _fingerprint_chunk(job: tuple[int, Path]) -> Path:
     return path
 
 
-def fingerprints(merchants: int, count: int, cache: Path, workers: int) -> list[list[SegmentEntry]]:
-    """Each merchant's ``count`` originals as its index is built from them: merchant m has
-    the scenes ``m * count`` to ``(m + 1) * count - 1``, so every run's originals are
-    distinct and one run's cache serves another with as many in all (100 × 1,000 and
-    100,000 × 1 fingerprint the same scenes)."""
+def fingerprints(
+    merchants: int, count: int, cache: Path, workers: int
+) -> Iterator[list[SegmentEntry]]:
+    """Each merchant's ``count`` originals as its index is built from them, merchant by
+    merchant (only one merchant's fingerprints are held at a time: a million would not
+    fit): merchant m has the scenes ``m * count`` to ``(m + 1) * count - 1``, so every
+    run's originals are distinct and one run's cache serves another with as many in all
+    (100 × 1,000 and 100,000 × 1 fingerprint the same scenes)."""
     folder = cache / ("v" + "-".join(f"{k}{v}" for k, v in sorted(ALGORITHM_VERSIONS.items())))
     folder.mkdir(parents=True, exist_ok=True)
     jobs = [(c, folder) for c in range(math.ceil(merchants * count / CHUNK))]
-    if workers > 1:
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            paths = list(tqdm(pool.imap(_fingerprint_chunk, jobs), total=len(jobs), unit="k"))
-    else:
-        paths = [_fingerprint_chunk(job) for job in tqdm(jobs, unit="k")]
-    found: list[list[SegmentEntry]] = [[] for _ in range(merchants)]
-    for path in paths:
-        for seed, size, values in pickle.loads(path.read_bytes()):
-            merchant = seed // count
-            if merchant < merchants:
-                found[merchant].append(
+    with contextlib.ExitStack() as stack:
+        if workers > 1:
+            pool = stack.enter_context(multiprocessing.get_context("spawn").Pool(workers))
+            paths: Iterable[Path] = pool.imap(_fingerprint_chunk, jobs)
+        else:
+            paths = map(_fingerprint_chunk, jobs)
+        merchant = 0
+        found: list[SegmentEntry] = []
+        for path in tqdm(paths, total=len(jobs), unit="k"):
+            for seed, size, values in pickle.loads(path.read_bytes()):
+                if seed // count != merchant:
+                    yield found
+                    merchant, found = seed // count, []
+                if merchant >= merchants:
+                    return
+                found.append(
                     SegmentEntry(
                         f"photo:{seed}",
                         values,
@@ -157,7 +167,8 @@ def fingerprints(merchants: int, count: int, cache: Path, workers: int) -> list[
                         source=f"scene:{seed}",
                     )
                 )
-    return found
+        if found:
+            yield found
 
 
 def load_scene(source: str) -> Image.Image:
@@ -210,7 +221,7 @@ def peak_rss_kb() -> int:
 
 def serve(
     segment_paths: list[list[Path]],
-    claims: list[tuple[int, str | None, bytes]],
+    claims: list[tuple[int, str | None, Path]],
     add: tuple[int, SegmentEntry],
     store: Path,
     cache_bytes: int,
@@ -234,7 +245,8 @@ def serve(
         return found
 
     times, found_right, copies, false_matches = [], 0, 0, 0
-    for merchant, expected, data in claims:
+    for merchant, expected, claim_path in claims:
+        data = claim_path.read_bytes()
         started = time.process_time()
         analysis = analyse_claim(data, index_of(merchant))
         times.append((time.process_time() - started) * 1000)
@@ -295,14 +307,14 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
 
-    started = time.process_time()
-    entries = fingerprints(args.merchants, args.originals, args.cache, args.workers)
-    print(f"fingerprints ready in {time.process_time() - started:.0f} s", file=sys.stderr)
-
+    args.cache.mkdir(parents=True, exist_ok=True)
     store = Path(tempfile.mkdtemp(prefix="scale-index-", dir=args.cache))
     build_s = 0.0
     paths: list[list[Path]] = []
-    for m, merchant_entries in enumerate(entries):
+    # Each merchant's segment is built and stored as its fingerprints arrive.
+    for m, merchant_entries in enumerate(
+        fingerprints(args.merchants, args.originals, args.cache, args.workers)
+    ):
         started = time.process_time()
         path = store / f"m{m}.seg"
         path.write_bytes(segment_bytes(stored_segment(merchant_entries)))
@@ -311,15 +323,20 @@ def main() -> None:
     build_s /= args.merchants
     print(f"index built in {build_s:.1f} s per merchant", file=sys.stderr)
 
-    claims: list[tuple[int, str | None, bytes]] = []
+    # Claims go to disk as they are made (a thousand 12 MP JPEGs would not fit in memory);
+    # the serving process reads each before timing it.
+    claims: list[tuple[int, str | None, Path]] = []
     for k in range(args.claims):
         merchant = k % args.merchants
+        claim_path = store / f"claim{k}.jpg"
         if k % 2 == 0:
             j = int(rng.integers(0, args.originals))
             seed = merchant * args.originals + j
-            claims.append((merchant, f"photo:{seed}", claim_jpeg(scene(seed), rng, edit=True)))
+            claim_path.write_bytes(claim_jpeg(scene(seed), rng, edit=True))
+            claims.append((merchant, f"photo:{seed}", claim_path))
         else:
-            claims.append((merchant, None, claim_jpeg(scene(UNRELATED_BASE + k), rng, edit=False)))
+            claim_path.write_bytes(claim_jpeg(scene(UNRELATED_BASE + k), rng, edit=False))
+            claims.append((merchant, None, claim_path))
     new_seed = ADDED_BASE  # a new original, in no merchant's index
     analysis = fit_for_analysis(scene(new_seed))
     values = {f.algorithm: f.value for f in fingerprint_image(analysis)}
