@@ -182,9 +182,9 @@ def refine_alignment(
     support_w = _frame_inside(target.shape, warp, (w, h)) & (mask > 0)
     best_ncc = _alignment_ncc(template, target, warp, support_w)
     for cand in candidates:
-        support = support_w & _frame_inside(target.shape, cand, (w, h))
         if _corner_shift(warp, cand, template.shape) > MAX_CORRECTION * _diagonal(warp, (w, h)):
             continue  # thrown off, not corrected
+        support = support_w & _frame_inside(target.shape, cand, (w, h))
         before = _alignment_ncc(template, target, warp, support)
         after = _alignment_ncc(template, target, cand, support)
         if after > before:
