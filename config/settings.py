@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
-from config.object_storage import s3_storage_from_env
+from config.object_storage import s3_anchor_storage_from_env, s3_storage_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("REFUNDGUARD_VAR_DIR", BASE_DIR / "var"))
@@ -180,6 +180,8 @@ STORAGES = {
 _object_storage = s3_storage_from_env(os.environ)
 if _object_storage is not None:
     STORAGES["default"] = _object_storage
+    # The audit anchors too: every host appends there and verify_custody reads them all.
+    STORAGES["audit_anchors"] = s3_anchor_storage_from_env(os.environ)  # type: ignore[assignment]
 # Uploads above this size go to a temporary file rather than memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FILES = 200
@@ -245,7 +247,9 @@ if not DEBUG and REFUNDGUARD_AUDIT_KEY in {"", DEVELOPMENT_SECRET_KEY}:
         "under it)."
     )
 # Every committed event's chain head is appended here (one JSON line each), out of the
-# database's reach: verify_custody compares it with the table to find truncation.
+# database's reach: verify_custody compares it with the table to find truncation. With S3
+# (STORAGES["audit_anchors"]) each head is a write-once object there instead, which every
+# host shares; a log left here from before is still read.
 REFUNDGUARD_AUDIT_ANCHOR_PATH = Path(
     os.environ.get("REFUNDGUARD_AUDIT_ANCHOR_PATH", "") or VAR_DIR / "audit" / "anchors.log"
 )

@@ -12,16 +12,14 @@ that recorded its hashes.
 Each event is chained by HMAC-SHA256 under ``REFUNDGUARD_AUDIT_KEY`` (events of the
 platform-wide chain written before it was keyed keep their plain SHA-256 hash; none may
 follow a keyed one, and a merchant's chain is keyed throughout). After each event
-commits, its chain's new head is appended to the anchor log
-(``REFUNDGUARD_AUDIT_ANCHOR_PATH``), which the database cannot rewrite: an anchored event
-that is gone, or whose hash changed, shows truncation or a rewritten chain.
+commits, its chain's new head is anchored outside the database (``core.audit_anchors``:
+the local anchor log, or write-once objects every host shares), where the database cannot
+rewrite it: an anchored event that is gone, or whose hash changed, shows truncation or a
+rewritten chain.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -37,10 +35,9 @@ from django.db import connection, transaction
 from django.db.models import Min, Q, QuerySet
 from django.utils import timezone
 
+from core.audit_anchors import anchor_append, anchors_read
 from core.models import AuditEvent, Merchant
 from core.request_context import client_ip
-
-logger = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 #: The high 32 bits of every chain lock's key (arbitrary, fixed); the low 32 bits are the
@@ -172,26 +169,6 @@ def audit_chain_head(merchant_id: int) -> ChainHead | None:
     return ChainHead.of(last) if last is not None else None
 
 
-def anchor_append(head: ChainHead) -> None:
-    """Append the chain head to the anchor log as one JSON line, flushed to disk.
-
-    A failure is logged, never raised: the event is committed already, and a missing
-    anchor only narrows what ``verify_custody`` can prove (it is never a false alarm)."""
-    path = Path(settings.REFUNDGUARD_AUDIT_ANCHOR_PATH)
-    line = json.dumps({**head.as_json(), "anchored_at": timezone.now().isoformat()}) + "\n"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # O_APPEND: one write per line, so concurrent processes never interleave lines.
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-        try:
-            os.write(fd, line.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        logger.exception("audit anchor of event %s not written to %s", head.event, path)
-
-
 @dataclass(frozen=True)
 class ChainBreak:
     """An event that does not verify, in which chain (``chain``: the merchant's id, or
@@ -293,47 +270,15 @@ def chain_names(chains: Iterable[int | None]) -> dict[int | None, str]:
 
 @dataclass(frozen=True)
 class AnchorCheck:
-    """What the anchor log says of the table: how many anchors were read, and each
-    problem as ``(kind, message)``: ``truncated``, ``missing``, ``rewritten``, ``unreadable``.
-    ``found`` is false when there is no anchor log at all (nothing could be checked)."""
+    """What the anchors say of the table: where they were read (``where``), how many were
+    read, and each problem as ``(kind, message)``: ``truncated``, ``missing``,
+    ``rewritten``, ``unreadable``. ``found`` is false when there are no anchors at all
+    (nothing could be checked)."""
 
-    path: Path
+    where: str
     found: bool
     anchors: int
     problems: list[tuple[str, str]]
-
-
-@dataclass(frozen=True)
-class Anchor:
-    """One anchored event: its hash, and its chain and place there (``chain`` is the
-    merchant's id and ``seq`` its position; both ``None`` in the platform-wide chain,
-    whose place is the event's id: anchors written before per-merchant chains name no
-    merchant)."""
-
-    hash: str
-    chain: int | None
-    seq: int | None
-
-
-def _anchors_read(path: Path) -> tuple[dict[int, Anchor], list[tuple[str, str]]]:
-    """Anchored event id → its anchor, and the lines that could not be read."""
-    anchored: dict[int, Anchor] = {}
-    problems: list[tuple[str, str]] = []
-    with path.open("rb") as fh:
-        for number, raw in enumerate(fh, start=1):
-            try:
-                entry = json.loads(raw)
-                event, digest = int(entry["event"]), str(entry["hash"])
-                seq = None if entry.get("seq") is None else int(entry["seq"])
-                chain = None if seq is None else int(entry["merchant"])
-            except (ValueError, KeyError, TypeError):
-                problems.append(("unreadable", f"line {number} of {path} is not an anchor"))
-                continue
-            if anchored.setdefault(event, Anchor(digest, chain, seq)).hash != digest:
-                problems.append(
-                    ("rewritten", f"event {event} is anchored with two hashes ({path}:{number})")
-                )
-    return anchored, problems
 
 
 def audit_anchor_check(path: Path | None = None, *, merchant: int | None = None) -> AnchorCheck:
@@ -341,16 +286,14 @@ def audit_anchor_check(path: Path | None = None, *, merchant: int | None = None)
     still exist with the anchored hash, and none may be further along its chain than the
     chain's newest event in the table (truncation). ``merchant`` narrows it to what
     ``audit_chain_check(merchant=…)`` walks."""
-    path = Path(settings.REFUNDGUARD_AUDIT_ANCHOR_PATH if path is None else path)
-    if not path.exists():
-        return AnchorCheck(path, found=False, anchors=0, problems=[])
-    try:
-        anchored, problems = _anchors_read(path)
-    except OSError as exc:
-        return AnchorCheck(path, found=True, anchors=0, problems=[("unreadable", str(exc))])
+    platform = merchant is None or _scope_has_platform_chain(merchant)
+    read = anchors_read(path, merchant=merchant, platform=platform)
+    where = " and ".join(read.sources) or str(settings.REFUNDGUARD_AUDIT_ANCHOR_PATH)
+    if not read.found:
+        return AnchorCheck(where, found=False, anchors=0, problems=read.problems)
+    anchored, problems = read.anchored, read.problems
     rows = AuditEvent.objects.order_by("id").values_list("id", "merchant_id", "seq", "hash")
     if merchant is not None:
-        platform = _scope_has_platform_chain(merchant)
         anchored = {
             event: anchor
             for event, anchor in anchored.items()
@@ -391,4 +334,4 @@ def audit_anchor_check(path: Path | None = None, *, merchant: int | None = None)
             for place, event in sorted(gone[chain])
             if place <= top
         )
-    return AnchorCheck(path, found=True, anchors=count, problems=problems)
+    return AnchorCheck(where, found=True, anchors=count, problems=problems)

@@ -152,9 +152,16 @@ class ObjectRangeReader(io.RawIOBase):
 class WriteOnceS3Storage(S3Storage):
     """S3-compatible storage whose originals cannot be overwritten (see the module)."""
 
-    def __init__(self, *, conditional_put: bool = True, **options: Any) -> None:
+    def __init__(
+        self, *, conditional_put: bool = True, every_name_once: bool = False, **options: Any
+    ) -> None:
         super().__init__(**options)
         self.conditional_put = conditional_put
+        # True for a storage that holds nothing but write-once objects (the audit anchors).
+        self.every_name_once = every_name_once
+
+    def _write_once(self, name: str) -> bool:
+        return self.every_name_once or str(clean_name(name)).startswith(ORIGINALS_PREFIX)
 
     @property
     def _client(self) -> Any:
@@ -197,13 +204,13 @@ class WriteOnceS3Storage(S3Storage):
 
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
         # Never rename an original: a taken name must be refused by the write itself.
-        if clean_name(name).startswith(ORIGINALS_PREFIX):
+        if self._write_once(name):
             return str(clean_name(name))
         return str(super().get_available_name(name, max_length))
 
     def _save(self, name: str, content: Any) -> str:
         cleaned = str(clean_name(name))
-        if not cleaned.startswith(ORIGINALS_PREFIX):
+        if not self._write_once(cleaned):
             return self._guarded(
                 name, lambda: str(super(WriteOnceS3Storage, self)._save(name, content))
             )

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.celery import app as celery_app
-from config.object_storage import s3_storage_from_env
+from config.object_storage import s3_anchor_storage_from_env, s3_storage_from_env
 from core import embedded_redis
 from tests.factories import MembershipFactory, ProductFactory
 from tests.seaweedfs import SeaweedServer
@@ -158,9 +158,14 @@ def seaweedfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServe
 @pytest.fixture
 def object_storage(seaweedfs: SeaweedServer, settings) -> dict[str, str]:
     """The default storage is the S3 server, under a prefix of this test's own (the
-    ``media_root`` of the ``s3`` tests); the value is the environment a worker needs."""
+    ``media_root`` of the ``s3`` tests), with the audit anchors beside it, as
+    ``config.settings`` sets them up; the value is the environment a worker needs."""
     env = seaweedfs.env(f"tests/{uuid.uuid4().hex}")
-    settings.STORAGES = {**settings.STORAGES, "default": s3_storage_from_env(env)}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": s3_storage_from_env(env),
+        "audit_anchors": s3_anchor_storage_from_env(env),
+    }
     return env
 
 

@@ -20,6 +20,8 @@ from django.utils import timezone
 
 from api import services as api_services
 from config.celery import app as celery_app
+from core.audit import audit_anchor_check
+from core.models import AuditEvent
 from disputes.models import Dispute
 from evidence.models import PackingVideo, ReferencePhoto
 from packs.models import EvidencePack
@@ -205,3 +207,14 @@ def test_web_and_two_workers_share_only_database_redis_and_s3(
     stored = stored_names()
     assert any(name.startswith("derived/") for name in stored)  # thumbnails, keyframes
     assert any(name.startswith("packs/") for name in stored)
+
+    # Every process's audit anchors (the web app's and both workers') are in the bucket,
+    # so verify_custody on any one host checks them all; no host kept a log of its own.
+    def all_anchored() -> bool:
+        check = audit_anchor_check()
+        return check.found and check.anchors == AuditEvent.objects.count()
+
+    assert wait_for(all_anchored, timeout=30), audit_anchor_check()
+    assert audit_anchor_check().problems == []
+    for folder in two_worker_hosts.folders:
+        assert not (folder / "anchors.log").exists()

@@ -15,7 +15,8 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from core.audit import GENESIS, ChainHead, anchor_append, audit_chain_breaks
+from core.audit import GENESIS, ChainHead, audit_chain_breaks
+from core.audit_anchors import anchor_append
 from core.models import AuditEvent
 from disputes.models import ClaimImage
 from evidence.models import ReferencePhoto

@@ -1,7 +1,8 @@
 """Check the chain of custody: re-hash every stored original, hold its recorded SHA-256
 to the one its upload's audit event recorded, walk every keyed audit chain (one per
 merchant, and the closed platform-wide chain of the events from before them) and compare
-them with the anchor log kept outside the database. ``--merchant SLUG`` checks one
+them with the anchors kept outside the database (the local anchor log, and the shared
+anchor objects when S3 is configured). ``--merchant SLUG`` checks one
 merchant: its originals, its chain (and the platform-wide chain when it has events
 there) and their anchors.
 
@@ -211,11 +212,11 @@ class Command(BaseCommand):
             f"{chains} chain(s)."
         )
         if anchors.found:
-            self.stdout.write(f"{anchors.anchors} anchored event(s) checked in {anchors.path}.")
+            self.stdout.write(f"{anchors.anchors} anchored event(s) checked in {anchors.where}.")
         else:
             self.stdout.write(
                 self.style.WARNING(
-                    f"No anchor log at {anchors.path}: deleted or rewritten events cannot be "
+                    f"No anchors in {anchors.where}: deleted or rewritten events cannot be "
                     "checked against it."
                 )
             )
