@@ -26,7 +26,7 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.filters import OrderingFilter
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -35,6 +35,7 @@ from api.errors import Conflict, from_django
 from api.filters import DisputeFilter, PackingVideoFilter, ReferencePhotoFilter
 from api.idempotency import idempotent
 from api.models import ApiToken, ChunkedUpload
+from api.parsers import FileKeepingMultiPartParser
 from api.serializers import (
     ChunkedUploadSerializer,
     ClaimImagesAddSerializer,
@@ -173,7 +174,7 @@ class ProductViewSet(
         detail=True,
         methods=["post"],
         url_path="photos",
-        parser_classes=[MultiPartParser, FormParser],
+        parser_classes=[FileKeepingMultiPartParser, FormParser],
     )
     @idempotent
     def photos(self, request: Request, pk: str | None = None) -> Response:
@@ -342,7 +343,7 @@ class ChunkedUploadViewSet(
     ``POST /videos/`` with ``upload``."""
 
     serializer_class = ChunkedUploadSerializer
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
+    parser_classes = [JSONParser, FormParser, FileKeepingMultiPartParser]
     lookup_value_regex = "[0-9a-fA-F-]{36}"
 
     model = ChunkedUpload
@@ -515,7 +516,7 @@ class DisputeViewSet(
         detail=True,
         methods=["post"],
         url_path="claim-images",
-        parser_classes=[MultiPartParser, FormParser],
+        parser_classes=[FileKeepingMultiPartParser, FormParser],
     )
     @idempotent
     def claim_images(self, request: Request, pk: str | None = None) -> Response:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from django.utils import timezone
 
 from api.serializers import FindingSerializer
@@ -125,6 +128,17 @@ def test_dispute_with_a_bad_photo_is_refused_whole(api):
     assert error["code"] == "validation_error" and "evil.jpg" in error["message"]
     assert Dispute.objects.count() == 0 and ClaimImage.objects.count() == 0
     assert set(stored_names()) == before
+
+
+def test_a_photo_whose_name_sanitises_to_nothing_is_kept_not_dropped(api):
+    # Django's parser skipped such parts: the dispute opened (201) without that photo.
+    photos = [io.BytesIO(jpeg_bytes(sample(n))) for n in ("coffee", "rocket")]
+    photos[0].name, photos[1].name = "ok.jpg", ".."  # type: ignore[attr-defined]
+    body = encode_multipart(BOUNDARY, {**dispute_fields(), "photos": photos})
+    response = api.client.generic("POST", "/api/v1/disputes/", body, content_type=MULTIPART_CONTENT)
+    assert response.status_code == 201, response.content
+    names = sorted(i["original_name"] for i in response.json()["claim_images"])
+    assert names == ["ok.jpg", "unnamed"]
 
 
 def test_dispute_validation_errors_name_the_fields(api):
