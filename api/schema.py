@@ -39,6 +39,7 @@ ERROR_RESPONSES = {
     "403": "The token may not do this.",
     "404": "No such object for this merchant.",
     "405": "The method is not offered on this path.",
+    "406": "The `Accept` header asks for nothing this API answers in (it answers JSON).",
     "409": "Conflicts with the current state (e.g. an upload's offset, a key in use).",
     "415": "Unsupported content type.",
     "422": "An Idempotency-Key reused for a different request.",

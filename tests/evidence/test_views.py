@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -161,6 +163,20 @@ def test_form_upload_of_several_files_lists_each_result(owner_client, membership
     assert html.count("result-stored") == 2
     assert "result-rejected" in html and "empty" in html
     assert product.photos.count() == 2
+
+
+@pytest.mark.django_db
+def test_form_upload_keeps_a_file_whose_name_sanitises_to_nothing(owner_client, membership):
+    # Django's parser skipped such a part: the page listed one photo of the two sent.
+    product = ProductFactory(merchant=membership.merchant)
+    photos = [io.BytesIO(jpeg(n)) for n in ("coffee", "rocket")]
+    photos[0].name, photos[1].name = "one.jpg", ".."  # type: ignore[attr-defined]
+    response = owner_client.post(
+        reverse("evidence:product_detail", args=[product.pk]), {"files": photos}
+    )
+    assert response.status_code == 200
+    assert response.content.decode().count("result-stored") == 2
+    assert sorted(product.photos.values_list("original_name", flat=True)) == ["one.jpg", "unnamed"]
 
 
 @pytest.mark.django_db
