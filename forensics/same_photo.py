@@ -41,12 +41,16 @@ CHANGED_RELATIVE = 0.2
 #: Components within this share of the frame's diagonal of the strongest one (and of each
 #: other) form the reported edit; farther ones are left to the heatmap.
 CHANGED_CLUSTER_REACH = 0.08
+#: ... and only components at least this strong (mean difference) relative to the edit's.
+CLUSTER_JOIN_STRENGTH = 0.3
 #: A changed component within EDGE_STRIP_REACH work px of the frame's edge, running along
 #: EDGE_STRIP_LENGTH of that side and at most EDGE_STRIP_DEPTH of the frame deep, is a strip
 #: of bezel or page a re-photograph or screenshot let in (see _edge_strip).
 EDGE_STRIP_REACH = 4
 EDGE_STRIP_LENGTH = 0.25
 EDGE_STRIP_DEPTH = 0.1
+#: The share of a strip's pixels within EDGE_STRIP_DEPTH of the claim's own edge.
+BOUNDARY_STRIP_SHARE = 0.9
 #: When nothing passes, the thresholds are retried at this share (see _changed_pixels).
 CHANGED_FALLBACK = 0.6
 #: A changed component within CORNER_LABEL_REACH of the frame on a vertical and on a
@@ -703,11 +707,13 @@ def _changed_pixels(
                     and not _touches_frame_edge(stats[i], ww, wh)
                 ]
         # A strip along the frame's edge is where a re-photograph or a screenshot lets the
-        # bezel or page in (a pixel or two of misregistration there): it is the edit only
-        # when nothing else is.
-        inward = [i for i in anchors if not _edge_strip(stats[i], ww, wh)]
+        # bezel or page in (a pixel or two of misregistration there), and so is one along
+        # the claim's own edge inside the frame (a slanted print's): the edit only when
+        # nothing else is.
+        strips = _boundary_strips(labels, sorted(set(keep) | set(anchors)), stats, inside)
+        inward = [i for i in anchors if not _edge_strip(stats[i], ww, wh) and i not in strips]
         if inward:
-            keep = [i for i in keep if not _edge_strip(stats[i], ww, wh)]
+            keep = [i for i in keep if not _edge_strip(stats[i], ww, wh) and i not in strips]
             anchors = inward
         # A small label in a corner of the frame is where a chat app prints its time stamp
         # over a picture (or a sticker, a watermark): the edit only when nothing else is.
@@ -762,6 +768,32 @@ def _edge_strip(stat: np.ndarray, ww: int, wh: int) -> bool:
     return along_rows or along_cols
 
 
+def _boundary_strips(
+    labels: np.ndarray, candidates: list[int], stats: np.ndarray, inside: np.ndarray
+) -> set[int]:
+    """Of ``candidates``, the components that are thin strips along the edge of what the
+    claim shows inside the frame (a re-photographed print's or a screenshot's edge,
+    slanted by the perspective, where a pixel of misregistration leaves a line): within
+    EDGE_STRIP_REACH of that edge, BOUNDARY_STRIP_SHARE of their pixels within
+    EDGE_STRIP_DEPTH of it, and running along at least EDGE_STRIP_LENGTH of the frame."""
+    wh, ww = labels.shape
+    # Distance to the nearest pixel the claim does not show, the frame's edge included.
+    padded = np.pad((inside > 0).astype(np.uint8), 1)
+    distance = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    depth = EDGE_STRIP_DEPTH * min(ww, wh)
+    strips = set()
+    for i in candidates:
+        x, y, w, h = _component_box(stats[i])
+        if max(w / ww, h / wh) < EDGE_STRIP_LENGTH:
+            continue
+        own = distance[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i]
+        near = np.count_nonzero(own <= depth)
+        # + 3: the band next to the edge that _changed_pixels leaves out (erosion, frame).
+        if own.min() <= EDGE_STRIP_REACH + 3 and near >= BOUNDARY_STRIP_SHARE * own.size:
+            strips.add(i)
+    return strips
+
+
 def _corner_label(stat: np.ndarray, ww: int, wh: int) -> bool:
     """Whether a component is a small label in a corner of the frame: within
     CORNER_LABEL_REACH of the frame on a vertical and a horizontal side, at most
@@ -788,8 +820,10 @@ def _cluster_around_strongest(
 
     A painted edit is one cluster of strokes; residue elsewhere (JPEG ringing along print,
     a border's edge) is weaker and far from it, and unioning it into the box would make
-    the reported region cover the whole product. Those differences still show in the
-    heatmap.
+    the reported region cover the whole product. Residue close by is weaker too (a
+    regeneration's or a re-photograph's shifted print): a component joins only at
+    CLUSTER_JOIN_STRENGTH of the edit's mean difference. Those differences still show in
+    the heatmap.
     """
     wh, ww = labels.shape
     reach = CHANGED_CLUSTER_REACH * math.hypot(ww, wh)
@@ -809,7 +843,10 @@ def _cluster_around_strongest(
         return math.hypot(max(0, bx0 - ax1, ax0 - bx1), max(0, by0 - ay1, ay0 - by1))
 
     chosen = [anchor]
-    rest = [i for i in keep if i != chosen[0]]
+    strength = mass / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+    rest = [
+        i for i in keep if i != anchor and strength[i] >= CLUSTER_JOIN_STRENGTH * strength[anchor]
+    ]
     grown = True
     while grown and rest:
         grown = False

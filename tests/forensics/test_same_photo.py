@@ -105,6 +105,43 @@ def test_a_strip_along_the_frames_edge_is_the_region_only_when_nothing_else_chan
     assert strip_only[186:].any() and not strip_only[:186].any()
 
 
+def test_a_strip_along_the_claims_own_slanted_edge_is_not_the_region() -> None:
+    # A steep re-photograph shows the print as a slanted quadrilateral inside the frame; a
+    # pixel of misregistration along its edge leaves a long, thin line of difference with
+    # more in all than the painted edit.
+    inside = np.zeros((200, 200), np.uint8)
+    cv2.fillConvexPoly(inside, np.array([[40, 10], [195, 5], [195, 195], [20, 190]]), 1)
+    line = np.zeros((200, 200), np.uint8)
+    cv2.line(line, (43, 24), (25, 178), 1, 3)  # just inside the left edge, slanted
+    difference = np.where(line > 0, 50.0, 0.0).astype(np.float32)
+    edit = difference.copy()
+    edit[90:105, 110:125] = 60.0  # the painted edit
+
+    with_edit = same_photo._changed_pixels(edit, inside, noise=0.5, explained=[edit.copy()])
+    line_only = same_photo._changed_pixels(
+        difference, inside, noise=0.5, explained=[difference.copy()]
+    )
+
+    ys, xs = np.nonzero(with_edit)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (90, 104, 110, 124)
+    assert line_only.any() and not line_only[:, 60:].any()
+
+
+def test_faint_residue_next_to_the_edit_does_not_stretch_the_region() -> None:
+    # A regeneration shifts the print around the edit by a pixel: weak residue that
+    # touches the edit's neighbourhood but is far weaker than the edit itself.
+    difference = np.zeros((200, 200), np.float32)
+    difference[100:115, 90:105] = 60.0  # the edit
+    difference[118:135, 85:115] = 10.0  # shifted print, faint
+    difference[125:128, 95:98] = 25.0  # with a few stronger pixels
+    inside = np.ones((200, 200), np.uint8)
+
+    changed = same_photo._changed_pixels(difference, inside, noise=0.5)
+
+    ys, xs = np.nonzero(changed)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (100, 114, 90, 104)
+
+
 def test_a_label_in_a_corner_is_the_region_only_when_nothing_else_changed() -> None:
     # A chat app prints its time stamp over the picture's bottom-right corner: a small,
     # strong block of difference, stronger in all than the faint painted edit.
