@@ -282,10 +282,11 @@ class AnchorCheck:
 
 
 def audit_anchor_check(path: Path | None = None, *, merchant: int | None = None) -> AnchorCheck:
-    """Compare the anchor log with the table, chain by chain: every anchored event must
-    still exist with the anchored hash, and none may be further along its chain than the
-    chain's newest event in the table (truncation). ``merchant`` narrows it to what
-    ``audit_chain_check(merchant=…)`` walks."""
+    """Compare the anchors (``core.audit_anchors``: the log at ``path``, default the
+    setting, and the shared anchor objects) with the table, chain by chain: every
+    anchored event must still exist with the anchored hash, and none may be further along
+    its chain than the chain's newest event in the table (truncation). ``merchant``
+    narrows it to what ``audit_chain_check(merchant=…)`` walks."""
     platform = merchant is None or _scope_has_platform_chain(merchant)
     read = anchors_read(path, merchant=merchant, platform=platform)
     where = " and ".join(read.sources) or str(settings.REFUNDGUARD_AUDIT_ANCHOR_PATH)
