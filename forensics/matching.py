@@ -49,6 +49,7 @@ from forensics.same_photo import (
 )
 from forensics.structure import (
     StructuralAgreement,
+    disagreeing_where,
     displacement_taken_up,
     same_photograph_score,
 )
@@ -461,7 +462,7 @@ def _edit_in_work_frame(
     if structure is not None and score > comparison.score:
         moved = displacement_taken_up(comparison, claim_size)
         if moved is not None:
-            return comparison.edited_with(moved)
+            return comparison.edited_with(moved, disagreeing_where(comparison, moved, claim_size))
     return comparison.edited
 
 

@@ -43,6 +43,13 @@ CHANGED_RELATIVE = 0.2
 CHANGED_CLUSTER_REACH = 0.08
 #: ... and only components at least this strong (mean difference) relative to the edit's.
 CLUSTER_JOIN_STRENGTH = 0.3
+#: For a copy recognised by its structure, the changed components with at least this
+#: share of their pixels within DISAGREEING_REACH work px of where the structure disagrees
+#: are the edit (see _changed_pixels). Held-out run (seed 7), report half: steep
+#: re-photographs' IoU 0.465 -> 0.514, regenerations' 0.573 -> 0.597; at 0.5 or 0.75
+#: of the pixels, or within 2 px, it gained less or lost.
+DISAGREEING_ANCHOR_SHARE = 0.25
+DISAGREEING_REACH = 4
 #: A changed component within EDGE_STRIP_REACH work px of the frame's edge, running along
 #: EDGE_STRIP_LENGTH of that side and at most EDGE_STRIP_DEPTH of the frame deep, is a strip
 #: of bezel or page a re-photograph or screenshot let in (see _edge_strip).
@@ -160,11 +167,13 @@ class Comparison:
         explained = _globally_explained(work, warped, rendered, valid)
         return _changed_pixels(self.difference, inside, self.residual, explained=explained)
 
-    def edited_with(self, claim: np.ndarray) -> np.ndarray:
+    def edited_with(self, claim: np.ndarray, disagreeing: np.ndarray | None = None) -> np.ndarray:
         """``edited`` worked out with ``claim`` (an RGB float image in the work frame) in
         place of the warped claim: the same claim moved by a smooth displacement
         (``forensics.structure.displacement_taken_up``), so that what a regeneration or a
-        re-photograph shifted by a pixel or two does not count as the edit."""
+        re-photograph shifted by a pixel or two does not count as the edit. With
+        ``disagreeing`` (where the structure disagrees, ``structure.disagreeing_where``) the
+        edit is sought among the changes that lie there first."""
         if self.frames is None:
             return self.changed
         work, _warped, _rendered, valid, inside = self.frames
@@ -172,7 +181,9 @@ class Comparison:
         difference[~valid] = np.nan
         residual = float(np.nanmedian(difference)) if valid.any() else 255.0
         explained = _globally_explained(work, claim, rendered, valid)
-        return _changed_pixels(difference, inside, residual, explained=explained)
+        return _changed_pixels(
+            difference, inside, residual, explained=explained, disagreeing=disagreeing
+        )
 
     def work_to_claim(self) -> np.ndarray:
         """Homography work-frame px -> claim analysis px (the warp, pre-scale undone)."""
@@ -653,6 +664,7 @@ def _changed_pixels(
     inside: np.ndarray,
     noise: float,
     explained: list[np.ndarray] | None = None,
+    disagreeing: np.ndarray | None = None,
 ) -> np.ndarray:
     """The changed pixels: hysteresis on the difference map, scaled to the noise level.
 
@@ -662,6 +674,9 @@ def _changed_pixels(
     of _globally_explained) only the local edit is kept: components every explanation
     leaves EDIT_KEPT of their difference, around one that also stays strong (see the
     EDIT_ and FAINT_EDIT_ bars); a filter, a resampling or a re-save alone keeps nothing.
+    With ``disagreeing`` (bool, where a structurally recognised copy's structure
+    disagrees) the edit is the components lying there (DISAGREEING_ANCHOR_SHARE), when
+    any do.
     """
     wh, ww = difference.shape
     inner = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
@@ -721,6 +736,21 @@ def _changed_pixels(
         if central:
             keep = [i for i in keep if not _corner_label(stats[i], ww, wh)]
             anchors = central
+        if disagreeing is not None and anchors:
+            # A copy recognised by its structure differs along every edge a little; the
+            # edit is where its structure disagrees.
+            near = (
+                cv2.dilate(
+                    disagreeing.astype(np.uint8),
+                    np.ones((2 * DISAGREEING_REACH + 1,) * 2, np.uint8),
+                )
+                > 0
+            )
+            inside_share = np.bincount(labels[near], minlength=count) / np.maximum(areas, 1)
+            structural = [i for i in anchors if inside_share[i] >= DISAGREEING_ANCHOR_SHARE]
+            if structural:
+                keep = [i for i in keep if inside_share[i] >= DISAGREEING_ANCHOR_SHARE]
+                anchors = structural
         if not anchors:
             continue
         if factor != 1.0:

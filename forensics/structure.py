@@ -491,6 +491,25 @@ def displacement_taken_up(comparison: Comparison, claim_size: tuple[int, int]) -
     return np.asarray(moved, np.float32)
 
 
+def disagreeing_where(
+    comparison: Comparison, moved: np.ndarray, claim_size: tuple[int, int]
+) -> np.ndarray:
+    """Where the structure of ``moved`` (the registered claim with its smooth displacement
+    taken up, ``displacement_taken_up``) disagrees with the original's (bool, work frame):
+    what the structural agreement counts as disagreeing."""
+    shape = comparison.work_size[::-1]
+    if comparison.frames is None:
+        return np.zeros(shape, bool)
+    rendered = comparison.frames[2]
+    covered = _comparison_footprint(comparison, claim_size)
+    if int(covered.sum()) < MIN_PIXELS:
+        return np.zeros(shape, bool)
+    similarity, structured = _contrast_structure(
+        _grey(rendered), _filled_outside(_grey(moved), covered), covered
+    )
+    return covered & structured & (similarity < DISAGREEING_SIMILARITY)
+
+
 def _contrast_structure(
     grey_o: np.ndarray, grey_c: np.ndarray, covered: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:

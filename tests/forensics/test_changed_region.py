@@ -273,3 +273,31 @@ def test_a_faint_trace_along_the_frame_edge_is_not_an_edit() -> None:
     assert not corner.any()
     ys, xs = np.nonzero(stain)
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (80, 109, 90, 119)
+
+
+def test_a_structural_copys_edit_is_sought_where_its_structure_disagrees() -> None:
+    # A re-photographed copy: residue of the blurred print along a long line of text is
+    # stronger than the painted smear, but its structure agrees; the smear's does not.
+    difference = np.zeros((200, 200), np.float32)
+    difference[150:156, 30:170] = 80.0  # print residue along a line of text
+    difference[40:70, 120:150] = 45.0  # the smear
+    inside = np.ones((200, 200), np.uint8)
+    disagreeing = np.zeros((200, 200), bool)
+    disagreeing[42:68, 122:148] = True
+    explained = [difference]  # no global processing explains either
+
+    plain = same_photo._changed_pixels(difference, inside, 0.5, explained=explained)
+    guided = same_photo._changed_pixels(
+        difference, inside, 0.5, explained=explained, disagreeing=disagreeing
+    )
+
+    assert plain[152, 100] and not plain[55, 135]
+    ys, xs = np.nonzero(guided)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (40, 69, 120, 149)
+    # Where nothing changed disagrees, the changes are read as before.
+    elsewhere = np.zeros((200, 200), bool)
+    elsewhere[0:10, 0:10] = True
+    unguided = same_photo._changed_pixels(
+        difference, inside, 0.5, explained=explained, disagreeing=elsewhere
+    )
+    assert (unguided == plain).all()
