@@ -92,6 +92,8 @@ def test_a_copy_rotated_then_cropped_is_derived(
         ("product", [(0.0, 0.10, 0.10, 0.0), (0.10, 0.0, 0.05, 0.15), (0.05, 0.10, 0.05, 0.05)]),
         # ~38 %.
         ("motorcycle", [(0.10, 0.15, 0.15, 0.10), (0.10, 0.10, 0.10, 0.05)]),
+        # Two crops keeping ~24 %: a crop of a crop of a crop the chains reach.
+        ("astronaut", [(0.20, 0.15, 0.20, 0.25), (0.10, 0.05, 0.10, 0.15)]),
     ],
 )
 def test_a_copy_cropped_two_or_three_times_is_derived(
@@ -119,6 +121,7 @@ def test_a_copy_cropped_two_or_three_times_is_derived(
         (0.10, 0.10, 0.10, 0.10),
         (0.0, 0.30, 0.30, 0.0),
         (0.20, 0.15, 0.25, 0.20),  # a tight crop: ~36 % of the picture
+        (0.25, 0.25, 0.25, 0.25),  # ~25 %
     ],
 )
 def test_a_crop_of_another_photograph_of_the_scene_is_not_derived(
