@@ -43,6 +43,15 @@ CHANGED_RELATIVE = 0.2
 CHANGED_CLUSTER_REACH = 0.08
 #: ... and only components at least this strong (mean difference) relative to the edit's.
 CLUSTER_JOIN_STRENGTH = 0.3
+#: Changed pixels this close (a closing's kernel, work px) are one component: an
+#: inpainted logo or text, a speckled skin painted over, differ in letters and dots a pixel
+#: apart, each under CHANGED_MIN_AREA. Not for a structurally recognised copy, whose
+#: residue along its print would join up the same way. Held-out run (seed 7), IoU sums
+#: with misses as 0: report +6.8 over 858 claims, calibration +13.6 over 1,296
+#: (inpainted removals 0.748 -> 0.779, Poisson patches 0.466 -> 0.488, turned crops
+#: 0.750 -> 0.776; chat recompression chains lost 0.02, their ringing joins the edit); a
+#: 5 px kernel lost more than it gained.
+CHANGED_GAP = 3
 #: For a copy recognised by its structure, the changed components with at least this
 #: share of their pixels within DISAGREEING_REACH work px of where the structure disagrees
 #: are the edit (see _changed_pixels). Held-out run (seed 7), report half: steep
@@ -693,10 +702,14 @@ def _changed_pixels(
     local = cv2.medianBlur(np.clip(diff, 0, 255).astype(np.uint8), min(window, 255))
     scale = np.maximum(noise, local.astype(np.float32))
     min_area = max(4, int(CHANGED_MIN_AREA * ww * wh))
+    gap_closing = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (CHANGED_GAP, CHANGED_GAP))
     for factor in (1.0, CHANGED_FALLBACK):
         bar = factor * np.maximum(CHANGED_HIGH, 6.0 * scale)
         high = inner & (diff > bar)
         low = (inner & (diff > factor * np.maximum(CHANGED_LOW, 3.5 * scale))).astype(np.uint8)
+        if disagreeing is None:
+            # Text or a speckled texture removed leaves its letters and dots apart: one edit.
+            low = cv2.morphologyEx(low, cv2.MORPH_CLOSE, gap_closing) & inner.astype(np.uint8)
         count, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
         if count <= 1:
             continue

@@ -301,3 +301,17 @@ def test_a_structural_copys_edit_is_sought_where_its_structure_disagrees() -> No
         difference, inside, 0.5, explained=explained, disagreeing=elsewhere
     )
     assert (unguided == plain).all()
+
+
+def test_an_edit_of_fragments_a_pixel_apart_is_one_region() -> None:
+    # Text removed by inpainting: its letters differ, each too small to count alone.
+    difference = np.zeros((200, 200), np.float32)
+    for y in range(80, 100, 4):
+        for x in range(60, 130, 4):
+            difference[y : y + 3, x : x + 3] = 40.0
+    inside = np.ones((200, 200), np.uint8)
+
+    edited = same_photo._changed_pixels(difference, inside, 0.5, explained=[difference])
+
+    ys, xs = np.nonzero(edited)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (80, 98, 60, 130)
