@@ -496,7 +496,7 @@ def disagreeing_where(
 ) -> np.ndarray:
     """Where the structure of ``moved`` (the registered claim with its smooth displacement
     taken up, ``displacement_taken_up``) disagrees with the original's (bool, work frame):
-    what the structural agreement counts as disagreeing."""
+    what the structural agreement counts as disagreeing, its edge bands included."""
     shape = comparison.work_size[::-1]
     if comparison.frames is None:
         return np.zeros(shape, bool)
