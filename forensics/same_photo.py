@@ -706,6 +706,10 @@ def _changed_pixels(
     scale = np.maximum(noise, local.astype(np.float32))
     min_area = max(4, int(CHANGED_MIN_AREA * ww * wh))
     gap_closing = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (CHANGED_GAP, CHANGED_GAP))
+    near_disagreeing = None
+    if disagreeing is not None:
+        reach = np.ones((2 * DISAGREEING_REACH + 1,) * 2, np.uint8)
+        near_disagreeing = cv2.dilate(disagreeing.astype(np.uint8), reach) > 0
     for factor in (1.0, CHANGED_FALLBACK):
         bar = factor * np.maximum(CHANGED_HIGH, 6.0 * scale)
         high = inner & (diff > bar)
@@ -757,17 +761,11 @@ def _changed_pixels(
         if central:
             keep = [i for i in keep if not _corner_label(stats[i], ww, wh)]
             anchors = central
-        if disagreeing is not None and anchors:
+        if near_disagreeing is not None and anchors:
             # A copy recognised by its structure differs along every edge a little; the
             # edit is where its structure disagrees.
-            near = (
-                cv2.dilate(
-                    disagreeing.astype(np.uint8),
-                    np.ones((2 * DISAGREEING_REACH + 1,) * 2, np.uint8),
-                )
-                > 0
-            )
-            inside_share = np.bincount(labels[near], minlength=count) / np.maximum(areas, 1)
+            lying_there = np.bincount(labels[near_disagreeing], minlength=count)
+            inside_share = lying_there / np.maximum(areas, 1)
             structural = [i for i in anchors if inside_share[i] >= DISAGREEING_ANCHOR_SHARE]
             if structural:
                 keep = [i for i in keep if inside_share[i] >= DISAGREEING_ANCHOR_SHARE]

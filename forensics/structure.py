@@ -528,20 +528,19 @@ def _contrast_structure(
     def local(x: np.ndarray) -> np.ndarray:
         return np.asarray(cv2.GaussianBlur(x, (0, 0), STRUCTURE_WINDOW), np.float32)
 
-    def moments(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        mean_x, mean_y = local(x), local(y)
-        var_x = np.maximum(local(x * x) - mean_x * mean_x, 0.0)
-        var_y = np.maximum(local(y * y) - mean_y * mean_y, 0.0)
-        return var_x, var_y, local(x * y) - mean_x * mean_y
+    def variance(x: np.ndarray, mean: np.ndarray) -> np.ndarray:
+        return np.maximum(local(x * x) - mean * mean, 0.0)
 
     c = STRUCTURE_STABILITY
-    var_a, var_b, cov = moments(a, b)
+    mean_a, mean_b = local(a), local(b)
+    var_a, var_b = variance(a, mean_a), variance(b, mean_b)
     structured = np.maximum(var_a, var_b) > c
     if covered is not None:
-        var_a, var_b, cov = moments(
-            a - _blurred(a, ILLUMINATION_SMOOTHNESS, covered),
-            b - _blurred(b, ILLUMINATION_SMOOTHNESS, covered),
-        )
+        a = a - _blurred(a, ILLUMINATION_SMOOTHNESS, covered)
+        b = b - _blurred(b, ILLUMINATION_SMOOTHNESS, covered)
+        mean_a, mean_b = local(a), local(b)
+        var_a, var_b = variance(a, mean_a), variance(b, mean_b)
+    cov = local(a * b) - mean_a * mean_b
     similarity = np.asarray((2.0 * cov + c) / (var_a + var_b + c), np.float32)
     return similarity, structured
 
