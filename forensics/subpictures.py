@@ -81,6 +81,12 @@ MEDIAN_SAMPLE = 64
 FRAME_LEVELS = 16
 FRAME_SHARE = 0.5
 FRAME_REACH = 3
+#: A picture's side is also framed when that step lies up to FRAME_SLACK lines further in
+#: (``_sides``): on the analysis decode a chat bubble's outline of a pixel or two is cut
+#: through, and a dark picture inside it differs from a dark page by less than
+#: FRAME_LEVELS (held-out run, seed 7: a duck on black in a dark-mode chat, 14 levels
+#: from the page, found framed on two sides only).
+FRAME_SLACK = 1
 #: Seams: the step across a line (3 px apart, for the blur of a resize; the largest channel
 #: difference) is at least SEAM_STEP levels and SEAM_CONTRAST times the variation on each
 #: side...
@@ -755,23 +761,42 @@ def _framed_picture(rgb: np.ndarray, ink: np.ndarray, rect: Rect, least: int) ->
 
 def _sides(rgb: np.ndarray, box: Box) -> tuple[int, int]:
     """How many sides of ``box`` are framed (the line two pixels outside differs from the
-    line just inside on FRAME_SHARE of it by more than FRAME_LEVELS) and how many lie on
-    the claim's border."""
+    line just inside on FRAME_SHARE of it by more than FRAME_LEVELS, or the same pair of
+    lines up to FRAME_SLACK further in) and how many lie on the claim's border."""
     h, w = rgb.shape[:2]
     x0, y0, x1, y1 = box.rect
     framed = on_border = 0
-    for outside, inside in (
-        (rgb[y0 - 2, x0:x1] if y0 >= 2 else None, rgb[y0 + 1, x0:x1]),
-        (rgb[y1 + 1, x0:x1] if y1 + 1 < h else None, rgb[y1 - 2, x0:x1]),
-        (rgb[y0:y1, x0 - 2] if x0 >= 2 else None, rgb[y0:y1, x0 + 1]),
-        (rgb[y0:y1, x1 + 1] if x1 + 1 < w else None, rgb[y0:y1, x1 - 2]),
-    ):
-        if outside is None:
-            on_border += 1
-            continue
-        step = np.abs(outside.astype(np.int16) - inside.astype(np.int16)).max(axis=1)
-        framed += bool((step > FRAME_LEVELS).mean() >= FRAME_SHARE)
+    if y0 >= 2:
+        framed += _side_framed(rgb[:, x0:x1], y0 - 2, 3)
+    else:
+        on_border += 1
+    if y1 + 1 < h:
+        framed += _side_framed(rgb[:, x0:x1], y1 + 1, -3)
+    else:
+        on_border += 1
+    if x0 >= 2:
+        framed += _side_framed(rgb[y0:y1].transpose(1, 0, 2), x0 - 2, 3)
+    else:
+        on_border += 1
+    if x1 + 1 < w:
+        framed += _side_framed(rgb[y0:y1].transpose(1, 0, 2), x1 + 1, -3)
+    else:
+        on_border += 1
     return framed, on_border
+
+
+def _side_framed(lines: np.ndarray, outside: int, inward: int) -> bool:
+    """Whether line ``outside`` of ``lines`` (rows) differs from the line ``inward`` from
+    it as a frame's edge does, or the pair does up to FRAME_SLACK lines further in."""
+    step_in = 1 if inward > 0 else -1
+    for slack in range(FRAME_SLACK + 1):
+        out, ins = outside + slack * step_in, outside + inward + slack * step_in
+        if not (0 <= ins < len(lines)):
+            break
+        step = np.abs(lines[out].astype(np.int16) - lines[ins].astype(np.int16)).max(axis=1)
+        if (step > FRAME_LEVELS).mean() >= FRAME_SHARE:
+            return True
+    return False
 
 
 def _picture(rgb: np.ndarray, ink: np.ndarray, rect: Rect, least: int) -> Box | None:

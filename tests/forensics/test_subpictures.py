@@ -16,7 +16,7 @@ from forensics.matching import ClaimMatch
 from forensics.original_index import OriginalIndex
 from forensics.pipeline import analyse_claim, claim_could_match
 from forensics.screening import build_file_index
-from forensics.subpictures import Box, better_match, picture_regions
+from forensics.subpictures import Box, _sides, better_match, picture_regions
 from tests.forensics.engine_images import iou, label_product, paint_damage
 
 Rect = tuple[int, int, int, int]  # x, y, w, h
@@ -188,6 +188,22 @@ def test_a_product_on_white_inside_a_bubble_is_found_whole(dark: bool) -> None:
         )  # fmt: skip
 
     assert any(holds_the_product(r) for r in regions), found(regions)
+
+
+def test_a_dark_picture_in_a_dark_chat_is_framed_by_its_bubbles_thin_outline() -> None:
+    """A dark-mode page and a picture on black differ by less than a frame's step; the
+    bubble's outline of two pixels, cut through by the box (as the analysis decode's
+    resampling leaves it), frames the picture on every side."""
+    rng = np.random.default_rng(0)
+    page = np.zeros((160, 160, 3), np.uint8)
+    page[:] = (11, 20, 26)
+    page[30:130, 30:130] = (30, 43, 50)  # the bubble's outline
+    page[32:128, 32:128] = (24, 25, 24)  # the picture's dark backdrop
+    page[60:100, 60:100] = rng.integers(120, 255, (40, 40, 3))
+
+    framed, on_border = _sides(page, Box(31, 31, 98, 98))
+
+    assert (framed, on_border) == (4, 0)
 
 
 def test_regions_are_found_on_the_analysis_decode_and_given_in_its_pixels() -> None:
