@@ -765,23 +765,18 @@ def _sides(rgb: np.ndarray, box: Box) -> tuple[int, int]:
     lines up to FRAME_SLACK further in) and how many lie on the claim's border."""
     h, w = rgb.shape[:2]
     x0, y0, x1, y1 = box.rect
+    rows, columns = rgb[:, x0:x1], rgb[y0:y1].transpose(1, 0, 2)
     framed = on_border = 0
-    if y0 >= 2:
-        framed += _side_framed(rgb[:, x0:x1], y0 - 2, 3)
-    else:
-        on_border += 1
-    if y1 + 1 < h:
-        framed += _side_framed(rgb[:, x0:x1], y1 + 1, -3)
-    else:
-        on_border += 1
-    if x0 >= 2:
-        framed += _side_framed(rgb[y0:y1].transpose(1, 0, 2), x0 - 2, 3)
-    else:
-        on_border += 1
-    if x1 + 1 < w:
-        framed += _side_framed(rgb[y0:y1].transpose(1, 0, 2), x1 + 1, -3)
-    else:
-        on_border += 1
+    for lines, outside, inward, room in (
+        (rows, y0 - 2, 3, y0 >= 2),
+        (rows, y1 + 1, -3, y1 + 1 < h),
+        (columns, x0 - 2, 3, x0 >= 2),
+        (columns, x1 + 1, -3, x1 + 1 < w),
+    ):
+        if room:
+            framed += _side_framed(lines, outside, inward)
+        else:
+            on_border += 1
     return framed, on_border
 
 
