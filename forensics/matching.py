@@ -40,6 +40,7 @@ from forensics.original_index import (
     dihedral_phashes,
     dihedral_variant,
 )
+from forensics.picture_frame import picture_surround
 from forensics.same_photo import (
     CHANGED_HIGH,
     NEAR_COPY_THRESHOLD,
@@ -609,6 +610,8 @@ def claim_match(
     claim_image = Image.fromarray(claim_rgb)
     ch, cw = claim_rgb.shape[:2]
     distances, variants = index.phash_distances(dihedral_phashes(claim_image))
+    # A border around the picture (forensics.picture_frame) is not the photograph.
+    surround = picture_surround(claim_rgb)
 
     candidates: list[_Candidate] = []
     for i in np.argsort(distances, kind="stable")[:2]:
@@ -647,7 +650,9 @@ def claim_match(
             # its structure counts only when its registration lays the whole frame over the
             # original (another fit's inliers would lend it a looser band).
             fitted = cand.inliers if cand.method == "features" else 0
-            score, structure = same_photograph_score(comparison, (cw, ch), inliers=fitted)
+            score, structure = same_photograph_score(
+                comparison, (cw, ch), inliers=fitted, surround=surround
+            )
             rank = candidate_rank(comparison.score, score)
             if best is None or rank > best_rank:
                 adjusted = dataclasses.replace(cand, homography=h)

@@ -40,6 +40,7 @@ import numpy as np
 
 from forensics.same_photo import (
     NEAR_COPY_THRESHOLD,
+    REPRODUCED_TOL,
     SAME_PHOTO_THRESHOLD,
     TEXTURE_NCC,
     TEXTURE_SIGMA,
@@ -166,6 +167,10 @@ FRAME_INSIDE_MARGIN = 0.02
 SHARED_FRAME_OFFSET = 0.07
 #: Footprints smaller than this many work pixels are not measured.
 MIN_PIXELS = 64
+#: A surround around the claim's picture (``forensics.picture_frame``: a border, a bezel)
+#: is not the photograph: it and this many work pixels in from it (the blurs and the
+#: window spread its step about that far) are left out of the structural agreement.
+SURROUND_REACH = 10
 
 
 @dataclass(frozen=True)
@@ -264,6 +269,7 @@ def structural_agreement(
     claim: np.ndarray,
     footprint: np.ndarray,
     textured_where: np.ndarray | None = None,
+    surround: np.ndarray | None = None,
 ) -> StructuralAgreement:
     """Coarse structural agreement of a claim laid over the original, over its footprint.
 
@@ -271,13 +277,19 @@ def structural_agreement(
     ``claim`` already registered onto it (best with the original rendered in the claim's
     colours, so a colour filter does not count); ``footprint`` marks where the claim lies.
     ``textured_where`` (bool), when given, is where the fine texture is compared too (the
-    comparison's trimmed frame: not the border or page a crop left).
+    comparison's trimmed frame: not the border or page a crop left). ``surround`` (bool),
+    when given, is where the claim shows a border or bezel around its picture: left out,
+    with the step to the picture (SURROUND_REACH), and not counted in the footprint.
     """
     grey_o = _grey(original)
     grey_c = _grey(claim)
     covered = footprint.astype(bool)
-    share = float(covered.mean()) if covered.size else 0.0
-    if int(covered.sum()) < MIN_PIXELS:
+    if surround is not None:
+        surround = surround & ~_reproduced(original, claim)
+    near_surround = _near(surround) if surround is not None and surround.any() else None
+    picture = covered if surround is None else covered & ~surround
+    share = float(picture.mean()) if picture.size else 0.0
+    if int(picture.sum()) < MIN_PIXELS:
         return StructuralAgreement(0.0, share, 1.0)
     # Outside the footprint the claim has nothing (see _filled_outside).
     grey_c = _filled_outside(grey_c, covered)
@@ -296,8 +308,13 @@ def structural_agreement(
     # which photograph this is (two objects on one black turntable agree there). Only
     # where either image has structure is agreement counted.
     counted = core & structured
+    if near_surround is not None:
+        counted &= ~near_surround
+        core &= ~near_surround
     if int(counted.sum()) < MIN_PIXELS:
         counted = core
+    if int(counted.sum()) < MIN_PIXELS:
+        return StructuralAgreement(0.0, share, 1.0)
     values = similarity[counted]
     texture = 0.0
     if textured_where is not None:
@@ -312,18 +329,62 @@ def structural_agreement(
 
 
 def comparison_structure(
-    comparison: Comparison, claim_size: tuple[int, int]
+    comparison: Comparison, claim_size: tuple[int, int], surround: np.ndarray | None = None
 ) -> StructuralAgreement | None:
     """The structural agreement behind a same-photograph comparison, or ``None`` when the
     comparison kept no frames (the claim covered almost nothing).
 
-    ``claim_size`` is the (width, height) of the claim as the comparison was given it.
+    ``claim_size`` is the (width, height) of the claim as the comparison was given it;
+    ``surround`` (bool, that claim's pixels) where it shows a border or bezel around its
+    picture (``forensics.picture_frame.picture_surround``).
     """
     if comparison.frames is None:
         return None
     _work, warped, rendered, valid, _inside = comparison.frames
     footprint = _comparison_footprint(comparison, claim_size)
-    return structural_agreement(rendered, warped, footprint, textured_where=valid)
+    return structural_agreement(
+        rendered,
+        warped,
+        footprint,
+        textured_where=valid,
+        surround=surround_in_work_frame(comparison, surround),
+    )
+
+
+def surround_in_work_frame(
+    comparison: Comparison, surround: np.ndarray | None
+) -> np.ndarray | None:
+    """``surround`` (bool, the claim's analysis pixels) laid over the comparison's work
+    frame; None when there is none."""
+    if surround is None:
+        return None
+    ww, wh = comparison.work_size
+    laid = cv2.warpPerspective(
+        surround.astype(np.uint8),
+        comparison.work_to_claim(),
+        (ww, wh),
+        flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+    )
+    return np.asarray(laid > 0)
+
+
+def _reproduced(original: np.ndarray, claim: np.ndarray) -> np.ndarray:
+    """Where the registered claim shows the original's own colours (within
+    REPRODUCED_TOL, lightly blurred): a plain backdrop the original has too is no border,
+    however framed it looks."""
+    a = cv2.GaussianBlur(np.asarray(original, np.float32), (0, 0), 1.0)
+    b = cv2.GaussianBlur(np.asarray(claim, np.float32), (0, 0), 1.0)
+    difference = np.abs(a - b)
+    if difference.ndim == 3:
+        difference = difference.max(axis=2)
+    return np.asarray(difference <= REPRODUCED_TOL)
+
+
+def _near(surround: np.ndarray) -> np.ndarray:
+    """``surround`` and the pixels within SURROUND_REACH of it."""
+    size = 2 * SURROUND_REACH + 1
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return np.asarray(cv2.dilate(surround.astype(np.uint8), disk) > 0)
 
 
 def _comparison_footprint(comparison: Comparison, claim_size: tuple[int, int]) -> np.ndarray:
@@ -386,7 +447,11 @@ def _filled_outside(grey: np.ndarray, covered: np.ndarray) -> np.ndarray:
 
 
 def same_photograph_score(
-    comparison: Comparison, claim_size: tuple[int, int], *, inliers: int
+    comparison: Comparison,
+    claim_size: tuple[int, int],
+    *,
+    inliers: int,
+    surround: np.ndarray | None = None,
 ) -> tuple[float, StructuralAgreement | None]:
     """The same-photograph decision: the texture score, or the verdict reached by structure.
 
@@ -397,18 +462,19 @@ def same_photograph_score(
     inliers (``inliers``: the most any fit to it found), in the band those inliers allow
     (``StructuralAgreement.keeps_composition_with``); without one, in the strict band
     (``keeps_composition``) and when the whole frame correlates at
-    WHOLE_FRAME_CORRELATION once registered. With such a fit, a claim whose texture nearly
-    reaches the verdict (NEAR_COPY_THRESHOLD) is judged on the part of the frame it shows
-    (``keeps_shown_composition``). Its score is then put on the verdict's scale:
-    SAME_PHOTO_THRESHOLD at FIRM_FIT_STRUCTURE, rising to 1 at full agreement. Returns the
-    score and the structural agreement (``None`` when not measured: the texture decided, or
-    the gates that need no measuring already failed).
+    WHOLE_FRAME_CORRELATION once registered. A border around the claim's picture
+    (``surround``, see ``comparison_structure``) is not measured. With such a fit, a
+    claim whose texture nearly reaches the verdict (NEAR_COPY_THRESHOLD) is judged on the
+    part of the frame it shows (``keeps_shown_composition``). Its score is then put on the
+    verdict's scale: SAME_PHOTO_THRESHOLD at FIRM_FIT_STRUCTURE, rising to 1 at full
+    agreement. Returns the score and the structural agreement (``None`` when not measured:
+    the texture decided, or the gates that need no measuring already failed).
     """
     texture = comparison.score
     fitted = inliers >= STRUCTURE_MIN_INLIERS
     if texture >= SAME_PHOTO_THRESHOLD or (not fitted and comparison.ecc < WHOLE_FRAME_CORRELATION):
         return texture, None
-    structure = comparison_structure(comparison, claim_size)
+    structure = comparison_structure(comparison, claim_size, surround)
     if structure is None:
         return texture, None
     keeps = (

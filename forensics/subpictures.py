@@ -48,6 +48,7 @@ import numpy as np
 from PIL import Image
 
 from forensics.matching import ClaimMatch
+from forensics.picture_frame import bordered_picture
 from forensics.transforms import TRANSFORM_NAMES
 
 #: Matches a picture (decoded, RGB) of the given full size against the merchant's index:
@@ -155,7 +156,8 @@ class Box:
     y: int
     w: int
     h: int
-    #: "screenshot" (a picture among interface chrome) or "collage" (one of the tiles).
+    #: "screenshot" (a picture among interface chrome), "collage" (one of the tiles) or
+    #: "border" (the one picture inside a border).
     layout: str = "screenshot"
     #: How many colours the picture has (see ``_colour_count``): how photographic it is.
     colours: int = 0
@@ -538,6 +540,16 @@ def picture_regions(image: np.ndarray | Image.Image) -> list[Box]:
         pictures = _framed_pictures(page, ink)
     # The most photographic first (interface parts have few colours).
     pictures.sort(key=lambda p: (-p.colours, -p.area))
+    boxes = [replace(p, layout=layout) for p in pictures]
+    bordered = bordered_picture(rgb) if layout != "collage" else None
+    if bordered is not None:
+        # One picture inside a border of one colour (a screenshot's page has bars and
+        # text): cut out however big it is, so that a crop given a border is matched as
+        # the crop it is; first, then the pictures inside it that are not the same one.
+        x, y, bw, bh = bordered
+        whole = Box(x, y, bw, bh, "border", _colour_count(rgb[y : y + bh, x : x + bw]))
+        inside = [b for b in boxes if _box_overlap(b.rect, whole.rect) < SAME_PICTURE]
+        boxes = [whole, *inside]
     scale = 1.0 / factor
     return [
         Box(
@@ -545,10 +557,10 @@ def picture_regions(image: np.ndarray | Image.Image) -> list[Box]:
             round(p.y * scale),
             min(width, round((p.x + p.w) * scale)) - round(p.x * scale),
             min(height, round((p.y + p.h) * scale)) - round(p.y * scale),
-            layout=layout,
+            layout=p.layout,
             colours=p.colours,
         )
-        for p in pictures[:MAX_REGIONS]
+        for p in boxes[:MAX_REGIONS]
     ]
 
 
@@ -863,7 +875,7 @@ class _Frames:
 def _in_whole_claim(match: ClaimMatch, frames: _Frames, layout: str) -> ClaimMatch:
     """A picture's match restated for the whole claim: the changed region in the claim's
     full-size pixels, the homography and heatmap in the whole claim's analysis frame, and
-    the layout ("screenshot" or "collage") among the transforms."""
+    the layout ("screenshot", "collage" or "border") among the transforms."""
     picture_size = match.analysis_size or frames.whole
     to_picture = frames.whole_to_picture(picture_size)
     homography = None

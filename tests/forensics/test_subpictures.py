@@ -351,3 +351,30 @@ def test_a_chat_page_is_no_collage_where_its_page_falls_at_thirds() -> None:
 
     assert regions and all(r.layout == "screenshot" for r in regions), regions
     assert max(iou(r, box) for r in found(regions)) >= 0.3
+
+
+def test_a_tight_crop_given_a_border_is_matched_as_the_crop_it_is(
+    shop: OriginalIndex, listing_files: dict[str, Path]
+) -> None:
+    """Cropped to two fifths of the listing, then given a border: the border covers what
+    the crop removed, so the whole claim is no copy of the frame; cut out of its border,
+    the picture is the crop it is, and the damage is found in it."""
+    listing = decoded(listing_files["chelsea"].read_bytes())
+    painted, mask = paint_damage(listing, (250, 150))
+    crop = painted.crop((120, 40, 380, 270))
+    bordered = Image.new("RGB", (crop.width + 60, crop.height + 48), (190, 140, 96))
+    bordered.paste(crop, (34, 26))
+    data = jpeg(bordered)
+
+    regions = picture_regions(decoded(data))
+    analysis = analyse_claim(data, shop)
+
+    assert [r.layout for r in regions] == ["border"]
+    # The picture's box, within the pixel or two its edge is blurred over by JPEG.
+    assert np.abs(np.array(regions[0].rect) - (34, 26, 294, 256)).max() <= 2
+    assert analysis.verdict.flagged and analysis.is_derived
+    assert analysis.original is not None and analysis.original.key == str(listing_files["chelsea"])
+    assert {"cropped", "border"} <= set(analysis.transforms)
+    mx, my, mw, mh = _bbox(mask)
+    assert analysis.region is not None
+    assert iou(analysis.region, (mx - 120 + 34, my - 40 + 26, mw, mh)) >= 0.5

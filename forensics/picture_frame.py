@@ -1,0 +1,175 @@
+"""The frame around a claim's one picture: a border added around it.
+
+Pure: no Django. A buyer who crops the merchant's photo and adds a border (or sends it
+inside a plain frame: a printed margin, an evenly lit screen's bezel) sends a claim whose
+picture sits inside a surround of one colour. Laid over the original, that surround covers
+the part of the original's frame the crop removed, and the step from it to the picture
+runs across the original where the original has none (its white or black backdrop, its
+print): the claim disagrees along that step although every pixel of the picture is the
+original's. ``picture_surround`` finds such a surround so that the structural test
+(``forensics.structure``) leaves it and its step out.
+
+A surround is accepted only when it is what a border is: one colour (flood-filled from
+the claim's edges within SURROUND_TOLERANCE of where the fill began, and spanning at most
+SURROUND_SPREAD), reaching along
+every side of the picture, and ending at a straight-sided quadrilateral: the picture's
+frame, however turned or foreshortened. A product stood against a wall and photographed
+is not peeled so: the light falls off across a wall. What the claim alone cannot tell (a
+product on a plain backdrop looks framed by it) the structural test settles against the
+original: a surround the original shows too (its own backdrop) is not left out.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+#: A surround's pixels lie within this many levels (per channel) of the colour where its
+#: flood fill started, on the claim blurred by SMOOTHING: a border's JPEG noise stays
+#: within it; a picture whose colours drift slowly towards the border's does not lead the
+#: fill into it (as a neighbour-to-neighbour step would).
+SURROUND_TOLERANCE = 6
+#: Gaussian sigma (claim analysis px) against sensor noise and JPEG before the flood.
+SMOOTHING = 1.0
+#: The picture inside a surround: at least this share of the claim, and at most
+#: PICTURE_MAX_SHARE (some surround must be there).
+PICTURE_MIN_SHARE = 0.2
+PICTURE_MAX_SHARE = 0.97
+#: The picture's outline is a quadrilateral when a four-cornered polygon within
+#: QUAD_TOLERANCE of its perimeter covers it to within QUAD_FILL (area ratio).
+QUAD_TOLERANCE = 0.02
+QUAD_FILL = 0.95
+#: A surround must reach at least this share of each side of the claim.
+SIDE_REACH = 0.5
+#: A surround is one colour: the 10th to 90th percentile of each channel over it span at
+#: most this many levels. A border added to a photo spans 0-4 (JPEG); a product stood
+#: against a wall and photographed shows the light falling off across it (19-27 on
+#: benchmarks/plain_wall.py), and so does a screen's bezel under glare (14-64), which is
+#: therefore not peeled.
+SURROUND_SPREAD = 10.0
+#: Seeds along the edge are taken this many pixels apart.
+SEED_SPACING = 3
+#: Inside a peeled border the next one is sought from this many pixels in from its
+#: outline: the step between the two is blurred over a pixel or two.
+SEED_DEPTH = 3
+#: Border inside border (a bezel, then a border added to the photo of it): peeled this
+#: many times at most.
+MAX_LAYERS = 3
+
+
+def _flood(image: np.ndarray, filled: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """``filled`` grown by flood fills from every not yet filled seed (bool mask)."""
+    h, w = filled.shape
+    mask = np.zeros((h + 2, w + 2), np.uint8)
+    mask[1:-1, 1:-1] = filled
+    step = (SURROUND_TOLERANCE,) * 3
+    flags = 8 | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8)
+    ys, xs = np.nonzero(seeds)
+    # Every SEED_SPACING-th seed: a surround is far wider than that.
+    for y, x in zip(ys[::SEED_SPACING].tolist(), xs[::SEED_SPACING].tolist(), strict=True):
+        if not mask[y + 1, x + 1]:
+            cv2.floodFill(image, mask, (x, y), (0, 0, 0), step, step, flags)
+    return mask[1:-1, 1:-1] > 0
+
+
+def _eroded(mask: np.ndarray, depth: int) -> np.ndarray:
+    """``mask`` (bool) without the pixels within ``depth`` of its outside."""
+    size = 2 * depth + 1
+    return np.asarray(cv2.erode(mask.astype(np.uint8), np.ones((size, size), np.uint8)) > 0)
+
+
+def _quadrilateral(picture: np.ndarray) -> np.ndarray | None:
+    """The four corners of the picture's outline (float32, 4 x 2), or None when the
+    largest part of ``picture`` is no filled quadrilateral."""
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        picture.astype(np.uint8), connectivity=8
+    )
+    if count <= 1:
+        return None
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    part = (labels == largest).astype(np.uint8)
+    contours, _ = cv2.findContours(part, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    outline = max(contours, key=cv2.contourArea)
+    hull = cv2.convexHull(outline)
+    corners = cv2.approxPolyDP(hull, QUAD_TOLERANCE * cv2.arcLength(hull, True), True)
+    if len(corners) != 4:
+        return None
+    quad_area = float(cv2.contourArea(corners))
+    area = float(part.sum())
+    if quad_area <= 0 or not QUAD_FILL <= area / quad_area <= 1 / QUAD_FILL:
+        return None
+    return corners.reshape(4, 2).astype(np.float32)
+
+
+def _one_colour(pixels: np.ndarray) -> bool:
+    """Whether these pixels (N x 3) are one colour (SURROUND_SPREAD)."""
+    low, high = np.percentile(pixels, [10, 90], axis=0)
+    return bool(np.all(high - low <= SURROUND_SPREAD))
+
+
+def _all_around(surround: np.ndarray, inside: np.ndarray) -> bool:
+    """Whether ``surround`` reaches SIDE_REACH of every side of the region ``inside``
+    (bool mask) along its edge: the rows and columns just within it."""
+    ys, xs = np.nonzero(inside)
+    top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
+    sides = (
+        (surround[top, left : right + 1], inside[top, left : right + 1]),
+        (surround[bottom, left : right + 1], inside[bottom, left : right + 1]),
+        (surround[top : bottom + 1, left], inside[top : bottom + 1, left]),
+        (surround[top : bottom + 1, right], inside[top : bottom + 1, right]),
+    )
+    return all(s[m].mean() >= SIDE_REACH if m.any() else False for s, m in sides)
+
+
+def picture_surround(rgb: np.ndarray) -> np.ndarray | None:
+    """Where the claim (RGB, its analysis decode) shows a smooth surround around one
+    quadrilateral picture (bool mask, True outside the picture), or None when it shows none.
+
+    Borders nested in borders (a bezel, then a border around the photo of it) are peeled
+    one after another; the innermost picture is the one returned around.
+    """
+    h, w = rgb.shape[:2]
+    image = cv2.GaussianBlur(rgb, (0, 0), SMOOTHING)
+    inside = np.ones((h, w), bool)
+    outside: np.ndarray | None = None
+    for _ in range(MAX_LAYERS):
+        if outside is None:  # seeds: the claim's edges
+            edge = np.zeros((h, w), bool)
+            edge[0, :] = edge[-1, :] = edge[:, 0] = edge[:, -1] = True
+        else:  # a ring SEED_DEPTH in from the last outline (past its blurred step)
+            edge = _eroded(inside, SEED_DEPTH) & ~_eroded(inside, SEED_DEPTH + 1)
+        filled = _flood(image, ~inside, edge)
+        surround = filled & inside
+        # Measured where the seeds were: the last outline's blurred step is no one's.
+        reach = inside if outside is None else _eroded(inside, SEED_DEPTH)
+        if (
+            not surround.any()
+            or not _all_around(surround, reach)
+            or not _one_colour(image[surround])
+        ):
+            break
+        corners = _quadrilateral(inside & ~filled)
+        if corners is None:
+            break
+        picture = np.zeros((h, w), np.uint8)
+        cv2.fillConvexPoly(picture, np.round(corners * 16).astype(np.int32), 1, cv2.LINE_8, 4)
+        share = float(picture.mean())
+        if not PICTURE_MIN_SHARE <= share <= PICTURE_MAX_SHARE * float(inside.mean()):
+            break
+        inside = picture.astype(bool)
+        outside = ~inside
+    return outside
+
+
+def bordered_picture(rgb: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The box (x, y, w, h) of the picture inside a border (``picture_surround``) when the
+    picture stands upright in it (fills its box to QUAD_FILL), or None: such a picture can
+    be cut out and matched on its own, as a crop (``forensics.subpictures``)."""
+    surround = picture_surround(rgb)
+    if surround is None:
+        return None
+    ys, xs = np.nonzero(~surround)
+    x0, y0, x1, y1 = int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+    if float((~surround[y0:y1, x0:x1]).mean()) < QUAD_FILL:
+        return None
+    return x0, y0, x1 - x0, y1 - y0
