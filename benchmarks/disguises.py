@@ -12,7 +12,8 @@ the pixels it really changed, carried through the operations.
 
 Parameters are deliberately heavy (issue 21): rotation 2–12° then crops of up to a fifth
 per edge, 2–3 successive crops keeping 35–90 %, the photo at 20–60 % of a phone screen's
-width, re-photographs at 15–35°, chat recompression chains, img2img-like regeneration.
+width, re-photographs at 15–35°, chat recompression chains, img2img-like regeneration,
+and crops given a border (the border then covers what the crop removed).
 """
 
 from __future__ import annotations
@@ -605,7 +606,10 @@ FAMILIES = (
     "inpaint_removal",
     "classic",
     "random_chain",
+    "crop_border",
 )
+#: The crops a ``crop_border`` claim is cut with before its border is added.
+BORDERED_CROPS = ("multi_crop", "rotate_crop", "classic:crop")
 
 
 def family_plan(family: str, rng: np.random.Generator, k: int) -> tuple[str, list[str]]:
@@ -627,6 +631,8 @@ def family_plan(family: str, rng: np.random.Generator, k: int) -> tuple[str, lis
         if steps > 0:
             ops.append(str(rng.choice(list(OPERATIONS))))
         return damage, ops
+    if family == "crop_border":  # cut, then framed: the border covers what the cut removed
+        return "paint", [str(rng.choice(BORDERED_CROPS)), "classic:border"]
     return "paint", [family]
 
 

@@ -18,7 +18,8 @@ was not tuned on, beside pHash and PDQ measured in the same run (issue 21).
   then the family's operation with heavy parameters — rotate_crop, multi_crop,
   chat_screenshot, collage, steep_rephoto, chat_recompress, regenerate; the damage itself
   for poisson_damage, copy_move, inpaint_removal; classic (detection.py's single edits);
-  random_chain (1–4 operations of all of these). The true region is the bounding box, in
+  random_chain (1–4 operations of all of these); crop_border (a multi_crop, rotate_crop or
+  plain crop, then a border of one colour). The true region is the bounding box, in
   the claim's pixels, of the pixels the damage really changed.
 * **Baselines**: pHash (``imagehash.phash``, the minimum Hamming distance over the 8
   rotations/flips) and PDQ (``pdqhash.compute_dihedral``) to each original of the group's

@@ -22,6 +22,7 @@ which run justified each.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -610,8 +611,9 @@ def claim_match(
     claim_image = Image.fromarray(claim_rgb)
     ch, cw = claim_rgb.shape[:2]
     distances, variants = index.phash_distances(dihedral_phashes(claim_image))
-    # A border around the picture (forensics.picture_frame) is not the photograph.
-    surround = picture_surround(claim_rgb)
+    # A border around the picture (forensics.picture_frame) is not the photograph; found
+    # only if a structural comparison needs it.
+    surround = functools.cache(functools.partial(picture_surround, claim_rgb))
 
     candidates: list[_Candidate] = []
     for i in np.argsort(distances, kind="stable")[:2]:

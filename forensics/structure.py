@@ -32,6 +32,7 @@ justified each.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -451,7 +452,7 @@ def same_photograph_score(
     claim_size: tuple[int, int],
     *,
     inliers: int,
-    surround: np.ndarray | None = None,
+    surround: Callable[[], np.ndarray | None] | None = None,
 ) -> tuple[float, StructuralAgreement | None]:
     """The same-photograph decision: the texture score, or the verdict reached by structure.
 
@@ -462,8 +463,9 @@ def same_photograph_score(
     inliers (``inliers``: the most any fit to it found), in the band those inliers allow
     (``StructuralAgreement.keeps_composition_with``); without one, in the strict band
     (``keeps_composition``) and when the whole frame correlates at
-    WHOLE_FRAME_CORRELATION once registered. A border around the claim's picture
-    (``surround``, see ``comparison_structure``) is not measured. With such a fit, a
+    WHOLE_FRAME_CORRELATION once registered. A border around the claim's picture is not
+    measured (``surround()`` gives it, see ``comparison_structure``; called only when the
+    structure is). With such a fit, a
     claim whose texture nearly reaches the verdict (NEAR_COPY_THRESHOLD) is judged on the
     part of the frame it shows (``keeps_shown_composition``). Its score is then put on the
     verdict's scale: SAME_PHOTO_THRESHOLD at FIRM_FIT_STRUCTURE, rising to 1 at full
@@ -474,7 +476,9 @@ def same_photograph_score(
     fitted = inliers >= STRUCTURE_MIN_INLIERS
     if texture >= SAME_PHOTO_THRESHOLD or (not fitted and comparison.ecc < WHOLE_FRAME_CORRELATION):
         return texture, None
-    structure = comparison_structure(comparison, claim_size, surround)
+    structure = comparison_structure(
+        comparison, claim_size, surround() if surround is not None else None
+    )
     if structure is None:
         return texture, None
     keeps = (
