@@ -465,12 +465,12 @@ def same_photograph_score(
     (``keeps_composition``) and when the whole frame correlates at
     WHOLE_FRAME_CORRELATION once registered. A border around the claim's picture is not
     measured (``surround()`` gives it, see ``comparison_structure``; called only when the
-    structure is). With such a fit, a
-    claim whose texture nearly reaches the verdict (NEAR_COPY_THRESHOLD) is judged on the
-    part of the frame it shows (``keeps_shown_composition``). Its score is then put on the
-    verdict's scale: SAME_PHOTO_THRESHOLD at FIRM_FIT_STRUCTURE, rising to 1 at full
-    agreement. Returns the score and the structural agreement (``None`` when not measured:
-    the texture decided, or the gates that need no measuring already failed).
+    structure is). With such a fit, a claim whose texture nearly reaches the verdict
+    (NEAR_COPY_THRESHOLD) is judged on the part of the frame it shows
+    (``keeps_shown_composition``). Its score is then put on the verdict's scale:
+    SAME_PHOTO_THRESHOLD at FIRM_FIT_STRUCTURE, rising to 1 at full agreement. Returns the
+    score and the structural agreement (``None`` when not measured: the texture decided, or
+    the gates that need no measuring already failed).
     """
     texture = comparison.score
     fitted = inliers >= STRUCTURE_MIN_INLIERS

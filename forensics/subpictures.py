@@ -1,5 +1,5 @@
-"""Find the pictures inside a claim that is a screenshot or a collage, and match them at
-their own scale.
+"""Find the pictures inside a claim that is a screenshot, a collage or a bordered picture,
+and match them at their own scale.
 
 Pure: no Django. A buyer can send the merchant's photo as a small picture inside a phone
 screenshot (status bar, chat bubbles, text) or as one tile of a collage. Decoded for
@@ -29,6 +29,10 @@ How the pictures are found (explainable cues, on the analysis decode):
   thin for a picture); a candidate is a picture when at least three of its sides are
   framed, at most one lies on the claim's border, it is big enough and not too thin, and
   it has the colours of a photograph (text and icons have few; the most come first).
+
+* **A picture inside a border** of one colour (``forensics.picture_frame``) is cut out
+  whatever its size, ahead of any pictures inside it: a crop given a border is then
+  matched as the crop it is.
 
 A picture's own uniform backdrop (a sky, white or black behind a product) is cut off the
 tightest reading, and a part's content (every uniform band trimmed, framed or not: an
