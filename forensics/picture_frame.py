@@ -7,16 +7,17 @@ the part of the original's frame the crop removed, and the step from it to the p
 runs across the original where the original has none (its white or black backdrop, its
 print): the claim disagrees along that step although every pixel of the picture is the
 original's. ``picture_surround`` finds such a surround so that the structural test
-(``forensics.structure``) leaves it and its step out.
+(``forensics.structure``) leaves it and its step out; ``bordered_picture`` gives the
+picture inside it to cut out and match on its own (``forensics.subpictures``).
 
 A surround is accepted only when it is what a border is: one colour (flood-filled from
 the claim's edges within SURROUND_TOLERANCE of where the fill began, and spanning at most
-SURROUND_SPREAD), reaching along
-every side of the picture, and ending at a straight-sided quadrilateral: the picture's
-frame, however turned or foreshortened. A product stood against a wall and photographed
-is not peeled so: the light falls off across a wall. What the claim alone cannot tell (a
-product on a plain backdrop looks framed by it) the structural test settles against the
-original: a surround the original shows too (its own backdrop) is not left out.
+SURROUND_SPREAD), reaching along every side of the picture, and ending at a
+straight-sided quadrilateral: the picture's frame, however turned or foreshortened. A
+product stood against a wall and photographed is not peeled so: the light falls off
+across a wall. What the claim alone cannot tell (a product on a plain backdrop looks
+framed by it) the structural test settles against the original: a surround the original
+shows too (its own backdrop) is not left out.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ PICTURE_MAX_SHARE = 0.97
 #: union).
 QUAD_TOLERANCE = 0.02
 QUAD_FILL = 0.9
-#: A surround must reach at least this share of each side of the claim.
+#: A surround must reach at least this share of each side of what it surrounds.
 SIDE_REACH = 0.5
 #: A surround is one colour: the 10th to 90th percentile of each channel over it span at
 #: most this many levels. A border added to a photo spans 0-4 (JPEG); a product stood
@@ -53,8 +54,8 @@ SEED_SPACING = 3
 #: Inside a peeled border the next one is sought from this many pixels in from its
 #: outline: the step between the two is blurred over a pixel or two.
 SEED_DEPTH = 3
-#: Border inside border (a bezel, then a border added to the photo of it): peeled this
-#: many times at most.
+#: Border inside border (a photo framed, then given a border again): peeled this many
+#: times at most.
 MAX_LAYERS = 3
 
 

@@ -168,8 +168,8 @@ FRAME_INSIDE_MARGIN = 0.02
 SHARED_FRAME_OFFSET = 0.07
 #: Footprints smaller than this many work pixels are not measured.
 MIN_PIXELS = 64
-#: A surround around the claim's picture (``forensics.picture_frame``: a border, a bezel)
-#: is not the photograph: it and this many work pixels in from it (the blurs and the
+#: A surround around the claim's picture (``forensics.picture_frame``: a border of one
+#: colour) is not the photograph: it and this many work pixels in from it (the blurs and the
 #: window spread its step about that far) are left out of the structural agreement.
 SURROUND_REACH = 10
 
@@ -279,7 +279,7 @@ def structural_agreement(
     colours, so a colour filter does not count); ``footprint`` marks where the claim lies.
     ``textured_where`` (bool), when given, is where the fine texture is compared too (the
     comparison's trimmed frame: not the border or page a crop left). ``surround`` (bool),
-    when given, is where the claim shows a border or bezel around its picture: left out,
+    when given, is where the claim shows a border around its picture: left out,
     with the step to the picture (SURROUND_REACH), and not counted in the footprint.
     """
     grey_o = _grey(original)
@@ -336,7 +336,7 @@ def comparison_structure(
     comparison kept no frames (the claim covered almost nothing).
 
     ``claim_size`` is the (width, height) of the claim as the comparison was given it;
-    ``surround`` (bool, that claim's pixels) where it shows a border or bezel around its
+    ``surround`` (bool, that claim's pixels) where it shows a border around its
     picture (``forensics.picture_frame.picture_surround``).
     """
     if comparison.frames is None:
