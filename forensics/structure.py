@@ -348,11 +348,11 @@ def comparison_structure(
         warped,
         footprint,
         textured_where=valid,
-        surround=surround_in_work_frame(comparison, surround),
+        surround=_surround_in_work_frame(comparison, surround),
     )
 
 
-def surround_in_work_frame(
+def _surround_in_work_frame(
     comparison: Comparison, surround: np.ndarray | None
 ) -> np.ndarray | None:
     """``surround`` (bool, the claim's analysis pixels) laid over the comparison's work
