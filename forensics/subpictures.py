@@ -31,8 +31,8 @@ How the pictures are found (explainable cues, on the analysis decode):
   it has the colours of a photograph (text and icons have few; the most come first).
 
 * **A picture inside a border** of one colour (``forensics.picture_frame``) is cut out
-  whatever its size, ahead of any pictures inside it: a crop given a border is then
-  matched as the crop it is.
+  whatever its size (BORDER_BLEED inside its outline), ahead of any pictures inside it:
+  a crop given a border is then matched as the crop it is.
 
 A picture's own uniform backdrop (a sky, white or black behind a product) is cut off the
 tightest reading, and a part's content (every uniform band trimmed, framed or not: an
@@ -117,6 +117,12 @@ MIN_INK = 0.1
 MIN_COLOURS = 32
 #: At most this many regions are returned (the most colours first).
 MAX_REGIONS = 4
+#: Pixels (of the WORK_SIDE frame) a picture inside a border is cut inside its outline.
+#: JPEG's chroma subsampling and block ringing bleed a saturated border's colour 2–5 px
+#: into the picture. Those edge rows no longer reproduce the listing, so the comparison
+#: trims them as a margin, and a claim trimmed that much is scored as a photograph peeled
+#: to fit, not as a crop.
+BORDER_BLEED = 4
 #: Boxes overlapping this much (intersection over union) are one picture (a bubble and the
 #: picture filling it; a part's tight and loose box): the tightest is kept.
 SAME_PICTURE = 0.8
@@ -508,6 +514,14 @@ def _colour_count(rgb: np.ndarray) -> int:
     return int((np.bincount(bins.ravel(), minlength=1 << 15) >= 2).sum())
 
 
+def _inset(box: tuple[int, int, int, int], by: int) -> tuple[int, int, int, int]:
+    """``box`` (x, y, w, h) moved ``by`` pixels in on every side, at most a quarter of its
+    width and height."""
+    x, y, w, h = box
+    by = min(by, w // 4, h // 4)
+    return x + by, y + by, w - 2 * by, h - 2 * by
+
+
 def picture_regions(image: np.ndarray | Image.Image) -> list[Box]:
     """The rectangles of photographs inside a claim: pictures among interface chrome (a
     screenshot) or the tiles of a collage, the most photographic first, at most
@@ -550,7 +564,7 @@ def picture_regions(image: np.ndarray | Image.Image) -> list[Box]:
         # One picture inside a border of one colour (a screenshot's page has bars and
         # text): cut out however big it is, so that a crop given a border is matched as
         # the crop it is; first, then the pictures inside it that are not the same one.
-        x, y, bw, bh = bordered
+        x, y, bw, bh = _inset(bordered, BORDER_BLEED)
         whole = Box(x, y, bw, bh, "border", _colour_count(rgb[y : y + bh, x : x + bw]))
         inside = [b for b in boxes if _box_overlap(b.rect, whole.rect) < SAME_PICTURE]
         boxes = [whole, *inside]

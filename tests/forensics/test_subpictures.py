@@ -16,7 +16,7 @@ from forensics.matching import ClaimMatch
 from forensics.original_index import OriginalIndex
 from forensics.pipeline import analyse_claim, claim_could_match
 from forensics.screening import build_file_index
-from forensics.subpictures import Box, _sides, better_match, picture_regions
+from forensics.subpictures import BORDER_BLEED, Box, _sides, better_match, picture_regions
 from tests.forensics.engine_images import iou, label_product, paint_damage
 
 Rect = tuple[int, int, int, int]  # x, y, w, h
@@ -370,11 +370,37 @@ def test_a_tight_crop_given_a_border_is_matched_as_the_crop_it_is(
     analysis = analyse_claim(data, shop)
 
     assert [r.layout for r in regions] == ["border"]
-    # The picture's box, within the pixel or two its edge is blurred over by JPEG.
-    assert np.abs(np.array(regions[0].rect) - (34, 26, 294, 256)).max() <= 2
+    # The picture's box, cut BORDER_BLEED inside its outline, within the pixel or two JPEG
+    # blurs that outline over.
+    inset = np.array((34, 26, 294, 256)) + np.array((1, 1, -1, -1)) * BORDER_BLEED
+    assert np.abs(np.array(regions[0].rect) - inset).max() <= 2
     assert analysis.verdict.flagged and analysis.is_derived
     assert analysis.original is not None and analysis.original.key == str(listing_files["chelsea"])
     assert {"cropped", "border"} <= set(analysis.transforms)
     mx, my, mw, mh = _bbox(mask)
     assert analysis.region is not None
     assert iou(analysis.region, (mx - 120 + 34, my - 40 + 26, mw, mh)) >= 0.5
+
+
+def test_a_crop_given_a_saturated_border_is_matched_inside_the_colour_jpeg_bleeds_in(
+    shop: OriginalIndex, listing_files: dict[str, Path]
+) -> None:
+    """A saturated border, saved as JPEG, bleeds its colour a few pixels into the picture
+    (chroma subsampling, block ringing): cut along the outline, those edge rows no longer
+    reproduce the listing, and the crop would be scored as a photograph peeled to fit. Cut
+    BORDER_BLEED inside it, the picture is the crop it is."""
+    listing = decoded(listing_files["astronaut"].read_bytes())
+    painted, mask = paint_damage(listing, (420, 300))
+    crop = painted.crop((300, 180, 512, 512))
+    bordered = Image.new("RGB", (crop.width + 34, crop.height + 34), (0, 5, 218))
+    bordered.paste(crop, (17, 17))
+
+    analysis = analyse_claim(jpeg(bordered), shop)
+
+    assert analysis.verdict.flagged and analysis.is_derived
+    assert analysis.original is not None
+    assert analysis.original.key == str(listing_files["astronaut"])
+    assert {"cropped", "border"} <= set(analysis.transforms)
+    mx, my, mw, mh = _bbox(mask)
+    assert analysis.region is not None
+    assert iou(analysis.region, (mx - 300 + 17, my - 180 + 17, mw, mh)) >= 0.5
