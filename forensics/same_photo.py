@@ -824,8 +824,14 @@ def _boundary_strips(
     claim shows inside the frame (a re-photographed print's or a screenshot's edge,
     slanted by the perspective, where a pixel of misregistration leaves a line): within
     EDGE_STRIP_REACH of that edge, BOUNDARY_STRIP_SHARE of their pixels within
-    EDGE_STRIP_DEPTH of it, and running along at least EDGE_STRIP_LENGTH of the frame."""
+    EDGE_STRIP_DEPTH of it, and running along at least EDGE_STRIP_LENGTH of what the claim
+    shows (a crop's edge is as long as the crop, not the frame)."""
     wh, ww = labels.shape
+    shown_y, shown_x = np.nonzero(inside)
+    if shown_x.size == 0:
+        return set()
+    shown_w = int(shown_x.max() - shown_x.min()) + 1
+    shown_h = int(shown_y.max() - shown_y.min()) + 1
     # Distance to the nearest pixel the claim does not show, the frame's edge included.
     padded = np.pad((inside > 0).astype(np.uint8), 1)
     distance = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
@@ -833,7 +839,7 @@ def _boundary_strips(
     strips = set()
     for i in candidates:
         x, y, w, h = _component_box(stats[i])
-        if max(w / ww, h / wh) < EDGE_STRIP_LENGTH:
+        if max(w / shown_w, h / shown_h) < EDGE_STRIP_LENGTH:
             continue
         own = distance[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i]
         near = np.count_nonzero(own <= depth)

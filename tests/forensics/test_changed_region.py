@@ -315,3 +315,19 @@ def test_an_edit_of_fragments_a_pixel_apart_is_one_region() -> None:
 
     ys, xs = np.nonzero(edited)
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (80, 98, 60, 130)
+
+
+def test_a_line_along_a_small_crops_edge_is_not_the_edit() -> None:
+    # A crop showing a fifth of the frame's width: JPEG bleeds the border given to it into
+    # its top rows, a strong line along its whole top edge (under a quarter of the frame's
+    # width, most of the crop's), and a fainter stain inside it is the edit.
+    difference = np.zeros((240, 240), np.float32)
+    inside = np.zeros((240, 240), np.uint8)
+    inside[100:200, 100:150] = 1
+    difference[102:108, 102:148] = 90.0  # the bleed along the crop's top edge
+    difference[150:165, 115:135] = 40.0  # the stain
+
+    edited = same_photo._changed_pixels(difference, inside, 0.5, explained=[difference])
+
+    ys, xs = np.nonzero(edited)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (150, 164, 115, 134)
