@@ -69,6 +69,10 @@ EDGE_STRIP_LENGTH = 0.25
 EDGE_STRIP_DEPTH = 0.1
 #: The share of a strip's pixels within EDGE_STRIP_DEPTH of the claim's own edge.
 BOUNDARY_STRIP_SHARE = 0.9
+#: A strip may instead run along EDGE_STRIP_LENGTH of a crop's own edge (a border's JPEG
+#: bleed along a small crop) when it is a line: this many times as long as it is deep
+#: (damage the crop's edge cuts through is no line).
+STRIP_ASPECT = 2.5
 #: When nothing passes, the thresholds are retried at this share (see _changed_pixels).
 CHANGED_FALLBACK = 0.6
 #: A changed component within CORNER_LABEL_REACH of the frame on a vertical and on a
@@ -824,8 +828,9 @@ def _boundary_strips(
     claim shows inside the frame (a re-photographed print's or a screenshot's edge,
     slanted by the perspective, where a pixel of misregistration leaves a line): within
     EDGE_STRIP_REACH of that edge, BOUNDARY_STRIP_SHARE of their pixels within
-    EDGE_STRIP_DEPTH of it, and running along at least EDGE_STRIP_LENGTH of what the claim
-    shows (a crop's edge is as long as the crop, not the frame)."""
+    EDGE_STRIP_DEPTH of it, and running along at least EDGE_STRIP_LENGTH of the frame or,
+    as a line (STRIP_ASPECT), of what the claim shows (a crop's edge is as long as the
+    crop, not the frame)."""
     wh, ww = labels.shape
     shown_y, shown_x = np.nonzero(inside)
     if shown_x.size == 0:
@@ -839,7 +844,9 @@ def _boundary_strips(
     strips = set()
     for i in candidates:
         x, y, w, h = _component_box(stats[i])
-        if max(w / shown_w, h / shown_h) < EDGE_STRIP_LENGTH:
+        along_frame = max(w / ww, h / wh) >= EDGE_STRIP_LENGTH
+        along_crop = max(w / shown_w, h / shown_h) >= EDGE_STRIP_LENGTH
+        if not (along_frame or (along_crop and max(w, h) >= STRIP_ASPECT * min(w, h))):
             continue
         own = distance[y : y + h, x : x + w][labels[y : y + h, x : x + w] == i]
         near = np.count_nonzero(own <= depth)

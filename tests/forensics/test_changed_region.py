@@ -331,3 +331,18 @@ def test_a_line_along_a_small_crops_edge_is_not_the_edit() -> None:
 
     ys, xs = np.nonzero(edited)
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (150, 164, 115, 134)
+
+
+def test_damage_the_crops_edge_cuts_through_is_still_the_edit() -> None:
+    # The same small crop with a stain its top edge cuts through: as deep as it is wide,
+    # no line along the edge, so it stays the edit over a weaker speck inside.
+    difference = np.zeros((240, 240), np.float32)
+    inside = np.zeros((240, 240), np.uint8)
+    inside[100:200, 100:150] = 1
+    difference[102:127, 110:140] = 90.0  # the stain, cut by the crop's top edge
+    difference[175:181, 120:126] = 40.0  # a speck of residue
+
+    edited = same_photo._changed_pixels(difference, inside, 0.5, explained=[difference])
+
+    ys, xs = np.nonzero(edited)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (102, 126, 110, 139)
