@@ -564,9 +564,11 @@ def picture_regions(image: np.ndarray | Image.Image) -> list[Box]:
         # One picture inside a border of one colour (a screenshot's page has bars and
         # text): cut out however big it is, so that a crop given a border is matched as
         # the crop it is; first, then the pictures inside it that are not the same one.
+        outline = Box(*bordered)
         x, y, bw, bh = _inset(bordered, BORDER_BLEED)
         whole = Box(x, y, bw, bh, "border", _colour_count(rgb[y : y + bh, x : x + bw]))
-        inside = [b for b in boxes if _box_overlap(b.rect, whole.rect) < SAME_PICTURE]
+        # The same picture framed inside the screenshot is its outline, not the cut.
+        inside = [b for b in boxes if _box_overlap(b.rect, outline.rect) < SAME_PICTURE]
         boxes = [whole, *inside]
     scale = 1.0 / factor
     return [

@@ -404,3 +404,17 @@ def test_a_crop_given_a_saturated_border_is_matched_inside_the_colour_jpeg_bleed
     mx, my, mw, mh = _bbox(mask)
     assert analysis.region is not None
     assert iou(analysis.region, (mx - 300 + 17, my - 180 + 17, mw, mh)) >= 0.5
+
+
+def test_a_small_bordered_picture_is_one_region() -> None:
+    """The picture inside a border is cut BORDER_BLEED inside its outline; the same
+    picture read as framed is its outline, so it is not offered a second time."""
+    picture = photo("astronaut").resize((48, 36))
+    bordered = Image.new("RGB", (66, 54), (40, 170, 120))
+    bordered.paste(picture, (9, 9))
+    buffer = io.BytesIO()
+    bordered.save(buffer, "PNG")
+
+    regions = picture_regions(decoded(buffer.getvalue()))
+
+    assert [r.layout for r in regions] == ["border"]
