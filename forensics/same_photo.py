@@ -832,11 +832,9 @@ def _boundary_strips(
     as a line (STRIP_ASPECT), of what the claim shows (a crop's edge is as long as the
     crop, not the frame)."""
     wh, ww = labels.shape
-    shown_y, shown_x = np.nonzero(inside)
-    if shown_x.size == 0:
+    _, _, shown_w, shown_h = cv2.boundingRect((inside > 0).astype(np.uint8))
+    if shown_w == 0:
         return set()
-    shown_w = int(shown_x.max() - shown_x.min()) + 1
-    shown_h = int(shown_y.max() - shown_y.min()) + 1
     # Distance to the nearest pixel the claim does not show, the frame's edge included.
     padded = np.pad((inside > 0).astype(np.uint8), 1)
     distance = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
