@@ -43,6 +43,7 @@ again along the original's frame once a match places it (``match_subpictures``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -52,7 +53,7 @@ import numpy as np
 from PIL import Image
 
 from forensics.matching import ClaimMatch
-from forensics.picture_frame import bordered_picture
+from forensics.picture_frame import bordered_picture, photographed_picture
 from forensics.transforms import TRANSFORM_NAMES
 
 #: Matches a picture (decoded, RGB) of the given full size against the merchant's index:
@@ -153,6 +154,9 @@ MIN_PICTURE_PIXELS = 64
 #: A picture whose match places the original's frame elsewhere (overlap under this) is
 #: cut again along that frame and matched once more.
 RECUT_OVERLAP = 0.9
+#: Pixels (of the WORK_SIDE frame) a photographed picture is cut inside its outline: the
+#: step from the bezel or desk is blurred over two or three pixels there.
+PHOTOGRAPHED_INSET = 3
 
 
 # --- Finding the pictures ------------------------------------------------------------------
@@ -166,11 +170,16 @@ class Box:
     y: int
     w: int
     h: int
-    #: "screenshot" (a picture among interface chrome), "collage" (one of the tiles) or
-    #: "border" (the one picture inside a border).
+    #: "screenshot" (a picture among interface chrome), "collage" (one of the tiles),
+    #: "border" (the one picture inside a border) or "rephotographed" (a screen or print
+    #: photographed, see ``corners``).
     layout: str = "screenshot"
     #: How many colours the picture has (see ``_colour_count``): how photographic it is.
     colours: int = 0
+    #: A picture photographed on a screen or a print (layout "rephotographed"): its
+    #: outline's corners (top left first, clockwise), in the same pixels; the box bounds
+    #: them. None for an upright rectangle.
+    corners: tuple[tuple[float, float], ...] | None = None
 
     @property
     def area(self) -> int:
@@ -523,9 +532,10 @@ def _inset(box: tuple[int, int, int, int], by: int) -> tuple[int, int, int, int]
 
 
 def picture_regions(image: np.ndarray | Image.Image) -> list[Box]:
-    """The rectangles of photographs inside a claim: pictures among interface chrome (a
-    screenshot) or the tiles of a collage, the most photographic first, at most
-    MAX_REGIONS; [] for an ordinary photo. Boxes are in ``image``'s pixels."""
+    """The photographs inside a claim: pictures among interface chrome (a screenshot), the
+    tiles of a collage, the picture inside a border, or a screen or print photographed,
+    the most photographic first, at most MAX_REGIONS; [] for an ordinary photo. Boxes
+    (and a photographed picture's corners) are in ``image``'s pixels."""
     rgb = np.asarray(image.convert("RGB")) if isinstance(image, Image.Image) else image
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[:, :, None], 3, axis=2)
@@ -539,6 +549,63 @@ def picture_regions(image: np.ndarray | Image.Image) -> list[Box]:
     least = max(MIN_SIDE, math.ceil(MIN_SHARE * min(h, w)))
     if min(h, w) < 2 * least:
         return []
+    boxes = _cut_pictures(rgb, least)
+    if not any(b.layout in ("collage", "border") for b in boxes):
+        photographed = _photographed(rgb)
+        # The picture inside a screenshot's page may have a plain surround too: one picture.
+        if photographed is not None and all(
+            _box_overlap(b.rect, photographed.rect) < SAME_PICTURE for b in boxes
+        ):
+            boxes = [photographed, *boxes]
+    scale = 1.0 / factor
+    return [
+        Box(
+            round(p.x * scale),
+            round(p.y * scale),
+            min(width, round((p.x + p.w) * scale)) - round(p.x * scale),
+            min(height, round((p.y + p.h) * scale)) - round(p.y * scale),
+            layout=p.layout,
+            colours=p.colours,
+            corners=(
+                None
+                if p.corners is None
+                # Pixel centres onto pixel centres.
+                else tuple(((x + 0.5) * scale - 0.5, (y + 0.5) * scale - 0.5) for x, y in p.corners)
+            ),
+        )
+        for p in boxes[:MAX_REGIONS]
+    ]
+
+
+def _photographed(rgb: np.ndarray) -> Box | None:
+    """The picture photographed on a screen or print (``photographed_picture``), as a
+    region bounding its outline, or None."""
+    corners = photographed_picture(rgb)
+    if corners is None:
+        return None
+    h, w = rgb.shape[:2]
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(w, x1), min(h, y1)
+    inside = np.zeros((h, w), np.uint8)
+    cv2.fillConvexPoly(inside, np.round(corners).astype(np.int32), 1)
+    colours = _colour_count(rgb[inside > 0][None])
+    return Box(
+        int(x0),
+        int(y0),
+        int(x1 - x0),
+        int(y1 - y0),
+        "rephotographed",
+        colours,
+        tuple((float(x), float(y)) for x, y in corners),
+    )
+
+
+def _cut_pictures(rgb: np.ndarray, least: int) -> list[Box]:
+    """The screenshot's pictures, the collage's tiles or the picture inside a border, in
+    ``rgb``'s pixels (at most WORK_SIDE), most photographic first; [] for a claim with no
+    blank line and no seam."""
+    h, w = rgb.shape[:2]
     spread = cv2.split(cv2.morphologyEx(rgb, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)))
     ink = cv2.max(cv2.max(spread[0], spread[1]), spread[2]) > FLAT_RANGE
     seam_rows, seam_cols = _seam_marks(rgb)
@@ -570,18 +637,7 @@ def picture_regions(image: np.ndarray | Image.Image) -> list[Box]:
         # The same picture framed inside the screenshot is its outline, not the cut.
         inside = [b for b in boxes if _box_overlap(b.rect, outline.rect) < SAME_PICTURE]
         boxes = [whole, *inside]
-    scale = 1.0 / factor
-    return [
-        Box(
-            round(p.x * scale),
-            round(p.y * scale),
-            min(width, round((p.x + p.w) * scale)) - round(p.x * scale),
-            min(height, round((p.y + p.h) * scale)) - round(p.y * scale),
-            layout=p.layout,
-            colours=p.colours,
-        )
-        for p in boxes[:MAX_REGIONS]
-    ]
+    return boxes
 
 
 def _collage_tiles(page: _Page, ink: np.ndarray) -> list[Box]:
@@ -863,12 +919,15 @@ def _centre_scale(sx: float, sy: float) -> np.ndarray:
 @dataclass(frozen=True)
 class _Frames:
     """How the frames of a picture's match relate: the whole claim as analysed, the larger
-    decode the picture was cut from, the picture's box there, and the claim's full size."""
+    decode the picture was cut from, the picture's box there, and the claim's full size;
+    for a photographed picture, its outline's corners there too (the picture is then that
+    quadrilateral straightened out, see ``cut``)."""
 
     whole: tuple[int, int]
     large: tuple[int, int]
     box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the large decode's pixels
     full: tuple[int, int]
+    corners: tuple[tuple[float, float], ...] | None = None  # large decode's pixels
 
     @property
     def full_box(self) -> tuple[int, int, int, int]:
@@ -882,14 +941,69 @@ class _Frames:
             max(1, round((y1 - y0) * fy)),
         )
 
-    def whole_to_picture(self, picture_size: tuple[int, int]) -> np.ndarray:
-        """3×3 map from the whole claim's analysis pixels to the picture's (a crop of the
-        large decode, reduced to ``picture_size`` for analysis)."""
+    @functools.cached_property
+    def cut(self) -> tuple[np.ndarray, tuple[int, int]]:
+        """The 3×3 map from the large decode's pixels to the picture's as cut out, and the
+        picture's size there: the box itself, or the outline straightened into a rectangle
+        as long as its sides, PHOTOGRAPHED_INSET inside them (the outline's step is blurred)."""
         x0, y0, x1, y1 = self.box
+        if self.corners is None:
+            into_box = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]])
+            return into_box, (x1 - x0, y1 - y0)
+        quad = np.asarray(self.corners, np.float64)
+        width = float(np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
+        height = float(np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
+        inset = min(PHOTOGRAPHED_INSET * max(self.large) / WORK_SIDE, width / 8, height / 8)
+        w, h = max(1, round(width - 2 * inset)), max(1, round(height - 2 * inset))
+        target = np.array(
+            [
+                [-inset, -inset],
+                [w - 1 + inset, -inset],
+                [w - 1 + inset, h - 1 + inset],
+                [-inset, h - 1 + inset],
+            ],
+            np.float64,
+        )
+        straighten = cv2.getPerspectiveTransform(quad.astype(np.float32), target.astype(np.float32))
+        return straighten.astype(np.float64), (w, h)
+
+    @property
+    def full_cut_size(self) -> tuple[int, int]:
+        """The picture as cut out, in the claim's full-size pixels."""
+        w, h = self.cut[1]
+        return max(1, round(w * self.full[0] / self.large[0])), max(
+            1, round(h * self.full[1] / self.large[1])
+        )
+
+    def whole_to_picture(self, picture_size: tuple[int, int]) -> np.ndarray:
+        """3×3 map from the whole claim's analysis pixels to the picture's (cut out of the
+        large decode, reduced to ``picture_size`` for analysis)."""
+        into_cut, (cw, ch) = self.cut
         to_large = _centre_scale(self.large[0] / self.whole[0], self.large[1] / self.whole[1])
-        into_box = np.array([[1.0, 0.0, -x0], [0.0, 1.0, -y0], [0.0, 0.0, 1.0]])
-        to_picture = _centre_scale(picture_size[0] / (x1 - x0), picture_size[1] / (y1 - y0))
-        return to_picture @ into_box @ to_large
+        to_picture = _centre_scale(picture_size[0] / cw, picture_size[1] / ch)
+        return to_picture @ into_cut @ to_large
+
+    def region_in_full(self, region: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+        """A region (x, y, w, h) in the picture's full-size pixels, as the box bounding it in
+        the claim's full-size pixels."""
+        fx, fy = self.full[0] / self.large[0], self.full[1] / self.large[1]
+        x, y, w, h = region
+        if self.corners is None:
+            bx, by, _, _ = self.full_box
+            x0, y0 = min(self.full[0] - 1, x + bx), min(self.full[1] - 1, y + by)
+            return x0, y0, max(1, min(w, self.full[0] - x0)), max(1, min(h, self.full[1] - y0))
+        into_cut, _ = self.cut
+        # Pixel edges: picture full px -> cut px -> large px -> claim full px.
+        edges = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
+        in_cut = np.stack([edges[:, 0] / fx - 0.5, edges[:, 1] / fy - 0.5], axis=1)
+        in_large = cv2.perspectiveTransform(
+            in_cut.reshape(-1, 1, 2), np.linalg.inv(into_cut)
+        ).reshape(-1, 2)
+        xs = np.clip((in_large[:, 0] + 0.5) * fx, 0, self.full[0])
+        ys = np.clip((in_large[:, 1] + 0.5) * fy, 0, self.full[1])
+        x0, y0 = math.floor(xs.min()), math.floor(ys.min())
+        x0, y0 = min(self.full[0] - 1, x0), min(self.full[1] - 1, y0)
+        return x0, y0, max(1, math.ceil(xs.max()) - x0), max(1, math.ceil(ys.max()) - y0)
 
 
 def _in_whole_claim(match: ClaimMatch, frames: _Frames, layout: str) -> ClaimMatch:
@@ -904,21 +1018,16 @@ def _in_whole_claim(match: ClaimMatch, frames: _Frames, layout: str) -> ClaimMat
         homography = tuple(float(v) for v in (h / h[2, 2]).flatten())
     heatmap = None
     if match.heatmap is not None:
-        warped = cv2.warpAffine(
+        warped = cv2.warpPerspective(
             np.asarray(match.heatmap.convert("RGBA")),
-            to_picture[:2],
+            to_picture,
             frames.whole,
             flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
             borderMode=cv2.BORDER_CONSTANT,
             borderValue=(0, 0, 0, 0),
         )
         heatmap = Image.fromarray(warped, "RGBA")
-    region = None
-    if match.region is not None:
-        bx, by, _, _ = frames.full_box
-        x, y, w, h_ = match.region
-        x0, y0 = min(frames.full[0] - 1, x + bx), min(frames.full[1] - 1, y + by)
-        region = (x0, y0, max(1, min(w, frames.full[0] - x0)), max(1, min(h_, frames.full[1] - y0)))
+    region = None if match.region is None else frames.region_in_full(match.region)
     # The edits are described for an edited copy only (as ``claim_match`` does).
     said = {*match.transforms, layout} if match.is_derived else set(match.transforms)
     return replace(
@@ -935,7 +1044,10 @@ def _in_whole_claim(match: ClaimMatch, frames: _Frames, layout: str) -> ClaimMat
 def _share(frames: _Frames) -> float:
     """Share of the claim the picture covers."""
     x0, y0, x1, y1 = frames.box
-    return round((x1 - x0) * (y1 - y0) / (frames.large[0] * frames.large[1]), 4)
+    area = float((x1 - x0) * (y1 - y0))
+    if frames.corners is not None:
+        area = float(cv2.contourArea(np.asarray(frames.corners, np.float32)))
+    return round(area / (frames.large[0] * frames.large[1]), 4)
 
 
 def _better(found: ClaimMatch | None, best: ClaimMatch | None) -> bool:
@@ -960,11 +1072,18 @@ def better_match(whole: ClaimMatch | None, inside: ClaimMatch | None) -> ClaimMa
 
 
 def _match_box(large: Image.Image, frames: _Frames, match: PictureMatcher) -> ClaimMatch | None:
-    """The picture in ``frames.box`` (large-decode pixels) matched at its own scale, in its
-    own frame."""
-    picture = large.crop(frames.box)
-    fx, fy = frames.full[0] / frames.large[0], frames.full[1] / frames.large[1]
-    return match(picture, (max(1, round(picture.width * fx)), max(1, round(picture.height * fy))))
+    """The picture in ``frames`` (cut out of the large decode) matched at its own scale, in
+    its own frame."""
+    if frames.corners is None:
+        picture = large.crop(frames.box)
+    else:
+        straighten, size = frames.cut
+        picture = Image.fromarray(
+            cv2.warpPerspective(
+                np.asarray(large.convert("RGB")), straighten, size, flags=cv2.INTER_LINEAR
+            )
+        )
+    return match(picture, frames.full_cut_size)
 
 
 def _original_frame(
@@ -1034,11 +1153,17 @@ def match_subpictures(
             min(large.width, math.ceil((region.x + region.w) * sx)),
             min(large.height, math.ceil((region.y + region.h) * sy)),
         )
-        frames = _Frames(claim.size, large.size, box, claim_size)
-        if min(frames.full_box[2:]) < MIN_PICTURE_PIXELS:
+        corners = (
+            None
+            if region.corners is None
+            else tuple(((x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5) for x, y in region.corners)
+        )
+        frames = _Frames(claim.size, large.size, box, claim_size, corners)
+        if min(frames.full_cut_size) < MIN_PICTURE_PIXELS:
             continue
         found = _match_box(large, frames, match)
-        if found is not None and not found.is_derived:
+        # A photographed picture's outline is where the picture ends: not cut again.
+        if found is not None and not found.is_derived and corners is None:
             recut = _original_frame(found, frames, original_size(found.original_key))
             if recut is not None and _box_overlap(recut, box) < RECUT_OVERLAP:
                 again = _Frames(claim.size, large.size, recut, claim_size)

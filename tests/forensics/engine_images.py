@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from typing import Literal
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 from skimage import data as skdata
@@ -68,3 +69,33 @@ def as_claim(image: Image.Image) -> tuple[Image.Image, tuple[int, int]]:
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=90)
     return load_analysis_image(buffer, max_pixels=60_000_000), image.size
+
+
+def photographed(
+    picture: Image.Image,
+    corners: tuple[tuple[float, float], ...],
+    size: tuple[int, int],
+    *,
+    surround: np.ndarray | None = None,
+    seed: int = 0,
+) -> Image.Image:
+    """``picture`` shown on a screen and photographed: laid onto ``corners`` (top left,
+    clockwise) of a ``size`` frame over ``surround`` (by default a dark bezel whose light
+    falls off across it), with glare, lens blur and sensor noise."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    if surround is None:
+        bezel = 22.0 + 30.0 * xx / w + 12.0 * yy / h
+        surround = np.repeat(bezel[..., None], 3, axis=2)
+    src = np.asarray(picture.convert("RGB"), np.float32)
+    ph, pw = src.shape[:2]
+    quad = np.float32([[0, 0], [pw, 0], [pw, ph], [0, ph]])
+    warp = cv2.getPerspectiveTransform(quad, np.float32(corners))
+    shown = cv2.warpPerspective(src, warp, (w, h), flags=cv2.INTER_LINEAR)
+    inside = cv2.warpPerspective(np.ones((ph, pw), np.float32), warp, (w, h))[..., None]
+    out = shown * inside + surround.astype(np.float32) * (1 - inside)
+    glare = np.exp(-(((xx - 0.7 * w) / (0.4 * w)) ** 2 + ((yy - 0.3 * h) / (0.4 * h)) ** 2))
+    out = out * 0.92 + 10.0 + glare[..., None] * 15.0
+    out = cv2.GaussianBlur(out, (0, 0), 1.2) + rng.normal(0, 3.0, out.shape)
+    return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))

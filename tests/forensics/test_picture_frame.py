@@ -1,5 +1,6 @@
-"""The border around a claim's picture (forensics.picture_frame) and what the structural
-test makes of a copy that was cropped and then given one (forensics.structure)."""
+"""The border around a claim's picture and the outline of a screen it was photographed on
+(forensics.picture_frame), and what the structural test makes of a copy that was cropped
+and then given a border (forensics.structure)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from skimage import data
 from forensics import structure
 from forensics.matching import claim_match
 from forensics.original_index import OriginalIndex
-from forensics.picture_frame import picture_surround
+from forensics.picture_frame import photographed_picture, picture_surround
 from forensics.same_photo import compare_with_original
-from tests.forensics.engine_images import as_claim, label_product
+from tests.forensics.engine_images import as_claim, label_product, photographed
 
 TAN = (196, 150, 104)
 PLUM = (120, 40, 90)
@@ -149,3 +150,33 @@ def test_a_bordered_turned_crop_of_the_listing_is_an_edited_copy(
 
     assert match is not None and match.original_key == "product"
     assert match.is_derived
+
+
+SCREEN_CORNERS = ((70.0, 58.0), (402.0, 40.0), (420.0, 392.0), (52.0, 370.0))
+
+
+def test_a_picture_photographed_on_a_screen_is_found_by_its_outline() -> None:
+    picture = Image.fromarray(data.chelsea()).crop((100, 30, 400, 290))
+    claim = photographed(picture, SCREEN_CORNERS, (470, 430))
+
+    corners = photographed_picture(np.asarray(claim))
+
+    assert corners is not None
+    # The outline's corners, within the pixel or two the lens blur spreads them over.
+    assert np.abs(corners - np.array(SCREEN_CORNERS)).max() <= 3
+
+
+def test_an_ordinary_photo_is_no_photographed_picture() -> None:
+    for name in ("astronaut", "coffee", "rocket"):
+        assert photographed_picture(getattr(data, name)()) is None
+
+
+def test_a_picture_laid_on_a_surface_with_detail_is_no_photographed_picture() -> None:
+    """An outline inside a surround with detail of its own (a carpet's weave, a shelf, a
+    room) is no screen's bezel: a product box on a carpet is not straightened out."""
+    picture = Image.fromarray(data.chelsea()).crop((100, 30, 400, 290))
+    rng = np.random.default_rng(1)
+    weave = cv2.GaussianBlur(rng.normal(0, 24, (430, 470)).astype(np.float32), (0, 0), 1.0)
+    claim = photographed(picture, SCREEN_CORNERS, (470, 430), surround=np.dstack([60 + weave] * 3))
+
+    assert photographed_picture(np.asarray(claim)) is None

@@ -1,5 +1,6 @@
-"""Pictures inside a screenshot or a collage: found (``picture_regions``) and matched at
-their own scale through the one analysis (``forensics.pipeline.analyse_claim``)."""
+"""Pictures inside a screenshot, a collage, a border or a photographed screen: found
+(``picture_regions``) and matched at their own scale through the one analysis
+(``forensics.pipeline.analyse_claim``)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from forensics.original_index import OriginalIndex
 from forensics.pipeline import analyse_claim, claim_could_match
 from forensics.screening import build_file_index
 from forensics.subpictures import BORDER_BLEED, Box, _sides, better_match, picture_regions
-from tests.forensics.engine_images import iou, label_product, paint_damage
+from tests.forensics.engine_images import iou, label_product, paint_damage, photographed
 
 Rect = tuple[int, int, int, int]  # x, y, w, h
 
@@ -418,3 +419,35 @@ def test_a_small_bordered_picture_is_one_region() -> None:
     regions = picture_regions(decoded(buffer.getvalue()))
 
     assert [r.layout for r in regions] == ["border"]
+
+
+def test_a_crop_photographed_on_a_screen_is_matched_as_the_crop_it_is(
+    shop: OriginalIndex, listing_files: dict[str, Path]
+) -> None:
+    """Cropped, then shown on a screen and photographed at an angle: the bezel lies where
+    the crop removed the listing, so the whole claim disagrees with its frame there;
+    straightened out of its outline, the picture is the crop it is."""
+    listing = decoded(listing_files["chelsea"].read_bytes())
+    painted, mask = paint_damage(listing, (250, 150))
+    crop = painted.crop((90, 20, 420, 290))
+    corners = ((70.0, 58.0), (402.0, 40.0), (420.0, 392.0), (52.0, 370.0))
+    claim = photographed(crop, corners, (470, 430), seed=3)
+    data = jpeg(claim, 88)
+
+    regions = picture_regions(decoded(data))
+    analysis = analyse_claim(data, shop)
+
+    assert [r.layout for r in regions] == ["rephotographed"]
+    assert analysis.verdict.flagged and analysis.is_derived
+    assert analysis.original is not None and analysis.original.key == str(listing_files["chelsea"])
+    assert "rephotographed" in analysis.transforms
+    # The damage, carried through the crop and the screen's perspective.
+    mx, my, mw, mh = _bbox(mask)
+    quad = np.float32([[0, 0], [crop.width, 0], [crop.width, crop.height], [0, crop.height]])
+    onto = cv2.getPerspectiveTransform(quad, np.float32(corners))
+    box = np.float32([[mx, my], [mx + mw, my], [mx + mw, my + mh], [mx, my + mh]]) - (90, 20)
+    seen = cv2.perspectiveTransform(box.reshape(-1, 1, 2), onto).reshape(-1, 2)
+    x0, y0 = seen.min(axis=0)
+    x1, y1 = seen.max(axis=0)
+    assert analysis.region is not None
+    assert iou(analysis.region, (int(x0), int(y0), int(x1 - x0), int(y1 - y0))) >= 0.5
