@@ -229,3 +229,24 @@ def test_ecc_thrown_off_on_a_smooth_object_is_not_taken_for_a_correction() -> No
         ).max()
         assert moved <= limit
         assert (to_truth < 1.0) == corrected
+
+
+def test_the_template_follows_the_picture_when_a_bezel_covers_a_third_of_the_frame() -> None:
+    """A cropped picture photographed on a screen: the bezel (dark) lies over the part of
+    the original's white backdrop the crop removed. Fitted over every pixel, the colour map
+    is dragged towards the bezel and the template misses the picture; followed by the
+    pixels that agree best, it reproduces it."""
+    work = np.full((200, 200, 3), 245.0, np.float32)
+    work[40:170, 60:150] = np.asarray(
+        Image.fromarray(skdata.coffee()).resize((90, 130)), np.float32
+    )
+    claim = np.clip(work * 0.9 + 12.0, 0, 255)  # the screen's own brightness and contrast
+    claim[:, :50] = 30.0  # the bezel where the crop removed the listing's left side
+    claim[:, 160:] = 30.0
+    identity = np.eye(3)
+
+    template, _ = registration.alignment_template(work, claim, identity)
+
+    grey = cv2.cvtColor(claim, cv2.COLOR_RGB2GRAY)
+    picture = (slice(None), slice(55, 155))
+    assert np.abs(template[picture] - grey[picture]).mean() < 4.0
