@@ -166,6 +166,12 @@ class ClaimMatch:
         return (self.is_derived, *candidate_rank(self.texture_score, self.same_photo_score))
 
     @property
+    def decided_by_texture(self) -> bool:
+        """An edited copy whose fine texture alone reached the verdict (its structure
+        lifted nothing)."""
+        return self.is_derived and self.texture_score >= SAME_PHOTO_THRESHOLD
+
+    @property
     def is_verified(self) -> bool:
         """The claim shows what is in the original: a feature fit with at least
         VERIFIED_INLIERS inliers (an unrelated photo's chance fit has fewer)."""

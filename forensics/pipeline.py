@@ -151,12 +151,14 @@ def _claim_match(
     *,
     max_pixels: int,
 ) -> ClaimMatch | None:
-    """The whole claim's match; when it is no edited copy, the pictures inside the claim
-    (a screenshot's photo, a collage's tiles) are matched at their own scale too, cut from
-    a larger decode of ``data``; one that is an edited copy or a near copy and beats the
-    whole claim's match replaces it (``forensics.subpictures.better_match``)."""
+    """The whole claim's match; when it is no edited copy, or one its structure alone
+    recognised, the pictures inside the claim (a screenshot's photo, a collage's tiles, a
+    bordered or photographed picture) are matched at their own scale too, cut from a larger
+    decode of ``data``; one that is an edited copy or a near copy and beats the whole
+    claim's match replaces it (``forensics.subpictures.better_match``): a picture whose
+    fine texture decides says more exactly what was changed, and where."""
     match = claim_match(claim, claim_size=claim_size, index=index)
-    if (match is not None and match.is_derived) or not len(index):
+    if not len(index) or (match is not None and match.decided_by_texture):
         return match
     inside = match_subpictures(
         claim,

@@ -451,3 +451,32 @@ def test_a_crop_photographed_on_a_screen_is_matched_as_the_crop_it_is(
     x1, y1 = seen.max(axis=0)
     assert analysis.region is not None
     assert iou(analysis.region, (int(x0), int(y0), int(x1 - x0), int(y1 - y0))) >= 0.5
+
+
+def test_pictures_are_matched_when_only_the_structure_recognised_the_whole_claim(
+    monkeypatch: pytest.MonkeyPatch, shop: OriginalIndex
+) -> None:
+    """A whole claim recognised by its structure alone (texture under the verdict) still has
+    its pictures matched: one whose fine texture decides says more exactly what was changed
+    and where, and replaces it. A whole claim its texture decided is not cut up."""
+    from dataclasses import replace
+
+    from forensics import pipeline
+
+    by_structure = replace(_match(0.96, True), texture_score=0.79, region=(0, 0, 9, 9))
+    by_texture = replace(_match(0.999, True), texture_score=0.999, region=(40, 80, 30, 20))
+    asked: list[bool] = []
+
+    def pictures(*args: object, **kwargs: object) -> ClaimMatch:
+        asked.append(True)
+        return by_texture
+
+    monkeypatch.setattr(pipeline, "match_subpictures", pictures)
+    claim = Image.new("RGB", (64, 64))
+
+    for whole, expected in ((by_structure, by_texture), (by_texture, by_texture)):
+        asked.clear()
+        monkeypatch.setattr(pipeline, "claim_match", lambda *a, whole=whole, **k: whole)
+        found = pipeline._claim_match(b"", claim, (64, 64), shop, max_pixels=1 << 20)
+        assert found is expected
+        assert asked == ([True] if whole is by_structure else [])
