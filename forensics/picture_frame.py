@@ -223,6 +223,9 @@ def _outline_candidates(edges: np.ndarray) -> list[np.ndarray]:
     contours, _ = cv2.findContours(edges, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
     quads = []
     for contour in contours:
+        _, _, bw, bh = cv2.boundingRect(contour)
+        if bw * bh < PICTURE_MIN_SHARE * w * h:  # its hull is smaller still
+            continue
         hull = cv2.convexHull(contour)
         if not PICTURE_MIN_SHARE * w * h <= cv2.contourArea(hull) <= PICTURE_MAX_SHARE * w * h:
             continue
