@@ -167,8 +167,8 @@ class ClaimMatch:
 
     @property
     def decided_by_texture(self) -> bool:
-        """An edited copy whose fine texture alone reached the verdict (its structure
-        lifted nothing)."""
+        """An edited copy whose fine texture alone reaches the verdict (not one its
+        structure recognised)."""
         return self.is_derived and self.texture_score >= SAME_PHOTO_THRESHOLD
 
     @property

@@ -106,6 +106,13 @@ def _eroded(mask: np.ndarray, depth: int) -> np.ndarray:
     return np.asarray(cv2.erode(mask.astype(np.uint8), np.ones((size, size), np.uint8)) > 0)
 
 
+def _four_corners(hull: np.ndarray) -> np.ndarray | None:
+    """The convex hull's outline simplified to within QUAD_TOLERANCE of its perimeter, when
+    that leaves four corners (as OpenCV gives points: N x 1 x 2); None otherwise."""
+    corners = cv2.approxPolyDP(hull, QUAD_TOLERANCE * cv2.arcLength(hull, True), True)
+    return corners if len(corners) == 4 else None
+
+
 def _quadrilateral(picture: np.ndarray) -> np.ndarray | None:
     """The four corners of the picture's outline (float32, 4 x 2), or None when the
     largest part of ``picture`` is no filled quadrilateral."""
@@ -118,9 +125,8 @@ def _quadrilateral(picture: np.ndarray) -> np.ndarray | None:
     part = (labels == largest).astype(np.uint8)
     contours, _ = cv2.findContours(part, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     outline = max(contours, key=cv2.contourArea)
-    hull = cv2.convexHull(outline)
-    corners = cv2.approxPolyDP(hull, QUAD_TOLERANCE * cv2.arcLength(hull, True), True)
-    if len(corners) != 4:
+    corners = _four_corners(cv2.convexHull(outline))
+    if corners is None:
         return None
     # Compared pixel for pixel: a polygon's area through the pixel centres falls half a
     # pixel short all round, which on a small picture is several per cent.
@@ -207,8 +213,10 @@ def bordered_picture(rgb: np.ndarray) -> tuple[int, int, int, int] | None:
 
 
 def _ordered(corners: np.ndarray) -> np.ndarray:
-    """Four corners in reading order around the outline: top left, top right, bottom right,
-    bottom left (the one nearest the claim's top left first, then clockwise)."""
+    """Four corners clockwise around the outline, the one with the least x + y first: top
+    left, top right, bottom right, bottom left for a picture turned less than 45° (turned
+    further, it is straightened a quarter turn round, which the matcher's features and
+    homography take in their stride)."""
     centre = corners.mean(axis=0)
     angles = np.arctan2(corners[:, 1] - centre[1], corners[:, 0] - centre[0])
     around = corners[np.argsort(angles)]  # clockwise in image coordinates (y down)
@@ -229,8 +237,8 @@ def _outline_candidates(edges: np.ndarray) -> list[np.ndarray]:
         hull = cv2.convexHull(contour)
         if not PICTURE_MIN_SHARE * w * h <= cv2.contourArea(hull) <= PICTURE_MAX_SHARE * w * h:
             continue
-        corners = cv2.approxPolyDP(hull, QUAD_TOLERANCE * cv2.arcLength(hull, True), True)
-        if len(corners) == 4 and cv2.isContourConvex(corners):
+        corners = _four_corners(hull)
+        if corners is not None and cv2.isContourConvex(corners):
             quads.append(corners.reshape(4, 2))
     return sorted(quads, key=lambda q: -cv2.contourArea(q))
 
@@ -244,11 +252,13 @@ def _band_texture(grey: np.ndarray) -> np.ndarray:
 
 
 def photographed_picture(rgb: np.ndarray) -> np.ndarray | None:
-    """The corners (float32, 4 x 2, top left first and clockwise, in ``rgb``'s pixels) of
+    """The corners (float32, 4 x 2, ordered as ``_ordered`` says, in ``rgb``'s pixels) of
     a picture photographed on a screen or a print: a convex quadrilateral outline of
     PICTURE_MIN_SHARE to PICTURE_MAX_SHARE of the claim, a step along OUTLINE_SUPPORT of
     it, inside a surround without detail (SURROUND_TEXTURE); None when the claim shows
-    none. The largest such outline is taken (a screen's, not a tile's inside it)."""
+    none. ``rgb`` is the claim as 8-bit RGB (H x W x 3). The largest such outline is taken
+    (a screen's, not a tile's inside it). The outline lies on the outer side of the
+    dilated edge, a pixel or two beyond the step: cut out, the picture is cut inside it."""
     h, w = rgb.shape[:2]
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
     smooth = cv2.GaussianBlur(grey, (0, 0), OUTLINE_SMOOTHING)

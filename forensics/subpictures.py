@@ -1,5 +1,5 @@
-"""Find the pictures inside a claim that is a screenshot, a collage or a bordered picture,
-and match them at their own scale.
+"""Find the pictures inside a claim that is a screenshot, a collage, a bordered picture or
+a photographed screen or print, and match them at their own scale.
 
 Pure: no Django. A buyer can send the merchant's photo as a small picture inside a phone
 screenshot (status bar, chat bubbles, text) or as one tile of a collage. Decoded for
@@ -11,8 +11,9 @@ the claim and expresses the result in the whole claim's frame.
 How the pictures are found (explainable cues, on the analysis decode):
 
 * **Quick exit.** An ordinary photo has no blank line (a row or column whose 3×3
-  neighbourhoods are nearly all flat) and no seam across it: nothing can cut it, and
-  ``picture_regions`` returns [] after a few milliseconds.
+  neighbourhoods are nearly all flat) and no seam across it: nothing can cut it into
+  pictures, and only a photographed screen's outline (below) is looked for, a few
+  milliseconds in all.
 * **A collage** is cut along its gutters (thin uniform bands framed on both sides) and
   seams (lines across which most pixels step sharply while both sides are smooth: tiles
   that abut, or a gutter thinner than two pixels), evenly (halves, thirds) once one cut
@@ -33,6 +34,12 @@ How the pictures are found (explainable cues, on the analysis decode):
 * **A picture inside a border** of one colour (``forensics.picture_frame``) is cut out
   whatever its size (BORDER_BLEED inside its outline), ahead of any pictures inside it:
   a crop given a border is then matched as the crop it is.
+* **A picture photographed on a screen or print** (``picture_frame.photographed_picture``:
+  a quadrilateral outline inside a surround without detail) is straightened into a
+  rectangle PHOTOGRAPHED_INSET inside its outline, first (it holds any others): a crop
+  photographed afterwards is matched as the crop it is. A product box on a plain table
+  has such an outline too; straightened, it is still another photograph, which the
+  same-photograph test tells.
 
 A picture's own uniform backdrop (a sky, white or black behind a product) is cut off the
 tightest reading, and a part's content (every uniform band trimmed, framed or not: an
@@ -953,8 +960,11 @@ class _Frames:
         quad = np.asarray(self.corners, np.float64)
         width = float(np.linalg.norm(quad[1] - quad[0]) + np.linalg.norm(quad[2] - quad[3])) / 2
         height = float(np.linalg.norm(quad[3] - quad[0]) + np.linalg.norm(quad[2] - quad[1])) / 2
-        inset = min(PHOTOGRAPHED_INSET * max(self.large) / WORK_SIDE, width / 8, height / 8)
-        w, h = max(1, round(width - 2 * inset)), max(1, round(height - 2 * inset))
+        # PHOTOGRAPHED_INSET is in pixels of the frame the outline was found in.
+        found_in = min(WORK_SIDE, max(self.whole))
+        inset = min(PHOTOGRAPHED_INSET * max(self.large) / found_in, width / 8, height / 8)
+        # Corners are pixel centres: a side D long holds D + 1 pixels.
+        w, h = max(1, round(width + 1 - 2 * inset)), max(1, round(height + 1 - 2 * inset))
         target = np.array(
             [
                 [-inset, -inset],
@@ -1009,7 +1019,8 @@ class _Frames:
 def _in_whole_claim(match: ClaimMatch, frames: _Frames, layout: str) -> ClaimMatch:
     """A picture's match restated for the whole claim: the changed region in the claim's
     full-size pixels, the homography and heatmap in the whole claim's analysis frame, and
-    the layout ("screenshot", "collage" or "border") among the transforms."""
+    the layout ("screenshot", "collage", "border" or "rephotographed") among the
+    transforms."""
     picture_size = match.analysis_size or frames.whole
     to_picture = frames.whole_to_picture(picture_size)
     homography = None
@@ -1065,8 +1076,12 @@ def better_match(whole: ClaimMatch | None, inside: ClaimMatch | None) -> ClaimMa
     """The claim's match: the whole claim's, unless the match of a picture inside it is an
     edited copy or a near copy that beats it. A weaker picture match is not taken: it
     would turn "no match" into "a different photograph of X" on the strength of a part
-    of the claim, which is no finding a merchant needs."""
+    of the claim, which is no finding a merchant needs. A whole claim already recognised
+    as an edited copy (by its structure) gives way only to a picture whose fine texture
+    decides."""
     if inside is None or not (inside.is_derived or inside.is_near_copy):
+        return whole
+    if whole is not None and whole.is_derived and not inside.decided_by_texture:
         return whole
     return inside if _better(inside, whole) else whole
 
@@ -1127,8 +1142,9 @@ def match_subpictures(
     match: PictureMatcher,
     original_size: Callable[[str], tuple[int, int]],
 ) -> ClaimMatch | None:
-    """The best match of the pictures inside a screenshot or collage claim, stated for the
-    whole claim; None when the claim holds no picture or none matches.
+    """The best match of the pictures inside a claim (a screenshot's, a collage's tiles, a
+    bordered or photographed picture), stated for the whole claim; None when the claim
+    holds no picture or none matches.
 
     ``claim`` is the claim as analysed (``picture_regions`` reads it), ``claim_size`` its
     full oriented size, and ``decode(side)`` decodes the claim again with its long side at

@@ -307,6 +307,7 @@ def _match(score: float, derived: bool) -> ClaimMatch:
         region=None,
         heatmap=None,
         is_derived=derived,
+        texture_score=score,
     )
 
 
@@ -323,6 +324,16 @@ def test_a_picture_match_replaces_the_whole_claims_only_when_it_is_a_finding() -
     assert better_match(copy, _match(0.999, True)) is not copy
     derived = _match(0.95, True)
     assert better_match(derived, near) is derived
+    # A whole claim its structure recognised gives way only to a picture whose texture
+    # decides, not to one its structure recognised a little higher.
+    from dataclasses import replace
+
+    by_structure = replace(derived, texture_score=0.8)
+    assert better_match(by_structure, replace(_match(0.97, True), texture_score=0.85)) is (
+        by_structure
+    )
+    exact = replace(_match(0.97, True), texture_score=0.99)
+    assert better_match(by_structure, exact) is exact
 
 
 def object_on_black(seed: int) -> Image.Image:
