@@ -265,6 +265,7 @@ def photographed_picture(rgb: np.ndarray) -> np.ndarray | None:
     edges = cv2.Canny(np.clip(smooth, 0, 255).astype(np.uint8), *OUTLINE_EDGES)
     edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
     texture: np.ndarray | None = None
+    gap = np.ones((2 * SURROUND_GAP + 1,) * 2, np.uint8)
     for quad in _outline_candidates(edges):
         outline = np.zeros((h, w), np.uint8)
         cv2.polylines(outline, [quad.astype(np.int32)], True, 1, 1)
@@ -272,7 +273,6 @@ def photographed_picture(rgb: np.ndarray) -> np.ndarray | None:
             continue
         inside = np.zeros((h, w), np.uint8)
         cv2.fillConvexPoly(inside, quad.astype(np.int32), 1)
-        gap = np.ones((2 * SURROUND_GAP + 1,) * 2, np.uint8)
         around = cv2.erode(1 - inside, gap, borderType=cv2.BORDER_CONSTANT, borderValue=0) > 0
         if np.count_nonzero(around) < 0.02 * w * h:
             continue  # the outline is the claim's edge: nothing around to tell by

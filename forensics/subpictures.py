@@ -573,15 +573,20 @@ def picture_regions(image: np.ndarray | Image.Image) -> list[Box]:
             min(height, round((p.y + p.h) * scale)) - round(p.y * scale),
             layout=p.layout,
             colours=p.colours,
-            corners=(
-                None
-                if p.corners is None
-                # Pixel centres onto pixel centres.
-                else tuple(((x + 0.5) * scale - 0.5, (y + 0.5) * scale - 0.5) for x, y in p.corners)
-            ),
+            corners=_rescaled(p.corners, scale, scale),
         )
         for p in boxes[:MAX_REGIONS]
     ]
+
+
+def _rescaled(
+    corners: tuple[tuple[float, float], ...] | None, sx: float, sy: float
+) -> tuple[tuple[float, float], ...] | None:
+    """Corners in a frame ``sx`` by ``sy`` times as large, pixel centres onto pixel centres
+    (as ``_centre_scale`` maps them); None stays None."""
+    if corners is None:
+        return None
+    return tuple(((x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5) for x, y in corners)
 
 
 def _photographed(rgb: np.ndarray) -> Box | None:
@@ -1169,11 +1174,7 @@ def match_subpictures(
             min(large.width, math.ceil((region.x + region.w) * sx)),
             min(large.height, math.ceil((region.y + region.h) * sy)),
         )
-        corners = (
-            None
-            if region.corners is None
-            else tuple(((x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5) for x, y in region.corners)
-        )
+        corners = _rescaled(region.corners, sx, sy)
         frames = _Frames(claim.size, large.size, box, claim_size, corners)
         if min(frames.full_cut_size) < MIN_PICTURE_PIXELS:
             continue
