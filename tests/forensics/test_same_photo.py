@@ -269,3 +269,30 @@ def test_a_turned_and_cut_copy_does_not_disagree_along_its_cut_edges() -> None:
 
     assert same_photo._turn_degrees(comparison.warp) > same_photo.CROP_TURNED_DEGREES
     assert comparison.score >= same_photo.SAME_PHOTO_THRESHOLD
+
+
+def test_an_edit_found_only_on_the_blurred_difference_keeps_its_outline() -> None:
+    rendered = np.full((60, 60, 3), 120.0, np.float32)
+    claim = rendered.copy()
+    claim[20:30, 20:34] += 15.0  # under the high bar at every pixel: a faint stain
+    edit = np.zeros((60, 60), bool)
+    edit[19:31, 19:35] = True
+    valid = np.ones((60, 60), bool)
+
+    kept = same_photo._really_changed(edit, claim, rendered, valid, noise=1.0)
+
+    assert (kept == edit).all()
+
+
+def test_a_strong_edit_is_outlined_by_the_pixels_that_really_changed() -> None:
+    rendered = np.full((60, 60, 3), 120.0, np.float32)
+    claim = rendered.copy()
+    claim[20:30, 20:34, 0] = 40.0  # a dark-red stain, one channel far off
+    edit = np.zeros((60, 60), bool)
+    edit[18:32, 18:36] = True  # as the blurred difference spread it
+    valid = np.ones((60, 60), bool)
+
+    kept = same_photo._really_changed(edit, claim, rendered, valid, noise=1.0)
+
+    ys, xs = np.nonzero(kept)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (20, 29, 20, 33)
