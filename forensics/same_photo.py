@@ -725,7 +725,7 @@ def _changed_pixels(
         reach = np.ones((2 * DISAGREEING_REACH + 1,) * 2, np.uint8)
         near_disagreeing = cv2.dilate(disagreeing.astype(np.uint8), reach) > 0
     for factor in (1.0, CHANGED_FALLBACK):
-        bar = factor * np.maximum(CHANGED_HIGH, 6.0 * scale)
+        bar = factor * _high_bar(scale)
         high = inner & (diff > bar)
         low = (inner & (diff > factor * np.maximum(CHANGED_LOW, 3.5 * scale))).astype(np.uint8)
         if explained is not None and disagreeing is None:
@@ -795,6 +795,12 @@ def _changed_pixels(
     return np.zeros((wh, ww), bool)
 
 
+def _high_bar(noise: float | np.ndarray) -> np.ndarray:
+    """The difference (grey levels) a changed pixel passes: CHANGED_HIGH, raised with the
+    noise level (a number, or a map of it)."""
+    return np.asarray(np.maximum(CHANGED_HIGH, 6.0 * noise))
+
+
 def _really_changed(
     edit: np.ndarray, claim: np.ndarray, rendered: np.ndarray, valid: np.ndarray, noise: float
 ) -> np.ndarray:
@@ -812,7 +818,7 @@ def _really_changed(
     reach = np.ones((2 * REALLY_CHANGED_REACH + 1,) * 2, np.uint8)
     near = cv2.dilate(edit.astype(np.uint8), reach) > 0
     difference = channel_max(np.abs(claim - rendered))
-    really = near & valid & (difference > max(CHANGED_HIGH, 6.0 * noise))
+    really = near & valid & (difference > _high_bar(noise))
     if np.count_nonzero(really) < REALLY_CHANGED_SHARE * np.count_nonzero(edit):
         return edit
     return really
