@@ -52,6 +52,9 @@ FLOW_MIN_ECC = 0.9
 SNAP_SCALE = 0.02
 SNAP_PERSPECTIVE = 1e-4
 SNAP_TIE = 0.001
+#: An affine warp is offered beside the refined homography (see affine_alternative) when
+#: it puts a corner of the frame at least this many work pixels elsewhere.
+AFFINE_MIN_SHIFT = 1.0
 
 
 def _frame_inside(shape: tuple[int, ...], warp: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -243,6 +246,59 @@ def align(
     if pixel_grid:
         refined = _prefer_pixel_grid(work, claim, target, refined)
     return refined, ecc
+
+
+def affine_alternative(
+    work: np.ndarray, claim: np.ndarray, target: np.ndarray, warp: np.ndarray
+) -> tuple[np.ndarray, float] | None:
+    """An affine warp to compare the claim at besides ``warp`` (the aligned homography),
+    with its correlation; ``None`` when it would be the same warp or correlates worse.
+
+    Most disguises map the original by an affine map (resize, crop, turn, a screenshot's or
+    collage's tile). A feature homography fitted on points bunched on the product (a smooth
+    saucer on a plain backdrop) is ill-conditioned in its perspective terms, and ECC keeps
+    the perspective it starts from: held-out collage tiles were laid over their original
+    with a corner 15-19 work px off, and their texture disagreed along every edge. The
+    affine map nearest ``warp`` over the frame, refined by ECC with the affine motion model,
+    is offered when it moves a corner by at least AFFINE_MIN_SHIFT and correlates at least
+    as well on the pixels both cover. The caller compares at both: the correlation alone
+    does not tell a re-photograph's real perspective from a drift.
+    """
+    h, w = work.shape[:2]
+    xs, ys = np.meshgrid(np.linspace(0, w - 1, 9), np.linspace(0, h - 1, 9))
+    grid = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
+    mapped = cv2.perspectiveTransform(grid.reshape(-1, 1, 2), warp).reshape(-1, 2)
+    nearest, _ = cv2.estimateAffine2D(grid, mapped, method=cv2.LMEDS)
+    if nearest is None:
+        return None
+    start = np.vstack([nearest, [0.0, 0.0, 1.0]])
+    if _corner_shift(warp, start, work.shape) < AFFINE_MIN_SHIFT:
+        return None
+    template, mask = alignment_template(work, claim, warp)
+    find_ecc: Any = getattr(cv2, "findTransformECCWithMask", None)
+    affine = start
+    if find_ecc is not None:
+        with contextlib.suppress(cv2.error):
+            _, refined = find_ecc(
+                template,
+                target,
+                mask,
+                np.full(target.shape[:2], 255, np.uint8),
+                start[:2].astype(np.float32),
+                cv2.MOTION_AFFINE,
+                (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 25, 1e-4),
+                3,
+            )
+            affine = np.vstack([refined.astype(np.float64), [0.0, 0.0, 1.0]])
+    support = (
+        _frame_inside(target.shape, warp, (w, h))
+        & _frame_inside(target.shape, affine, (w, h))
+        & (mask > 0)
+    )
+    correlation = _alignment_ncc(template, target, affine, support)
+    if correlation < _alignment_ncc(template, target, warp, support):
+        return None
+    return affine, correlation
 
 
 def rotation_degrees(linear: np.ndarray) -> float:

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from forensics.colour_map import channel_max, fit_colour
-from forensics.registration import align, rotation_degrees
+from forensics.registration import affine_alternative, align, rotation_degrees
 
 #: The same-photograph test works at most at this long side (original's frame).
 WORK_SIDE = 256
@@ -302,10 +302,40 @@ def _compare_at_guessed_scale(
     # Neither image resized for the comparison: an unresized copy maps pixel for pixel.
     own_resolution = pre == 1.0 and (ww, wh) == (ow, oh)
     warp, ecc = align(work, claim_f, target, warp, pixel_grid=own_resolution)
+    pre_xy = _pre_scale(claim_p, claim)
+    comparison = _comparison_at(work, claim_f, warp, ecc, pre_xy=pre_xy)
+    # The affine map beside an ill-conditioned perspective (see affine_alternative): the
+    # better texture of the two decides which the claim is measured at.
+    alternative = affine_alternative(work, claim_f, target, warp)
+    if alternative is not None:
+        other = _comparison_at(work, claim_f, *alternative, pre_xy=pre_xy)
+        if other.score > comparison.score:
+            return other
+    return comparison
+
+
+def _pre_scale(claim_p: np.ndarray, claim: np.ndarray) -> tuple[float, float]:
+    """Claim pixels compared per claim analysis pixel (x, y): below 1 when the claim was
+    shrunk before warping."""
+    return (claim_p.shape[1] / claim.shape[1], claim_p.shape[0] / claim.shape[0])
+
+
+def _comparison_at(
+    work: np.ndarray,
+    claim_f: np.ndarray,
+    warp: np.ndarray,
+    ecc: float,
+    *,
+    pre_xy: tuple[float, float],
+) -> Comparison:
+    """The comparison of the claim (``claim_f``, as compared: float RGB, pre-scaled) with
+    the original's work frame ``work`` at ``warp`` (work px -> claim px), aligned to
+    correlation ``ecc``."""
+    wh, ww = work.shape[:2]
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     warped = cv2.warpPerspective(claim_f, warp, (ww, wh), flags=flags)
     inside = cv2.warpPerspective(
-        np.ones(claim_p.shape[:2], np.uint8), warp, (ww, wh), flags=cv2.INTER_NEAREST | flags
+        np.ones(claim_f.shape[:2], np.uint8), warp, (ww, wh), flags=cv2.INTER_NEAREST | flags
     )
     coverage = shown = float(inside.mean())
     valid = cv2.erode(inside, np.ones((3, 3), np.uint8)).astype(bool)
@@ -319,8 +349,8 @@ def _compare_at_guessed_scale(
     grey_c = cv2.cvtColor(warped, cv2.COLOR_RGB2GRAY)
     # Margins the claim covers with something else (a border or screenshot UI where a crop
     # removed the picture) are trimmed: they lower the coverage, not count as disagreement.
-    margins = _edge_margins(warp, claim_p.shape, (ww, wh))
-    cut = _claim_is_cut(warp, claim_p.shape, (ww, wh))
+    margins = _edge_margins(warp, claim_f.shape, (ww, wh))
+    cut = _claim_is_cut(warp, claim_f.shape, (ww, wh))
     # A cut claim's texture is band-passed over the pixels it shows (see _band_agreement):
     # all of them, trimmed or not, so a trimmed margin still weighs on its neighbours.
     shows = valid.copy() if cut else None
@@ -356,14 +386,13 @@ def _compare_at_guessed_scale(
         ncc, textured = _texture_agreement(grey_o, healed, valid, TEXTURE_SIGMA, margins, shows)
     elif trimmed:  # otherwise the agreement measured for trimming is this frame's already
         ncc, textured = _texture_agreement(grey_o, grey_c, valid, TEXTURE_SIGMA, margins, shows)
-    counted = textured & valid & ~edit & ~_crop_edge_band(warp, claim_p.shape, inside)
+    counted = textured & valid & ~edit & ~_crop_edge_band(warp, claim_f.shape, inside)
     n = int(counted.sum())
     texture = float((counted & (ncc > TEXTURE_NCC)).sum()) / n if n >= 32 else 0.0
     exact = float((counted & (ncc > CROP_EXACT_NCC)).sum()) / n if n >= 32 else 0.0
     measures[f"texture{TEXTURE_SIGMA}"] = texture
     measures["texture_exact"] = exact
     score = _coverage_score(texture, exact, coverage, shown, cut)
-    pre_xy = (claim_p.shape[1] / claim.shape[1], claim_p.shape[0] / claim.shape[0])
     return Comparison(
         score,
         coverage,

@@ -250,3 +250,49 @@ def test_the_template_follows_the_picture_when_a_bezel_covers_a_third_of_the_fra
     grey = cv2.cvtColor(claim, cv2.COLOR_RGB2GRAY)
     picture = (slice(None), slice(55, 155))
     assert np.abs(template[picture] - grey[picture]).mean() < 4.0
+
+
+def _drifted(truth: np.ndarray, tilt: tuple[float, float]) -> np.ndarray:
+    """``truth`` with a perspective a feature fit on bunched points adds (work frame)."""
+    return truth @ np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [tilt[0], tilt[1], 1.0]])
+
+
+@pytest.mark.parametrize("tilt", [(4e-4, 0.0), (0.0, -5e-4), (3e-4, 3e-4)])
+def test_an_affine_copy_laid_over_with_a_drifted_perspective_is_offered_its_affine_map(
+    tilt: tuple[float, float],
+) -> None:
+    # A resized, turned copy is an affine map of the original; a homography that drifted
+    # in its perspective terms puts a corner pixels off. The affine map nearest it, refined,
+    # is the true one and correlates better.
+    work, claim, truth = _resampled_copy()
+    target = cv2.cvtColor(claim, cv2.COLOR_RGB2GRAY)
+    drifted = _drifted(truth, tilt)
+
+    offered = registration.affine_alternative(work, claim, target, drifted)
+
+    assert _corner_error(drifted, truth) > 5.0
+    assert offered is not None
+    affine, correlation = offered
+    assert np.allclose(affine[2], [0.0, 0.0, 1.0])
+    assert _corner_error(affine, truth) < 1.5  # ECC on a softened copy: ~1 % (see the flow)
+    template, mask = registration.alignment_template(work, claim, drifted)
+    support = mask > 0
+    assert correlation > registration._alignment_ncc(template, target, drifted, support)
+
+
+def test_no_affine_map_is_offered_for_a_warp_that_is_affine_already() -> None:
+    work, claim, truth = _resampled_copy()
+    target = cv2.cvtColor(claim, cv2.COLOR_RGB2GRAY)
+
+    assert registration.affine_alternative(work, claim, target, truth) is None
+
+
+def test_a_real_perspective_correlates_better_than_any_affine_map() -> None:
+    # A photographed screen: the perspective is the claim's own, and an affine map of it
+    # correlates worse, so none is offered.
+    work, claim, truth = _resampled_copy()
+    tilted = _drifted(truth, (6e-4, -4e-4))
+    claim = cv2.warpPerspective(work, tilted, (280, 280), flags=cv2.INTER_LINEAR)
+    target = cv2.cvtColor(claim, cv2.COLOR_RGB2GRAY)
+
+    assert registration.affine_alternative(work, claim, target, tilted) is None
