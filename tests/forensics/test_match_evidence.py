@@ -168,6 +168,22 @@ def test_an_original_whose_texture_decides_outranks_one_the_structure_lifted() -
     assert look_alike > neither  # both lifted by structure: the stronger structure wins
 
 
+def test_of_two_originals_whose_texture_decides_the_one_reproduced_exactly_wins() -> None:
+    # Held-out seed 17: a regenerated 128 px pack of spearmint gum passed the verdict on
+    # its own listing (0.950, exact 0.875) and on the doublemint pack's, which scored
+    # higher (0.973) over the margins its comparison trimmed but reproduced less of the
+    # texture exactly (0.703).
+    own = matching.candidate_rank(0.950, 0.950, exact=0.875)
+    look_alike = matching.candidate_rank(0.973, 0.973, exact=0.703)
+    lifted = matching.candidate_rank(0.70, 0.99, exact=0.9)
+
+    assert own > look_alike > lifted
+    # Under the verdict the exact share plays no part: the score orders them.
+    assert matching.candidate_rank(0.80, 0.93, exact=0.2) > matching.candidate_rank(
+        0.80, 0.92, exact=0.9
+    )
+
+
 def test_a_copy_is_named_after_its_own_listing_beside_a_look_alike_of_the_series() -> None:
     # A brand's range: one carton layout, the flavour panel repainted for the second
     # listing, which was photographed anew (its fine texture is its own).
