@@ -127,6 +127,31 @@ def test_a_strip_along_the_claims_own_slanted_edge_is_not_the_region() -> None:
     assert line_only.any() and not line_only[:, 60:].any()
 
 
+def test_a_crack_a_narrow_crops_edge_cut_through_is_the_region_not_a_strip() -> None:
+    # A crop 83 px wide of a 200 px frame, cut through a painted crack: the crack lies
+    # within a tenth of the frame's side (20 px) of the crop's edge, running along a third
+    # of it, but reaches 14 px in, far deeper than any strip a crop's edge leaves on a
+    # claim that narrow. A speck of residue lies inward.
+    inside = np.zeros((200, 200), np.uint8)
+    inside[10:190, 100:183] = 1
+    difference = np.zeros((200, 200), np.float32)
+    crack = np.zeros((200, 200), np.uint8)
+    cv2.polylines(crack, [np.array([[181, 60], [176, 80], [168, 95], [172, 115]])], False, 1, 3)
+    cv2.line(crack, (176, 80), (183, 70), 1, 2)
+    difference[crack > 0] = 60.0
+    difference[150:155, 120:125] = 30.0  # the residue
+    strip = np.zeros((200, 200), np.float32)
+    strip[40:140, 179:182] = 50.0  # a border's bleed along the same edge, 3 px deep
+    strip[150:155, 120:125] = 30.0
+
+    edit = same_photo._changed_pixels(difference, inside, noise=0.5, explained=[difference])
+    bleed = same_photo._changed_pixels(strip, inside, noise=0.5, explained=[strip])
+
+    ys, xs = np.nonzero(edit)
+    assert ys.min() >= 55 and ys.max() <= 120 and xs.min() >= 160
+    assert not bleed[30:150, 170:].any()
+
+
 def test_faint_residue_next_to_the_edit_does_not_stretch_the_region() -> None:
     # A regeneration shifts the print around the edit by a pixel: weak residue that
     # touches the edit's neighbourhood but is far weaker than the edit itself.
