@@ -464,6 +464,42 @@ def test_a_crop_photographed_on_a_screen_is_matched_as_the_crop_it_is(
     assert iou(analysis.region, (int(x0), int(y0), int(x1 - x0), int(y1 - y0))) >= 0.5
 
 
+def test_a_screen_photographed_at_an_angle_with_a_flat_bezel_is_straightened_not_cut_square(
+    shop: OriginalIndex, listing_files: dict[str, Path]
+) -> None:
+    """A bezel of one colour reads as a border around the picture too; cut square inside
+    it, a picture slanted by a few degrees keeps slivers of bezel in its corners. Its
+    outline, straightened, is offered first."""
+    listing = decoded(listing_files["chelsea"].read_bytes())
+    painted, _mask = paint_damage(listing, (250, 150))
+    crop = painted.crop((90, 20, 420, 290))
+    corners = ((66.0, 54.0), (410.0, 44.0), (418.0, 382.0), (54.0, 370.0))
+    flat = np.full((430, 470, 3), 30.0, np.float32)
+    data = jpeg(photographed(crop, corners, (470, 430), surround=flat, seed=3), 75)
+
+    regions = picture_regions(decoded(data))
+    analysis = analyse_claim(data, shop)
+
+    assert [r.layout for r in regions] == ["rephotographed", "border"]
+    assert analysis.verdict.flagged and analysis.is_derived
+    assert analysis.original is not None and analysis.original.key == str(listing_files["chelsea"])
+    assert "rephotographed" in analysis.transforms
+
+
+def test_a_picture_square_in_its_border_keeps_its_border_cut() -> None:
+    # Its outline may be read a few pixels off square (a corner on the cat's ear) and be
+    # offered as well; the border's cut, inside the colour JPEG bleeds in, stays.
+    picture = Image.fromarray(skdata.chelsea()).resize((300, 200))
+    bordered = Image.new("RGB", (360, 260), (30, 30, 30))
+    bordered.paste(picture, (30, 30))
+
+    regions = picture_regions(decoded(jpeg(bordered, 90)))
+
+    border = [r for r in regions if r.layout == "border"]
+    assert len(border) == 1
+    assert 30 <= border[0].x <= 30 + BORDER_BLEED and 30 <= border[0].y <= 30 + BORDER_BLEED
+
+
 def test_pictures_are_matched_when_only_the_structure_recognised_the_whole_claim(
     monkeypatch: pytest.MonkeyPatch, shop: OriginalIndex
 ) -> None:
