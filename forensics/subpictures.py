@@ -170,7 +170,7 @@ PHOTOGRAPHED_INSET = 3
 #: much bezel in its corners. A picture square in its border may have its outline read a
 #: few pixels off at a corner: 0.5-1.4 % of the box on the tests' photos; held-out seed
 #: 17's re-photographed crop left out 5.2 %.
-PHOTOGRAPHED_SLANT = 0.03
+PHOTOGRAPHED_BEZEL_SHARE = 0.03
 
 
 # --- Finding the pictures ------------------------------------------------------------------
@@ -569,7 +569,10 @@ def picture_regions(image: np.ndarray | Image.Image) -> list[Box]:
         # slanted outline, straightened, is the picture (held-out seed 17: a re-photographed
         # crop, cut square inside its bezel, scored 0.74; straightened, 0.997).
         photographed = _photographed(rgb)
-        if photographed is not None and _slant(photographed) > PHOTOGRAPHED_SLANT:
+        if (
+            photographed is not None
+            and _bezel_in_square_cut(photographed) > PHOTOGRAPHED_BEZEL_SHARE
+        ):
             boxes = [photographed, *boxes]
     elif not any(b.layout == "collage" for b in boxes):
         photographed = _photographed(rgb)
@@ -627,7 +630,7 @@ def _photographed(rgb: np.ndarray) -> Box | None:
     )
 
 
-def _slant(picture: Box) -> float:
+def _bezel_in_square_cut(picture: Box) -> float:
     """The share of a photographed picture's bounding box its outline leaves out: 0 for a
     picture square to the claim, the slivers of bezel a square cut would keep otherwise."""
     if picture.corners is None:
