@@ -131,35 +131,31 @@ def _alignment_ncc(
 
 
 def _ecc(
-    template: np.ndarray, target: np.ndarray, warp: np.ndarray, mask: np.ndarray, iterations: int
+    template: np.ndarray,
+    target: np.ndarray,
+    warp: np.ndarray,
+    mask: np.ndarray,
+    iterations: int,
+    *,
+    affine: bool = False,
 ) -> np.ndarray:
+    """ECC from ``warp`` (3x3) with the homography motion model, or the affine one; the
+    refined 3x3 warp. Raises ``cv2.error`` when it does not converge."""
+    motion = cv2.MOTION_AFFINE if affine else cv2.MOTION_HOMOGRAPHY
+    start = (warp[:2] if affine else warp).astype(np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4)
     # The template mask needs OpenCV's findTransformECCWithMask (findTransformECC's own
     # mask is the *input* image's).
     find_ecc: Any = getattr(cv2, "findTransformECCWithMask", None)
     if find_ecc is None:  # OpenCV < 4.12: no template mask
         plain: Any = cv2.findTransformECC
-        _, refined = plain(
-            template,
-            target,
-            warp.astype(np.float32),
-            cv2.MOTION_HOMOGRAPHY,
-            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4),
-            None,
-            3,
-        )
-        out = refined.astype(np.float64)
-        return out / out[2, 2]
-    _, refined = find_ecc(
-        template,
-        target,
-        mask,
-        np.full(target.shape[:2], 255, np.uint8),
-        warp.astype(np.float32),
-        cv2.MOTION_HOMOGRAPHY,
-        (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations, 1e-4),
-        3,
-    )
+        _, refined = plain(template, target, start, motion, criteria, None, 3)
+    else:
+        full = np.full(target.shape[:2], 255, np.uint8)
+        _, refined = find_ecc(template, target, mask, full, start, motion, criteria, 3)
     out = refined.astype(np.float64)
+    if affine:
+        return np.vstack([out, [0.0, 0.0, 1.0]])
     return out / out[2, 2]
 
 
@@ -275,21 +271,9 @@ def affine_alternative(
     if _corner_shift(warp, start, work.shape) < AFFINE_MIN_SHIFT:
         return None
     template, mask = alignment_template(work, claim, warp)
-    find_ecc: Any = getattr(cv2, "findTransformECCWithMask", None)
     affine = start
-    if find_ecc is not None:
-        with contextlib.suppress(cv2.error):
-            _, refined = find_ecc(
-                template,
-                target,
-                mask,
-                np.full(target.shape[:2], 255, np.uint8),
-                start[:2].astype(np.float32),
-                cv2.MOTION_AFFINE,
-                (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 25, 1e-4),
-                3,
-            )
-            affine = np.vstack([refined.astype(np.float64), [0.0, 0.0, 1.0]])
+    with contextlib.suppress(cv2.error):  # not converging: the nearest affine map as it is
+        affine = _ecc(template, target, start, mask, 25, affine=True)
     support = (
         _frame_inside(target.shape, warp, (w, h))
         & _frame_inside(target.shape, affine, (w, h))

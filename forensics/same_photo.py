@@ -900,9 +900,9 @@ def _boundary_strips(
     slanted by the perspective, where a pixel of misregistration leaves a line): within
     EDGE_STRIP_REACH of that edge, BOUNDARY_STRIP_SHARE of their pixels within
     EDGE_STRIP_DEPTH of it (of the frame, or of what the claim shows across the strip,
-    the smaller), and
-    running along at least EDGE_STRIP_LENGTH of the frame or, as a line (STRIP_ASPECT), of
-    what the claim shows (a crop's edge is as long as the crop, not the frame)."""
+    the smaller), and running along at least EDGE_STRIP_LENGTH of the frame or, as a line
+    (STRIP_ASPECT), of what the claim shows (a crop's edge is as long as the crop, not the
+    frame)."""
     wh, ww = labels.shape
     _, _, shown_w, shown_h = cv2.boundingRect((inside > 0).astype(np.uint8))
     if shown_w == 0:

@@ -564,23 +564,8 @@ def picture_regions(image: np.ndarray | Image.Image) -> list[Box]:
     if min(h, w) < 2 * least:
         return []
     boxes = _cut_pictures(rgb, least)
-    if any(b.layout == "border" for b in boxes):
-        # A screen photographed at an angle with a bezel of one colour is a border too: the
-        # slanted outline, straightened, is the picture (held-out seed 17: a re-photographed
-        # crop, cut square inside its bezel, scored 0.74; straightened, 0.997).
-        photographed = _photographed(rgb)
-        if (
-            photographed is not None
-            and _bezel_in_square_cut(photographed) > PHOTOGRAPHED_BEZEL_SHARE
-        ):
-            boxes = [photographed, *boxes]
-    elif not any(b.layout == "collage" for b in boxes):
-        photographed = _photographed(rgb)
-        # The picture inside a screenshot's page may have a plain surround too: one picture.
-        if photographed is not None and all(
-            _box_overlap(b.rect, photographed.rect) < SAME_PICTURE for b in boxes
-        ):
-            boxes = [photographed, *boxes]
+    if not any(b.layout == "collage" for b in boxes):
+        boxes = _with_photographed(rgb, boxes)
     scale = 1.0 / factor
     return [
         Box(
@@ -628,6 +613,23 @@ def _photographed(rgb: np.ndarray) -> Box | None:
         colours,
         tuple((float(x), float(y)) for x, y in corners),
     )
+
+
+def _with_photographed(rgb: np.ndarray, boxes: list[Box]) -> list[Box]:
+    """``boxes`` (no collage's) with the picture photographed on a screen or print first,
+    when there is one and the boxes do not already hold it: the picture inside a
+    screenshot's page may have a plain surround too (one picture, offered once); a screen
+    photographed at an angle with a bezel of one colour is a border too, and its slanted
+    outline, straightened, is the picture (held-out seed 17: a re-photographed crop, cut
+    square inside its bezel, scored 0.74; straightened, 0.997)."""
+    photographed = _photographed(rgb)
+    if photographed is None:
+        return boxes
+    if any(b.layout == "border" for b in boxes):
+        offered = _bezel_in_square_cut(photographed) > PHOTOGRAPHED_BEZEL_SHARE
+    else:
+        offered = all(_box_overlap(b.rect, photographed.rect) < SAME_PICTURE for b in boxes)
+    return [photographed, *boxes] if offered else boxes
 
 
 def _bezel_in_square_cut(picture: Box) -> float:
