@@ -176,6 +176,13 @@ class ClaimMatch:
         return self.is_derived and self.texture_score >= SAME_PHOTO_THRESHOLD
 
     @property
+    def is_firm(self) -> bool:
+        """Placed by more than a handful of feature matches: a feature fit with at least
+        VERIFIED_INLIERS inliers, or placed by its pHash or by correlation (the whole
+        picture agreeing, not a few points)."""
+        return self.method != "features" or self.inliers >= VERIFIED_INLIERS
+
+    @property
     def is_verified(self) -> bool:
         """The claim shows what is in the original: a feature fit with at least
         VERIFIED_INLIERS inliers (an unrelated photo's chance fit has fewer)."""

@@ -158,7 +158,7 @@ def _claim_match(
     claim's match replaces it (``forensics.subpictures.better_match``): a picture whose
     fine texture decides says more exactly what was changed, and where."""
     match = claim_match(claim, claim_size=claim_size, index=index)
-    if not len(index) or (match is not None and match.decided_by_texture):
+    if not len(index) or (match is not None and match.decided_by_texture and match.is_firm):
         return match
     inside = match_subpictures(
         claim,

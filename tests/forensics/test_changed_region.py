@@ -275,6 +275,25 @@ def test_a_faint_trace_along_the_frame_edge_is_not_an_edit() -> None:
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (80, 109, 90, 119)
 
 
+def test_a_small_faint_patch_with_a_core_is_the_edit_but_a_faint_speckle_is_not() -> None:
+    # A Poisson-blended patch a few pixels across, faint everywhere: under the normal bar,
+    # too small for a faint stain, but its whole core passes the fallback's high bar.
+    difference = np.zeros((200, 200), np.float32)
+    difference[80:87, 90:97] = 18.0
+    inside = np.ones((200, 200), np.uint8)
+    # A JPEG speckle as large, whose core is a few pixels: no edit.
+    speckle = np.zeros((200, 200), np.float32)
+    speckle[80:87, 90:97] = 10.0
+    speckle[82:85, 92:95] = 18.0
+
+    patch = same_photo._changed_pixels(difference, inside, 0.5, explained=[difference])
+    noise = same_photo._changed_pixels(speckle, inside, 0.5, explained=[speckle])
+
+    ys, xs = np.nonzero(patch)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (80, 86, 90, 96)
+    assert not noise.any()
+
+
 def test_a_structural_copys_edit_is_sought_where_its_structure_disagrees() -> None:
     # A re-photographed copy: residue of the blurred print along a long line of text is
     # stronger than the painted smear, but its structure agrees; the smear's does not.

@@ -527,3 +527,35 @@ def test_pictures_are_matched_when_only_the_structure_recognised_the_whole_claim
         found = pipeline._claim_match(b"", claim, (64, 64), shop, max_pixels=1 << 20)
         assert found is expected
         assert asked == ([True] if whole is by_structure else [])
+
+
+def test_pictures_are_matched_when_a_handful_of_features_placed_the_whole_claim(
+    monkeypatch: pytest.MonkeyPatch, shop: OriginalIndex
+) -> None:
+    """A whole screenshot whose texture decided, but placed on the original by a handful of
+    feature matches, may hold a look-alike listing of the same series (the same carton in
+    another colour, which a colour map explains; held-out seed 19: 11 inliers on the wrong
+    flavour, texture 0.978): its picture, matched at its own scale, is the firmer evidence.
+    A whole claim placed by many features is not cut up."""
+    from dataclasses import replace
+
+    from forensics import pipeline
+
+    look_alike = replace(_match(0.978, True), original_key="green", inliers=11)
+    firm = replace(look_alike, inliers=264)
+    picture = replace(_match(0.998, True), original_key="red", inliers=246)
+    asked: list[bool] = []
+
+    def pictures(*args: object, **kwargs: object) -> ClaimMatch:
+        asked.append(True)
+        return picture
+
+    monkeypatch.setattr(pipeline, "match_subpictures", pictures)
+    claim = Image.new("RGB", (64, 64))
+
+    for whole, expected in ((look_alike, picture), (firm, firm)):
+        asked.clear()
+        monkeypatch.setattr(pipeline, "claim_match", lambda *a, whole=whole, **k: whole)
+        found = pipeline._claim_match(b"", claim, (64, 64), shop, max_pixels=1 << 20)
+        assert found is expected
+        assert asked == ([True] if whole is look_alike else [])
