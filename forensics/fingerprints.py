@@ -352,23 +352,30 @@ class OrbFeatures:
             return cls(arrays["points"], arrays["descriptors"], (int(size[0]), int(size[1])))
 
 
-def orb_features(image: Image.Image, *, n_features: int = ORB_FEATURES) -> OrbFeatures:
+def orb_features(
+    image: Image.Image,
+    *,
+    n_features: int = ORB_FEATURES,
+    min_side: int = ORB_MIN_SIDE,
+    fast_threshold: int = ORB_FAST_THRESHOLD,
+) -> OrbFeatures:
     """ORB keypoints and binary descriptors of a decoded image.
 
-    Images whose long side is under ``ORB_MIN_SIDE`` are upscaled for detection; the
-    returned points are in the given image's pixels either way.
+    Images whose long side is under ``min_side`` are upscaled for detection; the
+    returned points are in the given image's pixels either way. Fingerprints use the
+    defaults; a caller may detect more finely (a tiny claim's template shortlist).
     """
     gray_image = image.convert("L")
     factor = 1.0
-    if 0 < max(image.size) < ORB_MIN_SIDE:
-        factor = ORB_MIN_SIDE / max(image.size)
+    if 0 < max(image.size) < min_side:
+        factor = min_side / max(image.size)
         gray_image = gray_image.resize(
             (max(1, round(image.width * factor)), max(1, round(image.height * factor))),
             Image.Resampling.BICUBIC,
         )
     gray = np.asarray(gray_image)
     orb = cv2.ORB_create(  # type: ignore[attr-defined]
-        nfeatures=n_features, fastThreshold=ORB_FAST_THRESHOLD
+        nfeatures=n_features, fastThreshold=fast_threshold
     )
     keypoints, descriptors = orb.detectAndCompute(gray, None)
     if descriptors is None or not keypoints:

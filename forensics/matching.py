@@ -84,6 +84,12 @@ TEMPLATE_MAX_SIDE = 256
 #: least TEMPLATE_MIN_VOTES.
 TEMPLATE_SHORTLIST = 8
 TEMPLATE_MIN_VOTES = 2
+#: The originals the claim's features detected more finely (upscaled to this long side,
+#: FAST threshold this low) vote for most are searched too: a crop of 72-115 px of a
+#: smooth studio object keeps 0-4 features at the fingerprints' settings and votes for
+#: no original, or not for its own among the first TEMPLATE_SHORTLIST.
+TEMPLATE_FINE_SIDE = 512
+TEMPLATE_FINE_FAST = 3
 #: A placement correlating under this is no candidate (the same-photograph test decides
 #: on those that are). Honest buyer photos under TEMPLATE_MAX_SIDE peaked at 0.56 against
 #: their listing on that run; a studio neighbour (the whole frame, one turn of the
@@ -568,21 +574,39 @@ def _feature_candidates(
     return found, votes
 
 
+def _fine_votes(index: OriginalIndex, image: Image.Image) -> np.ndarray:
+    """Every original's votes from the claim's features detected more finely
+    (TEMPLATE_FINE_SIDE, TEMPLATE_FINE_FAST): only for the template shortlist."""
+    features = orb_features(
+        image,
+        n_features=CLAIM_FEATURES,
+        min_side=TEMPLATE_FINE_SIDE,
+        fast_threshold=TEMPLATE_FINE_FAST,
+    )
+    if not len(features.descriptors):
+        return np.zeros(len(index), np.int32)
+    return np.asarray(index.votes(features.descriptors), np.int32)
+
+
 def _template_candidates(
     index: OriginalIndex,
     claim_rgb: np.ndarray,
-    votes: np.ndarray,
+    votes: Sequence[np.ndarray],
     original_rgb: Callable[[int], np.ndarray],
 ) -> list[_Candidate]:
     """A small claim placed by correlation in the originals it voted for most (see
-    TEMPLATE_MAX_SIDE), best correlation first."""
+    TEMPLATE_MAX_SIDE) by each of ``votes`` (at most TEMPLATE_SHORTLIST each), best
+    correlation first."""
     longest = TEMPLATE_MAX_ENLARGEMENT * max(claim_rgb.shape[:2])
-    order = [
-        int(i)
-        for i in np.argsort(-votes, kind="stable")[:TEMPLATE_SHORTLIST]
-        if votes[i] >= TEMPLATE_MIN_VOTES
-        and max(index.originals[int(i)].features.image_size) <= longest
-    ]
+    order = list(
+        dict.fromkeys(
+            int(i)
+            for counts in votes
+            for i in np.argsort(-counts, kind="stable")[:TEMPLATE_SHORTLIST]
+            if counts[i] >= TEMPLATE_MIN_VOTES
+            and max(index.originals[int(i)].features.image_size) <= longest
+        )
+    )
     claim_grey = cv2.cvtColor(claim_rgb, cv2.COLOR_RGB2GRAY)
     placed: list[tuple[float, _Candidate]] = []
     for i in order:
@@ -697,7 +721,11 @@ def claim_match(
         )
         evaluate(mirrored_cands)
     if (best is None or best[0] < SAME_PHOTO_THRESHOLD) and max(cw, ch) <= TEMPLATE_MAX_SIDE:
-        evaluate(_template_candidates(index, claim_rgb, plain_votes, original_rgb))
+        evaluate(
+            _template_candidates(
+                index, claim_rgb, (plain_votes, _fine_votes(index, claim_image)), original_rgb
+            )
+        )
     if best is None:
         return None
     score, cand, comparison, original, structure = best
