@@ -500,62 +500,41 @@ def test_a_picture_square_in_its_border_keeps_its_border_cut() -> None:
     assert 30 <= border[0].x <= 30 + BORDER_BLEED and 30 <= border[0].y <= 30 + BORDER_BLEED
 
 
-def test_pictures_are_matched_when_only_the_structure_recognised_the_whole_claim(
+def test_pictures_are_matched_unless_the_whole_claims_texture_decided_on_a_firm_fit(
     monkeypatch: pytest.MonkeyPatch, shop: OriginalIndex
 ) -> None:
     """A whole claim recognised by its structure alone (texture under the verdict) still has
     its pictures matched: one whose fine texture decides says more exactly what was changed
-    and where, and replaces it. A whole claim its texture decided is not cut up."""
+    and where, and replaces it. So has a whole screenshot whose texture decided but which a
+    handful of feature matches placed: it may be a look-alike listing of the same series
+    (the same carton in another colour, which a colour map explains; held-out seed 19: 11
+    inliers on the wrong flavour, texture 0.978), and the picture matched at its own scale
+    is the firmer evidence. A whole claim its texture decided on a firm fit is not cut up."""
     from dataclasses import replace
 
     from forensics import pipeline
 
     by_structure = replace(_match(0.96, True), texture_score=0.79, region=(0, 0, 9, 9))
     by_texture = replace(_match(0.999, True), texture_score=0.999, region=(40, 80, 30, 20))
-    asked: list[bool] = []
-
-    def pictures(*args: object, **kwargs: object) -> ClaimMatch:
-        asked.append(True)
-        return by_texture
-
-    monkeypatch.setattr(pipeline, "match_subpictures", pictures)
-    claim = Image.new("RGB", (64, 64))
-
-    for whole, expected in ((by_structure, by_texture), (by_texture, by_texture)):
-        asked.clear()
-        monkeypatch.setattr(pipeline, "claim_match", lambda *a, whole=whole, **k: whole)
-        found = pipeline._claim_match(b"", claim, (64, 64), shop, max_pixels=1 << 20)
-        assert found is expected
-        assert asked == ([True] if whole is by_structure else [])
-
-
-def test_pictures_are_matched_when_a_handful_of_features_placed_the_whole_claim(
-    monkeypatch: pytest.MonkeyPatch, shop: OriginalIndex
-) -> None:
-    """A whole screenshot whose texture decided, but placed on the original by a handful of
-    feature matches, may hold a look-alike listing of the same series (the same carton in
-    another colour, which a colour map explains; held-out seed 19: 11 inliers on the wrong
-    flavour, texture 0.978): its picture, matched at its own scale, is the firmer evidence.
-    A whole claim placed by many features is not cut up."""
-    from dataclasses import replace
-
-    from forensics import pipeline
-
     look_alike = replace(_match(0.978, True), original_key="green", inliers=11)
-    firm = replace(look_alike, inliers=264)
     picture = replace(_match(0.998, True), original_key="red", inliers=246)
-    asked: list[bool] = []
-
-    def pictures(*args: object, **kwargs: object) -> ClaimMatch:
-        asked.append(True)
-        return picture
-
-    monkeypatch.setattr(pipeline, "match_subpictures", pictures)
+    cases = (  # whole claim's match, the picture's, the claim's match, pictures asked
+        (by_structure, by_texture, by_texture, True),
+        (by_texture, by_texture, by_texture, False),
+        (look_alike, picture, picture, True),
+        (replace(look_alike, inliers=264), picture, None, False),
+    )
     claim = Image.new("RGB", (64, 64))
-
-    for whole, expected in ((look_alike, picture), (firm, firm)):
+    asked: list[bool] = []
+    for whole, inside, expected, asked_for_pictures in cases:
         asked.clear()
+
+        def pictures(*args: object, inside: ClaimMatch = inside, **kwargs: object) -> ClaimMatch:
+            asked.append(True)
+            return inside
+
+        monkeypatch.setattr(pipeline, "match_subpictures", pictures)
         monkeypatch.setattr(pipeline, "claim_match", lambda *a, whole=whole, **k: whole)
         found = pipeline._claim_match(b"", claim, (64, 64), shop, max_pixels=1 << 20)
-        assert found is expected
-        assert asked == ([True] if whole is look_alike else [])
+        assert found is (expected if expected is not None else whole)
+        assert asked == ([True] if asked_for_pictures else [])
