@@ -80,8 +80,9 @@ MAX_COMPARISONS = 2
 #: too few corners for a feature fit (issue 21 held-out run: crops of 72-117 px with
 #: 15-44 features; their original correlated at 0.99 where it lay).
 TEMPLATE_MAX_SIDE = 256
-#: Originals so searched: at most TEMPLATE_SHORTLIST, most votes first, each with at
-#: least TEMPLATE_MIN_VOTES.
+#: Originals so searched: at most TEMPLATE_SHORTLIST by each vote count (the claim's
+#: features, and those detected finely, below), most votes first, each with at least
+#: TEMPLATE_MIN_VOTES.
 TEMPLATE_SHORTLIST = 8
 TEMPLATE_MIN_VOTES = 2
 #: The originals the claim's features detected more finely (upscaled to this long side,
@@ -184,9 +185,10 @@ class ClaimMatch:
     @property
     def is_firm(self) -> bool:
         """Placed by more than a handful of feature matches: a feature fit with at least
-        VERIFIED_INLIERS inliers, or placed by its pHash or by correlation (the whole
-        picture agreeing, not a few points)."""
-        return self.method != "features" or self.inliers >= VERIFIED_INLIERS
+        VERIFIED_INLIERS inliers, or placed by its pHash or by correlation. Those lay the
+        whole claim over the whole original (no screenshot chrome around it, nothing a
+        picture inside could place better)."""
+        return self.method != "features" or self.is_verified
 
     @property
     def is_verified(self) -> bool:

@@ -151,8 +151,10 @@ def _claim_match(
     *,
     max_pixels: int,
 ) -> ClaimMatch | None:
-    """The whole claim's match; when it is no edited copy, or one its structure alone
-    recognised, the pictures inside the claim (a screenshot's photo, a collage's tiles, a
+    """The whole claim's match; when it is no edited copy, one its structure alone
+    recognised, or one whose texture decided on a fit of a handful of feature matches
+    (``ClaimMatch.is_firm``: a look-alike listing of the same series may be placed so),
+    the pictures inside the claim (a screenshot's photo, a collage's tiles, a
     bordered or photographed picture) are matched at their own scale too, cut from a larger
     decode of ``data``; one that is an edited copy or a near copy and beats the whole
     claim's match replaces it (``forensics.subpictures.better_match``): a picture whose

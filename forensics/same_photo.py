@@ -117,9 +117,9 @@ FAINT_EDIT_KEPT = 0.5
 FAINT_EDIT_AREA = 4
 #: ... or, smaller (a Poisson-blended patch, an inpainted label a few pixels across), keep
 #: this share with a core of at least the smallest component's area over the fallback's
-#: high bar. Unedited copies (detection.py --unedited, seed 7, 650 copies) reached at most
-#: 0.57 of that core; 12 of 98 edited copies of the held-out run (seed 7) that had no
-#: region gain one (see benchmarks/README.md, twelfth round).
+#: high bar. No unedited copy's component (detection.py --unedited, seed 7, 650 copies)
+#: keeping this share had a core over 0.57 of that area; 12 of 98 edited copies of the
+#: held-out run (seed 7) that had no region gain one (benchmarks/README.md, twelfth round).
 FAINT_CORE_KEPT = 0.6
 #: Fine texture: band-pass sigma (work px), the local std (grey levels) under which a pixel is
 #: flat and not counted, and the local correlation above which a textured pixel is reproduced.
@@ -734,12 +734,14 @@ def _changed_pixels(
 ) -> np.ndarray:
     """The changed pixels: hysteresis on the difference map, scaled to the noise level.
 
-    When nothing passes the normal thresholds the search is repeated at CHANGED_FALLBACK
-    of them and the strongest component (largest summed difference) is taken, so faint
-    smears and stains on small images still get a region. With ``explained`` (the maps
-    of _globally_explained) only the local edit is kept: components every explanation
-    leaves EDIT_KEPT of their difference, around one that also stays strong (see the
-    EDIT_ and FAINT_EDIT_ bars); a filter, a resampling or a re-save alone keeps nothing.
+    When nothing passes the normal thresholds (with ``explained``: nothing but a corner
+    label, see CORNER_LABEL_REACH) the search is repeated at CHANGED_FALLBACK of them and
+    the strongest component (largest summed difference) is taken, so faint smears and
+    stains on small images still get a region; the corner label is the edit only when
+    that finds nothing else. With ``explained`` (the maps of _globally_explained) only
+    the local edit is kept: components every explanation leaves EDIT_KEPT of their
+    difference, around one that also stays strong (see the EDIT_, FAINT_EDIT_ and
+    FAINT_CORE_ bars); a filter, a resampling or a re-save alone keeps nothing.
     With ``disagreeing`` (bool, where a structurally recognised copy's structure
     disagrees) the edit is the components lying there (DISAGREEING_ANCHOR_SHARE), when
     any do; without it (and with ``explained``), changed pixels CHANGED_GAP apart are

@@ -1113,8 +1113,8 @@ def better_match(whole: ClaimMatch | None, inside: ClaimMatch | None) -> ClaimMa
     edited copy or a near copy that beats it. A weaker picture match is not taken: it
     would turn "no match" into "a different photograph of X" on the strength of a part
     of the claim, which is no finding a merchant needs. A whole claim already recognised
-    as an edited copy (by its structure) gives way only to a picture whose fine texture
-    decides."""
+    as an edited copy (by its structure, or by its texture on a handful of feature
+    matches) gives way only to a picture whose fine texture decides, and ranks higher."""
     if inside is None or not (inside.is_derived or inside.is_near_copy):
         return whole
     if whole is not None and whole.is_derived and not inside.decided_by_texture:

@@ -288,10 +288,13 @@ def test_a_small_faint_patch_with_a_core_is_the_edit_but_a_faint_speckle_is_not(
 
     patch = same_photo._changed_pixels(difference, inside, 0.5, explained=[difference])
     noise = same_photo._changed_pixels(speckle, inside, 0.5, explained=[speckle])
+    # The same patch half explained by a global change (a re-save's softening): no edit.
+    halved = same_photo._changed_pixels(difference, inside, 0.5, explained=[difference / 2])
 
     ys, xs = np.nonzero(patch)
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (80, 86, 90, 96)
     assert not noise.any()
+    assert not halved.any()
 
 
 def test_a_structural_copys_edit_is_sought_where_its_structure_disagrees() -> None:
