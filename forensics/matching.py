@@ -585,9 +585,7 @@ def _fine_votes(index: OriginalIndex, image: Image.Image) -> np.ndarray:
         min_side=TEMPLATE_FINE_SIDE,
         fast_threshold=TEMPLATE_FINE_FAST,
     )
-    if not len(features.descriptors):
-        return np.zeros(len(index), np.int32)
-    return np.asarray(index.votes(features.descriptors), np.int32)
+    return index.votes(features.descriptors)  # all zeros when nothing was detected
 
 
 def _template_candidates(
