@@ -76,7 +76,7 @@ def test_the_region_is_the_strongest_edit_not_residue_far_away() -> None:
     difference = np.zeros((200, 200), np.float32)
     difference[100:130, 90:120] = 60.0  # the edit
     difference[133:145, 92:118] = 30.0  # a stroke of the same edit, close by
-    difference[5:20, 5:40] = 25.0  # residue far away
+    difference[5:20, 60:95] = 25.0  # residue far away (not in a corner: a label is left out too)
     inside = np.ones((200, 200), np.uint8)
 
     changed = same_photo._changed_pixels(difference, inside, noise=0.5)
@@ -194,6 +194,24 @@ def test_a_label_in_a_corner_is_the_region_only_when_nothing_else_changed() -> N
     with_faint = same_photo._changed_pixels(faint, inside, noise=0.5, explained=[faint.copy()])
     ys, xs = np.nonzero(with_faint)
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (60, 74, 80, 94)
+
+
+def test_a_stamp_in_a_crops_corner_is_a_label_and_left_out_of_the_texture_count() -> None:
+    # A crop of the original shows only part of its frame; the chat app's time stamp sits
+    # in the corner of what the crop shows, well inside the frame (held-out seed 23).
+    inside = np.zeros((200, 200), np.uint8)
+    inside[20:170, 30:180] = 1
+    difference = np.zeros((200, 200), np.float32)
+    difference[152:162, 135:172] = 80.0  # the time stamp
+    difference[60:75, 80:95] = 40.0  # the painted edit
+
+    edit = same_photo._changed_pixels(difference, inside, noise=0.5, explained=[difference])
+    left_out = same_photo._changed_pixels(difference, inside, noise=0.5)
+
+    ys, xs = np.nonzero(edit)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (60, 74, 80, 94)
+    # The texture count leaves out both: the stamp is no more the photograph than the edit.
+    assert left_out[60:75, 80:95].all() and left_out[152:162, 135:172].all()
 
 
 def test_a_crops_own_edges_are_left_out_but_a_shifted_claims_are_not() -> None:
