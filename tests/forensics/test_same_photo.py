@@ -7,6 +7,7 @@ import math
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 from skimage import data
 
@@ -218,11 +219,14 @@ def test_a_crops_own_edges_are_left_out_but_a_shifted_claims_are_not() -> None:
     m = same_photo.FRAME_MARGIN
     inside = np.zeros((128, 128), np.uint8)
     inside[10:110, 12:120] = 1  # the crop's footprint in the original's frame
+    shown = float(inside.mean())
     # warp: work px -> claim px; the claim (100 x 108) starts 12 px in and 10 px down.
     cropped = np.array([[1.0, 0.0, -12.0], [0.0, 1.0, -10.0], [0.0, 0.0, 1.0]])
 
-    band = same_photo._crop_edge_band(cropped, (100, 108, 3), inside)
+    cut = same_photo._claim_is_cut(cropped, (100, 108, 3), (128, 128), shown)
+    band = same_photo._crop_edge_band(cut, inside)
 
+    assert cut
     assert band[10 : 10 + m, 60].all() and band[60, 12 : 12 + m].all()
     assert not band[10 + m, 60] and not band[60, 12 + m]
     assert not band[60, 60] and not band[~inside.astype(bool)].any()
@@ -230,10 +234,33 @@ def test_a_crops_own_edges_are_left_out_but_a_shifted_claims_are_not() -> None:
     # The same footprint from a claim that reaches 20 px beyond the frame's left edge:
     # shifted, not cut, so its edges still count.
     shifted = np.array([[1.0, 0.0, 20.0], [0.0, 1.0, -10.0], [0.0, 0.0, 1.0]])
-    assert not same_photo._crop_edge_band(shifted, (100, 128, 3), inside).any()
+    assert not same_photo._claim_is_cut(shifted, (100, 128, 3), (128, 128), shown)
+    assert not same_photo._crop_edge_band(False, inside).any()
     # An uncropped copy has no edges inside the frame.
     full = np.ones((128, 128), np.uint8)
-    assert not same_photo._crop_edge_band(np.eye(3), (128, 128, 3), full).any()
+    assert not same_photo._crop_edge_band(True, full).any()
+
+
+def _turned(degrees: float, side: int = 128) -> np.ndarray:
+    """work px -> claim px: the claim turned by ``degrees`` about the frame's centre and
+    reaching beyond the frame (its fill corners kept)."""
+    turn = cv2.getRotationMatrix2D((side / 2, side / 2), degrees, 1.0)
+    return np.vstack([turn, [0.0, 0.0, 1.0]])
+
+
+@pytest.mark.parametrize(
+    ("degrees", "shown", "cut"),
+    [
+        (2.0, 0.6, True),  # rotated a little, then cropped (held-out seed 23: 2.9°, 0.61)
+        (1.5, 0.91, False),  # a straightened re-photograph: turned by the error, uncut
+        (4.0, 0.95, True),  # rotated, the edges barely cut: the fill is beyond the frame
+        (0.5, 0.6, False),  # square to the frame: shifted, not cut
+    ],
+)
+def test_a_claim_turned_by_a_degree_or_two_is_cut_only_when_it_shows_part_of_the_frame(
+    degrees: float, shown: float, cut: bool
+) -> None:
+    assert same_photo._claim_is_cut(_turned(degrees), (140, 140, 3), (128, 128), shown) is cut
 
 
 def test_a_plain_crop_of_a_small_photo_reads_as_the_same_photograph() -> None:
