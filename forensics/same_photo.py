@@ -829,7 +829,8 @@ def _changed_pixels(
         # bezel or page in (a pixel or two of misregistration there), and so is one along
         # the claim's own edge inside the frame (a slanted print's): the edit only when
         # nothing else is.
-        strips = _boundary_strips(labels, sorted(set(keep) | set(anchors)), stats, inside)
+        candidates = sorted(set(keep) | set(anchors))
+        strips = _boundary_strips(labels, candidates, stats, inside, shown)
         inward = [i for i in anchors if not _edge_strip(stats[i], ww, wh) and i not in strips]
         if inward:
             keep = [i for i in keep if not _edge_strip(stats[i], ww, wh) and i not in strips]
@@ -937,7 +938,11 @@ def _edge_strip(stat: np.ndarray, ww: int, wh: int) -> bool:
 
 
 def _boundary_strips(
-    labels: np.ndarray, candidates: list[int], stats: np.ndarray, inside: np.ndarray
+    labels: np.ndarray,
+    candidates: list[int],
+    stats: np.ndarray,
+    inside: np.ndarray,
+    shown: tuple[int, int, int, int],
 ) -> set[int]:
     """Of ``candidates``, the components that are thin strips along the edge of what the
     claim shows inside the frame (a re-photographed print's or a screenshot's edge,
@@ -946,11 +951,11 @@ def _boundary_strips(
     EDGE_STRIP_DEPTH of it (of the frame, or of what the claim shows across the strip,
     the smaller), and running along at least EDGE_STRIP_LENGTH of the frame or, as a line
     (STRIP_ASPECT), of what the claim shows (a crop's edge is as long as the crop, not the
-    frame)."""
+    frame). ``shown`` is the box of ``inside`` (see _shown_box)."""
     wh, ww = labels.shape
-    _, _, shown_w, shown_h = cv2.boundingRect((inside > 0).astype(np.uint8))
-    if shown_w == 0:
+    if not inside.any():
         return set()
+    shown_w, shown_h = shown[2] - shown[0], shown[3] - shown[1]
     # Distance to the nearest pixel the claim does not show, the frame's edge included.
     padded = np.pad((inside > 0).astype(np.uint8), 1)
     distance = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
