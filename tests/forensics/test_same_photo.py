@@ -12,6 +12,7 @@ from PIL import Image
 from skimage import data
 
 from forensics import same_photo
+from forensics.colour_map import channel_max
 
 
 def test_frame_edges_are_left_out_only_where_the_claim_shows_more_beyond_them() -> None:
@@ -359,7 +360,7 @@ def test_an_edit_found_only_on_the_blurred_difference_keeps_its_outline() -> Non
     edit[19:31, 19:35] = True
     valid = np.ones((60, 60), bool)
 
-    kept = same_photo._really_changed(edit, claim, rendered, valid, noise=1.0)
+    kept = same_photo._really_changed(edit, channel_max(np.abs(claim - rendered)), valid, noise=1.0)
 
     assert (kept == edit).all()
 
@@ -372,7 +373,35 @@ def test_a_strong_edit_is_outlined_by_the_pixels_that_really_changed() -> None:
     edit[18:32, 18:36] = True  # as the blurred difference spread it
     valid = np.ones((60, 60), bool)
 
-    kept = same_photo._really_changed(edit, claim, rendered, valid, noise=1.0)
+    kept = same_photo._really_changed(edit, channel_max(np.abs(claim - rendered)), valid, noise=1.0)
 
     ys, xs = np.nonzero(kept)
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (20, 29, 20, 33)
+
+
+def test_a_shifted_edge_beside_a_structural_copys_edit_stays_out_of_its_outline() -> None:
+    # The original: a dark panel left of x = 30 and a dark dot of print at (9, 38). In the
+    # claim the panel's edge lies a pixel to the right (what a regeneration's displacement
+    # leaves) and a stain with a faded rim covers the dot; the edit as the blurred
+    # difference found it runs along the edge too.
+    rendered = np.full((60, 60, 3), 200.0, np.float32)
+    rendered[:, :30] = 60.0
+    rendered[9, 38] = 60.0
+    claim = rendered.copy()
+    claim[:, 30] = 60.0
+    claim[10:24, 34:44] = 20.0
+    claim[9, 34:44] = 150.0
+    edit = np.zeros((60, 60), bool)
+    edit[:, 30] = True
+    edit[9:25, 33:45] = True
+    valid = np.ones((60, 60), bool)
+
+    plain = same_photo._really_changed(edit, channel_max(np.abs(claim - rendered)), valid, 1.0)
+    kept = same_photo._really_changed_unshifted(edit, claim, rendered, valid, noise=1.0)
+
+    assert plain[:, 30].all()  # the shifted edge passes the high bar all the way down
+    ys, xs = np.nonzero(kept)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (9, 23, 34, 43)
+    # The rim over the dot lies within the print's range, yet stays with its stain.
+    assert same_photo._beyond_shift(claim, rendered)[9, 38] == 0
+    assert kept[9, 38]
