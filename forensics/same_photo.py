@@ -95,6 +95,14 @@ REALLY_CHANGED_SHARE = 0.5
 #: lies within the range of the print beside it.
 SHIFT_REACH = 1
 SHIFTED_RIM = 2
+#: The search for the edit leaves out a band along the claim's edge (see _searched); an
+#: edit that reaches it (damage a crop cut through) is grown into it by up to this many
+#: work px through pixels over the high bar (see _grown_into_edge_band), so that its box
+#: reaches the claim's edge as the damage does. Held-out run (seed 7, --limit 6, the
+#: claims whose true box touches the claim's edge rescreened): IoU sum 35.15 -> 37.17 on
+#: the report half, 43.09 -> 45.20 on the calibration half (2 px or 5 px: the same
+#: within 0.1; the band is 2–3 px wide).
+EDGE_BAND_GROWTH = 3
 #: When nothing passes, the thresholds are retried at this share (see _changed_pixels).
 CHANGED_FALLBACK = 0.6
 #: A changed component within CORNER_LABEL_REACH of the picture the claim shows (its
@@ -227,7 +235,8 @@ class Comparison:
         explained = _globally_explained(work, warped, rendered, valid)
         edit = _changed_pixels(self.difference, inside, self.residual, explained=explained)
         difference = channel_max(np.abs(warped - rendered))
-        return _really_changed(edit, difference, valid, self.residual)
+        really = _really_changed(edit, difference, valid, self.residual)
+        return _grown_into_edge_band(really, difference, valid, inside, self.residual)
 
     def edited_with(self, claim: np.ndarray, disagreeing: np.ndarray | None = None) -> np.ndarray:
         """``edited`` worked out with ``claim`` (an RGB float image in the work frame) in
@@ -246,7 +255,9 @@ class Comparison:
         edit = _changed_pixels(
             difference, inside, residual, explained=explained, disagreeing=disagreeing
         )
-        return _really_changed_unshifted(edit, claim, rendered, valid, residual)
+        really = _really_changed_unshifted(edit, claim, rendered, valid, residual)
+        plain = channel_max(np.abs(claim - rendered))
+        return _grown_into_edge_band(really, plain, valid, inside, residual)
 
     def work_to_claim(self) -> np.ndarray:
         """Homography work-frame px -> claim analysis px (the warp, pre-scale undone)."""
@@ -779,9 +790,7 @@ def _changed_pixels(
     bars (not with one only the fallback's bars find).
     """
     wh, ww = difference.shape
-    inner = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
-    inner[:2, :] = inner[-2:, :] = False  # resampling artefacts at the frame's edge
-    inner[:, :2] = inner[:, -2:] = False
+    inner = _searched(inside)
     diff = np.nan_to_num(difference, nan=0.0)
     # The noise level is local: heavy JPEG or a non-linear filter leaves residuals all
     # over a printed label, none on the plain background. A median over a third of the
@@ -882,6 +891,33 @@ def _changed_pixels(
             found |= np.isin(labels, corner_labels)
         return found
     return label_only if label_only is not None else np.zeros((wh, ww), bool)
+
+
+def _searched(inside: np.ndarray) -> np.ndarray:
+    """Where _changed_pixels looks for the edit: the claim's footprint ``inside`` less a
+    band along its edge and the frame's, where resampling leaves artefacts."""
+    inner = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
+    inner[:2, :] = inner[-2:, :] = False
+    inner[:, :2] = inner[:, -2:] = False
+    return inner
+
+
+def _grown_into_edge_band(
+    really: np.ndarray, difference: np.ndarray, valid: np.ndarray, inside: np.ndarray, noise: float
+) -> np.ndarray:
+    """The edit ``really`` grown into the band along the claim's edge that the search left
+    out (see _searched), by up to EDGE_BAND_GROWTH work px through pixels whose unblurred
+    ``difference`` passes the high bar: damage the claim's edge cuts through (a crop
+    through a stain) then reaches the edge, as it does in the claim."""
+    if not really.any():
+        return really
+    band = valid & ~_searched(inside) & (difference > _high_bar(noise))
+    into = band.astype(np.uint8)
+    grown = really.astype(np.uint8)
+    step = np.ones((3, 3), np.uint8)
+    for _ in range(EDGE_BAND_GROWTH):
+        grown = np.maximum(grown, cv2.dilate(grown, step) & into)
+    return grown.astype(bool)
 
 
 def _high_bar(noise: float | np.ndarray) -> np.ndarray:

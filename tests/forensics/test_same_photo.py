@@ -405,3 +405,21 @@ def test_a_shifted_edge_beside_a_structural_copys_edit_stays_out_of_its_outline(
     # The rim over the dot lies within the print's range, yet stays with its stain.
     assert same_photo._beyond_shift(claim, rendered)[9, 38] == 0
     assert kept[9, 38]
+
+
+def test_an_edit_the_claims_edge_cuts_through_reaches_the_edge() -> None:
+    # Damage in columns 0-9, against the frame's edge (a crop cut through it); the search
+    # leaves out a band two pixels wide there, so the edit it found starts at column 2.
+    difference = np.zeros((60, 60), np.float32)
+    difference[10:20, 0:10] = 100.0
+    difference[50, 0] = 100.0  # an artefact at the edge, far from the edit
+    inside = np.ones((60, 60), np.uint8)
+    valid = np.ones((60, 60), bool)
+    found = np.zeros((60, 60), bool)
+    found[10:20, 2:10] = True
+
+    grown = same_photo._grown_into_edge_band(found, difference, valid, inside, noise=1.0)
+
+    ys, xs = np.nonzero(grown)
+    assert (ys.min(), ys.max(), xs.min(), xs.max()) == (10, 19, 0, 9)
+    assert not grown[50, 0]
