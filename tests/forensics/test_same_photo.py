@@ -417,9 +417,11 @@ def test_an_edit_the_claims_edge_cuts_through_reaches_the_edge() -> None:
     valid = np.ones((60, 60), bool)
     found = np.zeros((60, 60), bool)
     found[10:20, 2:10] = True
+    really = same_photo._really_changed(found, difference, valid, noise=1.0)
 
-    grown = same_photo._grown_into_edge_band(found, difference, valid, inside, noise=1.0)
+    grown = same_photo._grown_into_edge_band(really, difference, valid, inside, noise=1.0)
 
+    assert not really[:, 0].any()  # the outline's own reach stops a pixel short
     ys, xs = np.nonzero(grown)
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (10, 19, 0, 9)
     assert not grown[50, 0]
