@@ -396,8 +396,10 @@ def test_a_shifted_edge_beside_a_structural_copys_edit_stays_out_of_its_outline(
     edit[9:25, 33:45] = True
     valid = np.ones((60, 60), bool)
 
-    plain = same_photo._really_changed(edit, channel_max(np.abs(claim - rendered)), valid, 1.0)
-    kept = same_photo._really_changed_unshifted(edit, claim, rendered, valid, noise=1.0)
+    difference = channel_max(np.abs(claim - rendered))
+    beyond = same_photo._beyond_shift(claim, rendered)
+    plain = same_photo._really_changed(edit, difference, valid, 1.0)
+    kept = same_photo._really_changed_unshifted(edit, difference, beyond, valid, noise=1.0)
 
     assert plain[:, 30].all()  # the shifted edge passes the high bar all the way down
     ys, xs = np.nonzero(kept)
