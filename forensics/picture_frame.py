@@ -83,6 +83,13 @@ SURROUND_TEXTURE = 1.5
 #: The surround is measured this many pixels away from the outline (the blurred step) and
 #: from the claim's edges.
 SURROUND_GAP = 4
+#: The picture inside a photographed screen's bezel (``picture_inside_bezel``) covers at
+#: least this share of the screen's outline (a bezel of 3-7 % of the screen's side, seen
+#: at 35 degrees, leaves over 0.7) and lies at least this many pixels inside it at every
+#: corner: the outline's own dilated step is about three pixels wide, and its inner side
+#: is a contour too.
+BEZEL_PICTURE_SHARE = 0.5
+BEZEL_MIN_DEPTH = 6.0
 
 
 def _flood(image: np.ndarray, filled: np.ndarray, seeds: np.ndarray) -> np.ndarray:
@@ -251,6 +258,21 @@ def _band_texture(grey: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(cv2.boxFilter(band * band, -1, (7, 7)) - mean * mean, 0.0))
 
 
+def _outline_edges(grey: np.ndarray) -> np.ndarray:
+    """The edge map outlines are sought in (Canny on the grey blurred by OUTLINE_SMOOTHING,
+    dilated by a pixel)."""
+    smooth = cv2.GaussianBlur(grey, (0, 0), OUTLINE_SMOOTHING)
+    edges = cv2.Canny(np.clip(smooth, 0, 255).astype(np.uint8), *OUTLINE_EDGES)
+    return cv2.dilate(edges, np.ones((3, 3), np.uint8))
+
+
+def _outline_supported(quad: np.ndarray, edges: np.ndarray) -> bool:
+    """Whether OUTLINE_SUPPORT of the quadrilateral's perimeter lies on ``edges``."""
+    outline = np.zeros(edges.shape, np.uint8)
+    cv2.polylines(outline, [quad.astype(np.int32)], True, 1, 1)
+    return bool(np.count_nonzero(edges[outline > 0]) >= OUTLINE_SUPPORT * np.count_nonzero(outline))
+
+
 def photographed_picture(rgb: np.ndarray) -> np.ndarray | None:
     """The corners (float32, 4 x 2, ordered as ``_ordered`` says, in ``rgb``'s pixels) of
     a picture photographed on a screen or a print: a convex quadrilateral outline of
@@ -261,15 +283,11 @@ def photographed_picture(rgb: np.ndarray) -> np.ndarray | None:
     dilated edge, a pixel or two beyond the step: cut out, the picture is cut inside it."""
     h, w = rgb.shape[:2]
     grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    smooth = cv2.GaussianBlur(grey, (0, 0), OUTLINE_SMOOTHING)
-    edges = cv2.Canny(np.clip(smooth, 0, 255).astype(np.uint8), *OUTLINE_EDGES)
-    edges = cv2.dilate(edges, np.ones((3, 3), np.uint8))
+    edges = _outline_edges(grey)
     texture: np.ndarray | None = None
     gap = np.ones((2 * SURROUND_GAP + 1,) * 2, np.uint8)
     for quad in _outline_candidates(edges):
-        outline = np.zeros((h, w), np.uint8)
-        cv2.polylines(outline, [quad.astype(np.int32)], True, 1, 1)
-        if np.count_nonzero(edges[outline > 0]) < OUTLINE_SUPPORT * np.count_nonzero(outline):
+        if not _outline_supported(quad, edges):
             continue
         inside = np.zeros((h, w), np.uint8)
         cv2.fillConvexPoly(inside, quad.astype(np.int32), 1)
@@ -279,5 +297,33 @@ def photographed_picture(rgb: np.ndarray) -> np.ndarray | None:
         if texture is None:
             texture = _band_texture(grey)
         if float(np.median(texture[around])) <= SURROUND_TEXTURE:
+            return _ordered(quad.astype(np.float32))
+    return None
+
+
+def picture_inside_bezel(rgb: np.ndarray, outline: np.ndarray) -> np.ndarray | None:
+    """The corners (as ``photographed_picture`` gives them) of the picture inside the bezel
+    of a screen photographed within ``outline`` (``photographed_picture``'s corners), or
+    None when no such picture shows.
+
+    The outline found is the screen's outer edge: its bezel lies inside it. Where the buyer
+    cropped the merchant's photo before photographing it, that bezel, laid over the
+    original, falls where the crop removed the picture and disagrees with it all along
+    (the screen's glare and moire keep it from reading as one colour, which
+    ``picture_surround`` needs). The picture is the largest convex quadrilateral outline
+    inside ``outline`` by at least BEZEL_MIN_DEPTH at every corner, of BEZEL_PICTURE_SHARE
+    of its area or more, with a step along OUTLINE_SUPPORT of it. A print or a carton
+    photographed flat may show such an outline too (a label, a panel): the same-photograph
+    test tells a cut of the merchant's photo from another photograph, as for any picture.
+    """
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    edges = _outline_edges(grey)
+    frame = outline.astype(np.float32).reshape(-1, 1, 2)
+    area = float(cv2.contourArea(frame))
+    for quad in _outline_candidates(edges):
+        if cv2.contourArea(quad.astype(np.float32)) < BEZEL_PICTURE_SHARE * area:
+            break  # largest first: the rest are smaller still
+        depths = [cv2.pointPolygonTest(frame, (float(x), float(y)), True) for x, y in quad]
+        if min(depths) >= BEZEL_MIN_DEPTH and _outline_supported(quad, edges):
             return _ordered(quad.astype(np.float32))
     return None

@@ -60,7 +60,7 @@ import numpy as np
 from PIL import Image
 
 from forensics.matching import ClaimMatch
-from forensics.picture_frame import bordered_picture, photographed_picture
+from forensics.picture_frame import bordered_picture, photographed_picture, picture_inside_bezel
 from forensics.transforms import TRANSFORM_NAMES
 
 #: Matches a picture (decoded, RGB) of the given full size against the merchant's index:
@@ -591,12 +591,9 @@ def _rescaled(
     return tuple(((x + 0.5) * sx - 0.5, (y + 0.5) * sy - 0.5) for x, y in corners)
 
 
-def _photographed(rgb: np.ndarray) -> Box | None:
-    """The picture photographed on a screen or print (``photographed_picture``), as a
-    region bounding its outline, or None."""
-    corners = photographed_picture(rgb)
-    if corners is None:
-        return None
+def _outlined(rgb: np.ndarray, corners: np.ndarray) -> Box:
+    """The picture photographed on a screen or print inside an outline (its corners, in
+    ``rgb``'s pixels), as a region bounding it."""
     h, w = rgb.shape[:2]
     x0, y0 = np.floor(corners.min(axis=0)).astype(int)
     x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
@@ -622,14 +619,21 @@ def _with_photographed(rgb: np.ndarray, boxes: list[Box]) -> list[Box]:
     photographed at an angle with a bezel of one colour is a border too, and its slanted
     outline, straightened, is the picture (held-out seed 17: a re-photographed crop, cut
     square inside its bezel, scored 0.74; straightened, 0.997)."""
-    photographed = _photographed(rgb)
-    if photographed is None:
+    outline = photographed_picture(rgb)
+    if outline is None:
         return boxes
+    photographed = _outlined(rgb, outline)
     if any(b.layout == "border" for b in boxes):
         offered = _bezel_in_square_cut(photographed) > PHOTOGRAPHED_BEZEL_SHARE
     else:
         offered = all(_box_overlap(b.rect, photographed.rect) < SAME_PICTURE for b in boxes)
-    return [photographed, *boxes] if offered else boxes
+    pictures = [photographed, *boxes] if offered else boxes
+    # The picture inside the screen's bezel comes next: a crop photographed on a screen
+    # is matched as the crop it is, its bezel left out (see picture_inside_bezel).
+    inner = picture_inside_bezel(rgb, outline)
+    if inner is None:
+        return pictures
+    return [*pictures[:1], _outlined(rgb, inner), *pictures[1:]]
 
 
 def _bezel_in_square_cut(picture: Box) -> float:

@@ -12,7 +12,7 @@ from skimage import data
 from forensics import structure
 from forensics.matching import claim_match
 from forensics.original_index import OriginalIndex
-from forensics.picture_frame import photographed_picture, picture_surround
+from forensics.picture_frame import photographed_picture, picture_inside_bezel, picture_surround
 from forensics.same_photo import compare_with_original
 from tests.forensics.engine_images import as_claim, label_product, photographed
 
@@ -180,3 +180,42 @@ def test_a_picture_laid_on_a_surface_with_detail_is_no_photographed_picture() ->
     claim = photographed(picture, SCREEN_CORNERS, (470, 430), surround=np.dstack([60 + weave] * 3))
 
     assert photographed_picture(np.asarray(claim)) is None
+
+
+def test_the_picture_inside_a_photographed_screens_bezel_is_found_inside_its_outline() -> None:
+    """The screen's outline holds its bezel (lit by the same glare, so not one colour); the
+    picture is the outline inside it."""
+    picture = np.asarray(Image.fromarray(data.chelsea()).crop((100, 30, 400, 290)))
+    bezel = 24
+    framed = cv2.copyMakeBorder(picture, *(bezel,) * 4, cv2.BORDER_CONSTANT, value=(24, 20, 28))
+    yy, xx = np.mgrid[0:430, 0:470].astype(np.float32)
+    wall = np.repeat((170.0 + 20.0 * xx / 470 + 10.0 * yy / 430)[..., None], 3, axis=2)
+    claim = np.asarray(
+        photographed(Image.fromarray(framed), SCREEN_CORNERS, (470, 430), surround=wall)
+    )
+
+    outline = photographed_picture(claim)
+    assert outline is not None
+    inner = picture_inside_bezel(claim, outline)
+
+    assert inner is not None
+    fh, fw = framed.shape[:2]
+    onto = cv2.getPerspectiveTransform(
+        np.float32([[0, 0], [fw, 0], [fw, fh], [0, fh]]), np.float32(SCREEN_CORNERS)
+    )
+    edge = np.float32(
+        [[bezel, bezel], [fw - bezel, bezel], [fw - bezel, fh - bezel], [bezel, fh - bezel]]
+    )
+    expected = cv2.perspectiveTransform(edge.reshape(-1, 1, 2), onto).reshape(-1, 2)
+    # Within the few pixels the blur and the dilated step spread the picture's edge over.
+    assert np.abs(inner - expected).max() <= 4
+
+
+def test_a_screen_photographed_without_a_bezel_has_no_picture_inside_its_outline() -> None:
+    picture = Image.fromarray(data.chelsea()).crop((100, 30, 400, 290))
+    claim = np.asarray(photographed(picture, SCREEN_CORNERS, (470, 430)))
+
+    outline = photographed_picture(claim)
+
+    assert outline is not None
+    assert picture_inside_bezel(claim, outline) is None

@@ -538,3 +538,49 @@ def test_pictures_are_matched_unless_the_whole_claims_texture_decided_on_a_firm_
         found = pipeline._claim_match(b"", claim, (64, 64), shop, max_pixels=1 << 20)
         assert found is (expected if expected is not None else whole)
         assert asked == ([True] if asked_for_pictures else [])
+
+
+def _turned_crop(image: Image.Image, degrees: float, box: tuple[int, int, int, int]) -> Image.Image:
+    """``box`` cut out of ``image`` turned by ``degrees`` about the box's centre (no fill
+    in the cut: the box stays inside the turned picture)."""
+    x0, y0, x1, y1 = box
+    turn = cv2.getRotationMatrix2D(((x0 + x1) / 2, (y0 + y1) / 2), degrees, 1.0)
+    rgb = np.asarray(image.convert("RGB"))
+    turned = cv2.warpAffine(rgb, turn, (rgb.shape[1], rgb.shape[0]), flags=cv2.INTER_LINEAR)
+    return Image.fromarray(turned[y0:y1, x0:x1])
+
+
+def _on_a_screen_with_a_bezel(picture: Image.Image, bezel: int) -> Image.Image:
+    """``picture`` inside a dark bezel ``bezel`` pixels wide, the screen photographed at an
+    angle against a plain, evenly lit wall (the bezel is lit by the same glare as the
+    picture, so it is not one colour)."""
+    rgb = np.asarray(picture.convert("RGB"))
+    framed = cv2.copyMakeBorder(rgb, *(bezel,) * 4, cv2.BORDER_CONSTANT, value=(24, 20, 28))
+    yy, xx = np.mgrid[0:430, 0:470].astype(np.float32)
+    wall = np.repeat((170.0 + 20.0 * xx / 470 + 10.0 * yy / 430)[..., None], 3, axis=2)
+    return photographed(Image.fromarray(framed), SCREEN_CORNERS, (470, 430), surround=wall, seed=5)
+
+
+SCREEN_CORNERS = ((70.0, 58.0), (402.0, 40.0), (420.0, 392.0), (52.0, 370.0))
+
+
+def test_a_turned_crop_photographed_inside_a_screens_bezel_is_matched_without_the_bezel(
+    shop: OriginalIndex, listing_files: dict[str, Path]
+) -> None:
+    """A crop turned before it was shown on a screen: the screen's outline holds the bezel,
+    which laid over the listing falls slanted where the crop removed it, too slanted for
+    whole rows to be trimmed off. The picture inside the bezel is offered next, and it is
+    the turned crop it is."""
+    listing = decoded(listing_files["chelsea"].read_bytes())
+    painted, _mask = paint_damage(listing, (250, 150))
+    crop = _turned_crop(painted, 9.0, (110, 40, 400, 280))
+    data = jpeg(_on_a_screen_with_a_bezel(crop, 22), 88)
+
+    regions = picture_regions(decoded(data))
+    analysis = analyse_claim(data, shop)
+
+    assert [r.layout for r in regions][:2] == ["rephotographed", "rephotographed"]
+    outer, inner = regions[0], regions[1]
+    assert inner.area < 0.85 * outer.area
+    assert analysis.verdict.flagged and analysis.is_derived
+    assert analysis.original is not None and analysis.original.key == str(listing_files["chelsea"])
