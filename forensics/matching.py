@@ -51,6 +51,7 @@ from forensics.same_photo import (
 )
 from forensics.structure import (
     StructuralAgreement,
+    claim_surround,
     disagreeing_where,
     displacement_taken_up,
     same_photograph_score,
@@ -479,18 +480,23 @@ def _edit_in_work_frame(
     structure: StructuralAgreement | None,
     score: float,
     claim_size: tuple[int, int],
+    surround: np.ndarray | None,
 ) -> np.ndarray:
     """The edited pixels to report, in the comparison's work frame.
 
     A copy recognised by its structure (the texture alone fell short: a regeneration, a
     re-photograph) is displaced by a pixel or two all over; its edit is read once that
-    smooth displacement is taken up, or every shifted edge would join the region.
+    smooth displacement is taken up, or every shifted edge would join the region. A border
+    around the claim's picture (``surround``, the claim's analysis pixels) is left out
+    where it does not show the original's own colours (``claim_surround``).
     """
+    laid = claim_surround(comparison, surround)
     if structure is not None and score > comparison.score:
         moved = displacement_taken_up(comparison, claim_size)
         if moved is not None:
-            return comparison.edited_with(moved, disagreeing_where(comparison, moved, claim_size))
-    return comparison.edited
+            where = disagreeing_where(comparison, moved, claim_size)
+            return comparison.edited_with(moved, where, laid)
+    return comparison.edited(laid)
 
 
 def _heatmap(
@@ -730,7 +736,9 @@ def claim_match(
         return None
     score, cand, comparison, original, structure = best
     derived = score >= SAME_PHOTO_THRESHOLD
-    edited = _edit_in_work_frame(comparison, structure, score, (cw, ch)) if derived else None
+    edited = (
+        _edit_in_work_frame(comparison, structure, score, (cw, ch), surround()) if derived else None
+    )
     region = (
         _region_in_claim(comparison, edited, (cw, ch), claim_size) if edited is not None else None
     )

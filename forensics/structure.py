@@ -166,6 +166,9 @@ FRAME_INSIDE_MARGIN = 0.02
 #: product); the regenerations the band is for lay 0.003-0.039 off, a recompressed
 #: chain 0.063 (held-out dump).
 SHARED_FRAME_OFFSET = 0.07
+#: A surround laid over the original's frame is a border added to the claim only when at
+#: least this share of it differs from the original there (see ``claim_surround``).
+BORDER_SURROUND_SHARE = 0.5
 #: Footprints smaller than this many work pixels are not measured.
 MIN_PIXELS = 64
 #: A surround around the claim's picture (``forensics.picture_frame``: a border of one
@@ -350,6 +353,21 @@ def comparison_structure(
         textured_where=valid,
         surround=_surround_in_work_frame(comparison, surround),
     )
+
+
+def claim_surround(comparison: Comparison, surround: np.ndarray | None) -> np.ndarray | None:
+    """Where the claim's ``surround`` (bool, its analysis pixels: a border around its
+    picture, ``forensics.picture_frame.picture_surround``) lies over the comparison's work
+    frame and does not show the original's own colours (as ``structural_agreement`` leaves
+    it out); None when there is none, or when most of it shows them: then it is the
+    original's own plain backdrop (a listing on white, cut out of a collage), whose few
+    unreproduced pixels are the edges of whatever was changed on it."""
+    laid = _surround_in_work_frame(comparison, surround)
+    if laid is None or comparison.frames is None:
+        return laid
+    _work, warped, rendered, _valid, _inside = comparison.frames
+    border = laid & ~_reproduced(rendered, warped)
+    return border if border.sum() >= BORDER_SURROUND_SHARE * laid.sum() else None
 
 
 def _surround_in_work_frame(

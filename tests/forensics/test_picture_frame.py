@@ -88,6 +88,22 @@ def test_a_listings_own_backdrop_is_not_left_out() -> None:
     assert structure.comparison_structure(comparison, size, surround) == (
         structure.comparison_structure(comparison, size)
     )
+    # Nor is it left out of the search for the edit: it is the listing's own.
+    assert structure.claim_surround(comparison, surround) is None
+
+
+def test_a_border_laid_over_the_originals_frame_is_the_claims_surround() -> None:
+    """A turned crop's border falls over the original's frame where the crop removed it:
+    there it differs from the original, and it is the claim's surround."""
+    listing = np.asarray(label_product())
+    crop, to_listing = _turned_crop(listing, 8.0, (60, 40, 360, 330))
+    claim, _border = _bordered(crop, (30, 24, 36, 28), TAN)
+    claim_to_listing = to_listing @ np.array([[1.0, 0, -36], [0, 1.0, -30], [0, 0, 1.0]])
+    comparison = compare_with_original(claim, listing, claim_to_listing)
+
+    laid = structure.claim_surround(comparison, picture_surround(claim))
+
+    assert laid is not None and laid.any()
 
 
 def test_a_product_against_a_lit_wall_is_no_border() -> None:

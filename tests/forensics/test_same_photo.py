@@ -427,3 +427,36 @@ def test_an_edit_the_claims_edge_cuts_through_reaches_the_edge() -> None:
     ys, xs = np.nonzero(grown)
     assert (ys.min(), ys.max(), xs.min(), xs.max()) == (10, 19, 0, 9)
     assert not grown[50, 0]
+
+
+def test_a_border_wedge_over_the_originals_frame_is_left_out_of_the_edit() -> None:
+    """A turned crop given a border lays wedges of the border over the original's frame
+    between the picture's slanted edge and the margins trimmed off: they differ from the
+    original far more than a faint stain does, and would be taken for the edit. Given as
+    the claim's surround, they and the step beside them are left out of the search, and
+    the stain is the edit."""
+    original = cv2.resize(data.astronaut(), (256, 256), interpolation=cv2.INTER_AREA)
+    claim = original.astype(np.float32)
+    stain = np.zeros((256, 256), np.float32)
+    cv2.ellipse(stain, (110, 120), (11, 8), 0, 0, 360, 1.0, -1)
+    stain = cv2.GaussianBlur(stain, (0, 0), 1.5)[..., None] * 0.4
+    claim = claim * (1 - stain) + np.array([110.0, 80.0, 50.0]) * stain
+    wedge = np.zeros((256, 256), np.uint8)
+    cv2.fillPoly(wedge, [np.array([[200, 150], [256, 150], [256, 230]], np.int32)], 1)
+    claim[wedge > 0] = (120, 40, 90)
+    claim_u8 = np.clip(claim, 0, 255).astype(np.uint8)
+    comparison = same_photo.compare_with_original(claim_u8, original, np.eye(3))
+
+    def box(edit: np.ndarray) -> tuple[int, int, int, int]:
+        ys, xs = np.nonzero(edit)
+        return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
+
+    scale = comparison.work_size[0] / 256
+    with_wedge = comparison.edited()
+    without = comparison.edited(cv2.resize(wedge, comparison.work_size) > 0)
+
+    assert with_wedge.any() and without.any()
+    # Without the surround the wedge is taken for the edit; with it, the stain is.
+    assert box(with_wedge)[2] > 200 * scale
+    x0, y0, x1, y1 = box(without)
+    assert 95 * scale <= x0 and x1 <= 125 * scale and 108 * scale <= y0 and y1 <= 132 * scale
