@@ -26,7 +26,9 @@ what was around the screen or print: a bezel, a desk, a wall, lit unevenly (so n
 colour) but with no detail of its own. When the buyer cropped the merchant's photo before
 photographing it, that surround lies inside the original's frame, where it disagrees
 with the original everywhere it falls; the picture inside the outline, straightened out,
-is the crop it is (``forensics.subpictures``).
+is the crop it is (``forensics.subpictures``). The outline is the screen's outer edge, so
+the screen's bezel lies inside it too; the picture inside the bezel
+(``picture_inside_bezel``: a second outline nested in the first) is offered as well.
 """
 
 from __future__ import annotations

@@ -37,9 +37,13 @@ How the pictures are found (explainable cues, on the analysis decode):
 * **A picture photographed on a screen or print** (``picture_frame.photographed_picture``:
   a quadrilateral outline inside a surround without detail) is straightened into a
   rectangle PHOTOGRAPHED_INSET inside its outline, first (it holds any others): a crop
-  photographed afterwards is matched as the crop it is. A product box on a plain table
-  has such an outline too; straightened, it is still another photograph, which the
-  same-photograph test tells.
+  photographed afterwards is matched as the crop it is. The outline found is the
+  screen's outer edge; the picture inside the screen's bezel
+  (``picture_frame.picture_inside_bezel``) is offered next, straightened the same way, so
+  that a crop turned before it was photographed is matched without the bezel, which
+  would lie slanted over the part of the original the crop removed. A product box on a
+  plain table has such an outline too; straightened, it is still another photograph,
+  which the same-photograph test tells.
 
 A picture's own uniform backdrop (a sky, white or black behind a product) is cut off the
 tightest reading, and a part's content (every uniform band trimmed, framed or not: an
