@@ -668,7 +668,7 @@ def claim_match(
     ch, cw = claim_rgb.shape[:2]
     distances, variants = index.phash_distances(dihedral_phashes(claim_image))
     # A border around the picture (forensics.picture_frame) is not the photograph; found
-    # only if a structural comparison needs it.
+    # only if a structural comparison or the edit of a derived claim needs it.
     surround = functools.cache(functools.partial(picture_surround, claim_rgb))
 
     candidates: list[_Candidate] = []

@@ -314,7 +314,8 @@ def picture_inside_bezel(rgb: np.ndarray, outline: np.ndarray) -> np.ndarray | N
     (the screen's glare and moire keep it from reading as one colour, which
     ``picture_surround`` needs). The picture is the largest convex quadrilateral outline
     inside ``outline`` by at least BEZEL_MIN_DEPTH at every corner, of BEZEL_PICTURE_SHARE
-    of its area or more, with a step along OUTLINE_SUPPORT of it. A print or a carton
+    of its area or more (and, as every outline, PICTURE_MIN_SHARE of the claim), with a
+    step along OUTLINE_SUPPORT of it. A print or a carton
     photographed flat may show such an outline too (a label, a panel): the same-photograph
     test tells a cut of the merchant's photo from another photograph, as for any picture.
     """

@@ -363,8 +363,8 @@ def claim_surround(comparison: Comparison, surround: np.ndarray | None) -> np.nd
     original's own plain backdrop (a listing on white, cut out of a collage), whose few
     unreproduced pixels are the edges of whatever was changed on it."""
     laid = _surround_in_work_frame(comparison, surround)
-    if laid is None or comparison.frames is None:
-        return laid
+    if laid is None or comparison.frames is None or not laid.any():
+        return None
     _work, warped, rendered, _valid, _inside = comparison.frames
     border = laid & ~_reproduced(rendered, warped)
     return border if border.sum() >= BORDER_SURROUND_SHARE * laid.sum() else None

@@ -622,7 +622,10 @@ def _with_photographed(rgb: np.ndarray, boxes: list[Box]) -> list[Box]:
     screenshot's page may have a plain surround too (one picture, offered once); a screen
     photographed at an angle with a bezel of one colour is a border too, and its slanted
     outline, straightened, is the picture (held-out seed 17: a re-photographed crop, cut
-    square inside its bezel, scored 0.74; straightened, 0.997)."""
+    square inside its bezel, scored 0.74; straightened, 0.997). The picture inside the
+    screen's bezel (``picture_inside_bezel``) comes second, after the screen's picture
+    (or, when that is not offered, after the first box): every region is matched and the
+    best kept, so the order matters only for MAX_REGIONS."""
     outline = photographed_picture(rgb)
     if outline is None:
         return boxes
